@@ -1,0 +1,381 @@
+#include "cli/commands.hpp"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "facts/facts.hpp"
+#include "probe/dns_client.hpp"
+#include "probe/dns_probe.hpp"
+#include "probe/resolv_conf.hpp"
+#include "probe/root_hints.hpp"
+#include "report/report.hpp"
+#include "rules/address.hpp"
+#include "rules/catalogue.hpp"
+#include "rules/data.hpp"
+#include "rules/derive.hpp"
+#include "rules/engine.hpp"
+#include "rules/lint.hpp"
+#include "util/domain.hpp"
+#include "util/error.hpp"
+
+namespace certdoctor::cli {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// --- where the data lives -------------------------------------------------------------------
+
+fs::path base_rules_dir() {
+  if (const char* env = std::getenv("CERTDOCTOR_RULES_DIR"); env && *env) return env;
+  fs::path source = CERTDOCTOR_SOURCE_RULES_DIR;
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) return source;
+  return fs::path(CERTDOCTOR_DATA_DIR) / "rules";
+}
+
+fs::path reports_dir() {
+  if (const char* env = std::getenv("CERTDOCTOR_REPORTS_DIR"); env && *env) return env;
+  fs::path source = fs::path(CERTDOCTOR_SOURCE_RULES_DIR).parent_path() / "reports";
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) return source;
+  return fs::path(CERTDOCTOR_DATA_DIR) / "reports";
+}
+
+std::vector<fs::path> rule_dirs(const std::vector<std::string>& extra) {
+  std::vector<fs::path> dirs{base_rules_dir()};
+  for (const auto& d : extra) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) throw UsageError("--rules-dir " + d + ": no such directory");
+    dirs.emplace_back(d);
+  }
+  return dirs;
+}
+
+std::vector<fs::path> data_dirs(const std::vector<fs::path>& dirs) {
+  std::vector<fs::path> out;
+  for (const auto& d : dirs) out.push_back(d / "data");
+  return out;
+}
+
+json load_sources(const std::vector<fs::path>& dirs) {
+  json out = json::object();
+  for (const auto& d : dirs) {
+    auto file = d / "sources.yaml";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) continue;
+    try {
+      auto node = YAML::LoadFile(file.string());
+      for (auto& [k, v] : rules::yaml_to_json(node["sources"]).items()) out[k] = v;
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+  }
+  return out;
+}
+
+/// All rules data, loaded before any network step so that a bad file fails fast.
+struct Knowledge {
+  std::vector<fs::path> dirs;
+  rules::DataSet data;
+  rules::Catalogue catalogue;
+  rules::address::AddressClassifier classifier;
+  report::Labels labels;
+  json sources;
+
+  explicit Knowledge(const std::vector<std::string>& extra)
+      : dirs(rule_dirs(extra)),
+        data(rules::DataSet::load(dirs)),
+        catalogue(rules::Catalogue::load(dirs)),
+        classifier(rules::address::AddressClassifier::load(data_dirs(dirs))),
+        labels(report::Labels::load(reports_dir())),
+        sources(load_sources(dirs)) {}
+};
+
+// --- output settings ------------------------------------------------------------------------
+
+std::string default_lang() {
+  for (const char* var : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) return std::string(v).rfind("ja", 0) == 0 ? "ja" : "en";
+  }
+  return "en";
+}
+
+int terminal_width() {
+  if (const char* c = std::getenv("COLUMNS"); c && *c) {
+    int w = std::atoi(c);
+    if (w >= 40 && w <= 1000) return w;
+  }
+  winsize ws{};
+  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+  return 80;
+}
+
+bool use_color() {
+  const char* term = std::getenv("TERM");
+  return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && !(term && std::string(term) == "dumb");
+}
+
+struct OutputOptions {
+  std::string format = "text";
+  std::string lang;
+  std::vector<std::string> rules_dirs;
+};
+
+void add_output_options(po::options_description& d, OutputOptions& o) {
+  d.add_options()
+      ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json or markdown")
+      ("lang", po::value(&o.lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
+      ("rules-dir", po::value(&o.rules_dirs)->value_name("DIR"),
+       "extra rules directory laid over the built-in one (repeatable)");
+}
+
+void check_output_options(OutputOptions& o) {
+  if (o.lang.empty()) o.lang = default_lang();
+  if (o.lang != "ja" && o.lang != "en") throw UsageError("--lang " + o.lang + ": use ja or en");
+  if (o.format != "text" && o.format != "json" && o.format != "markdown")
+    throw UsageError("--format " + o.format + ": use text, json or markdown");
+}
+
+/// Judges facts with the current rules and prints the report; returns the exit status.
+int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o) {
+  json view = rules::derive(facts, rules::DeriveContext{k.data, k.classifier});
+  auto findings = rules::evaluate(k.catalogue, view);
+  auto rep = report::build(facts, view, findings, k.catalogue, k.sources, o.lang);
+  if (o.format == "json") std::cout << report::render_json(rep).dump(2) << '\n';
+  else if (o.format == "markdown") std::cout << report::render_markdown(rep, k.labels);
+  else std::cout << report::render_text(rep, k.labels, terminal_width(), use_color());
+  std::cout.flush();
+  if (rep.verdict == "incomplete") return exit_incomplete;
+  return rep.verdict == "fail" ? exit_problems : exit_ok;
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+const char* check_help_text = R"(Usage: certdoctor check [options] DOMAIN
+
+Checks whether a Let's Encrypt HTTP-01 renewal of DOMAIN will work (before renewal) or why it
+failed (after a "renewal failed" mail), from what DNS says about every name on the certificate.
+
+Examples:
+  certdoctor check example.jp                      the domain and www.example.jp
+  certdoctor check --no-www shop.example.jp        a subdomain alone
+  certdoctor check --server-ip 203.0.113.10 example.jp
+                                                   say which server hosts the site
+  certdoctor check --provider xserver --lang ja example.jp
+  certdoctor check --format json example.jp > report.json
+  certdoctor check --facts-out ticket-123.json example.jp
+                                                   keep the facts; replay with certdoctor explain
+
+Exit status: 0 renewal expected to succeed, 1 blocking problems found, 2 usage or input
+error, 3 the diagnosis could not be completed (for example no resolver answered).
+
+Options)";
+
+} // namespace
+
+std::string main_help() {
+  return R"(certdoctor: diagnose Let's Encrypt (HTTP-01) certificate renewals on shared hosting
+
+Usage:
+  certdoctor check [options] DOMAIN     will the renewal work? why did it fail?
+  certdoctor explain --facts FILE       judge saved facts again, offline, with the current rules
+  certdoctor rules lint                 validate the rule catalogue
+  certdoctor --version
+
+certdoctor asks DNS what the certificate authority will see for DOMAIN (and www.DOMAIN):
+addresses, nameservers, delegation, CAA and DNSSEC. It names each problem with a stable id
+(for example aaaa-not-host or caa-forbids), the evidence, and what to do for Sakura
+Internet, Xserver or any other host, in Japanese or English.
+
+Run `certdoctor COMMAND --help` for the options of a command.
+)";
+}
+
+int run_check(const std::vector<std::string>& args) {
+  OutputOptions out;
+  std::string domain_arg, provider = "auto", root_hints, facts_out, ca = "letsencrypt";
+  std::vector<std::string> server_ips, resolvers;
+  double timeout_s = 30;
+  bool www = false, no_www = false, allow_reserved = false, help = false;
+
+  po::options_description visible(check_help_text);
+  visible.add_options()
+      ("help,h", po::bool_switch(&help), "show this help")
+      ("www", po::bool_switch(&www), "the certificate also carries www.DOMAIN (default when DOMAIN is a registered domain)")
+      ("no-www", po::bool_switch(&no_www), "the certificate carries DOMAIN only")
+      ("provider", po::value(&provider)->default_value("auto")->value_name("ID"),
+       "hosting provider: sakura, xserver, generic or auto (from the nameservers)")
+      ("server-ip", po::value(&server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
+      ("resolver", po::value(&resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
+      ("root-hints", po::value(&root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
+      ("allow-reserved", po::bool_switch(&allow_reserved), "treat documentation and private addresses as reachable (labs)")
+      ("ca", po::value(&ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
+      ("timeout", po::value(&timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis")
+      ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON");
+  add_output_options(visible, out);
+  po::options_description all;
+  all.add(visible).add_options()("domain", po::value(&domain_arg));
+  po::positional_options_description pos;
+  pos.add("domain", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << visible << '\n';
+    return exit_ok;
+  }
+  check_output_options(out);
+  if (domain_arg.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
+  if (www && no_www) throw UsageError("--www and --no-www contradict each other: give one of them");
+  if (!(timeout_s > 0 && timeout_s <= 600)) throw UsageError("--timeout " + std::to_string(timeout_s) + ": give 1 to 600 seconds");
+
+  DomainName d = parse_domain(domain_arg);
+  Knowledge k(out.rules_dirs);
+  if (provider != "auto") k.data.provider(provider);
+  k.data.ca(ca);
+  for (const auto& ip : server_ips)
+    if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
+
+  facts::Facts f;
+  f.tool_version = CERTDOCTOR_VERSION;
+  f.collected_at = now_rfc3339();
+  f.domain = d.ascii;
+  f.domain_display = d.unicode;
+  f.registered_domain = d.registered;
+  f.public_suffix = d.public_suffix;
+  f.request.input = domain_arg;
+  f.request.provider = provider;
+  f.request.server_ips = server_ips;
+  f.request.allow_reserved = allow_reserved;
+  f.request.ca = ca;
+  f.request.timeout_s = timeout_s;
+  // The providers' recommended multi-domain setting puts www on the certificate of a
+  // registered domain; a subdomain's certificate carries the subdomain alone.
+  f.request.www_explicit = www || no_www;
+  f.request.www = www || (!no_www && d.ascii == d.registered);
+
+  probe::DnsProbeRequest req;
+  facts::NameFacts main_name;
+  main_name.name = d.ascii;
+  main_name.display = d.unicode;
+  main_name.role = "main";
+  req.names.push_back(main_name);
+  if (f.request.www && d.ascii.rfind("www.", 0) != 0) {
+    facts::NameFacts w;
+    w.name = "www." + d.ascii;
+    w.display = "www." + d.unicode;
+    w.role = "www";
+    req.names.push_back(w);
+  }
+  req.zone = d.registered;
+  if (resolvers.empty()) req.resolvers = probe::system_resolvers();
+  else
+    for (const auto& r : resolvers) req.resolvers.push_back(probe::parse_server(r));
+  for (const auto& r : req.resolvers) f.request.resolvers.push_back(r.to_string());
+  req.roots = root_hints.empty() ? probe::builtin_root_servers() : probe::load_root_hints(root_hints);
+  for (const auto& [id, prof] : k.data.providers()) {
+    if (prof.nameservers.empty()) continue;
+    if (provider != "auto" && provider != id) continue;
+    req.providers.push_back(probe::ProviderQuery{id, prof.nameservers});
+  }
+  req.deadline = deadline;
+
+  probe::DnsClient::Options copts;
+  // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
+  copts.attempt_timeout = std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(timeout_s * 1000 / 6), 300, 2000));
+  copts.tries = 2;
+  probe::DnsClient client(copts);
+  probe::gather_dns(client, req, f);
+  f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+
+  if (!facts_out.empty()) facts::save_file(f, facts_out);
+  return judge_and_print(f, k, out);
+}
+
+int run_explain(const std::vector<std::string>& args) {
+  OutputOptions out;
+  std::string facts_file, provider;
+  bool help = false;
+  po::options_description visible(R"(Usage: certdoctor explain --facts FILE [options]
+
+Judges facts saved by `certdoctor check --facts-out FILE` again with the current rules, without
+any network access: for tickets, regression tests and before/after comparisons.
+
+Options)");
+  visible.add_options()
+      ("help,h", po::bool_switch(&help), "show this help")
+      ("facts", po::value(&facts_file)->value_name("FILE"), "facts file written by check --facts-out")
+      ("provider", po::value(&provider)->value_name("ID"), "judge as if the domain were hosted by this provider");
+  add_output_options(visible, out);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(visible).run(), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << visible << '\n';
+    return exit_ok;
+  }
+  check_output_options(out);
+  if (facts_file.empty()) throw UsageError("explain: no facts file; usage: certdoctor explain --facts FILE");
+  Knowledge k(out.rules_dirs);
+  facts::Facts f = facts::load_file(facts_file);
+  if (!provider.empty()) {
+    if (provider != "auto") k.data.provider(provider);
+    f.request.provider = provider;
+  }
+  return judge_and_print(f, k, out);
+}
+
+int run_rules(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "Usage: certdoctor rules lint [--rules-dir DIR]...\n\n"
+                 "Validates the rule catalogue: unknown fact names, missing languages or provider texts,\n"
+                 "placeholders that differ between languages, duplicate ids. Prints FILE:LINE: message\n"
+                 "for each problem; exit status 1 when there is any.\n";
+    return args.empty() ? exit_usage : exit_ok;
+  }
+  if (args[0] != "lint") throw UsageError("rules: unknown subcommand '" + args[0] + "'; use: certdoctor rules lint");
+  std::vector<std::string> extra;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--rules-dir" && i + 1 < args.size()) extra.push_back(args[++i]);
+    else throw UsageError("rules lint: unexpected argument '" + args[i] + "'");
+  }
+  Knowledge k(extra);
+  std::set<std::string> providers;
+  for (const auto& [id, _] : k.data.providers()) providers.insert(id);
+  facts::Facts sample = facts::sample();
+  json shape = rules::derive(sample, rules::DeriveContext{k.data, k.classifier});
+  auto issues = rules::lint(k.catalogue, shape, providers);
+  for (const auto& r : k.catalogue.rules())
+    if (!r.source.empty() && !k.sources.contains(r.source))
+      issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
+  for (const auto& issue : issues) std::cout << issue.file << ":" << issue.line << ": " << issue.message << '\n';
+  std::cout << k.catalogue.rules().size() << " rules, " << issues.size() << " problems\n";
+  return issues.empty() ? exit_ok : exit_problems;
+}
+
+} // namespace certdoctor::cli

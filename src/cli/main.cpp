@@ -1,0 +1,52 @@
+// certdoctor: pre-flight and post-mortem diagnosis of Let's Encrypt HTTP-01 renewals.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options/errors.hpp>
+
+#include "cli/commands.hpp"
+#include "util/error.hpp"
+
+int main(int argc, char** argv) {
+  using namespace certdoctor;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::ios::sync_with_stdio(false);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << cli::main_help();
+    return args.empty() ? cli::exit_usage : cli::exit_ok;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "certdoctor " << CERTDOCTOR_VERSION << '\n';
+    return cli::exit_ok;
+  }
+  const std::string command = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  // Errors are caught here only, once: "certdoctor: error: ..." with the input and the fix.
+  try {
+    if (command == "check") return cli::run_check(rest);
+    if (command == "explain") return cli::run_explain(rest);
+    if (command == "rules") return cli::run_rules(rest);
+    std::string hint;
+    for (const char* known : {"check", "explain", "rules"})
+      if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
+    std::cerr << "certdoctor: error: unknown command '" << command << "'"
+              << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";
+    return cli::exit_usage;
+  } catch (const boost::program_options::error& e) {
+    std::cerr << "certdoctor: error: " << command << ": " << e.what() << "; see certdoctor " << command << " --help\n";
+    return cli::exit_usage;
+  } catch (const UsageError& e) {
+    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    return cli::exit_usage;
+  } catch (const ConfigError& e) {
+    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    return cli::exit_usage;
+  } catch (const Error& e) {
+    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    return cli::exit_incomplete;
+  } catch (const std::exception& e) {
+    std::cerr << "certdoctor: internal error: " << e.what() << " (please report it with the command line)\n";
+    return cli::exit_incomplete;
+  }
+}

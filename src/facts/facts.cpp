@@ -1,0 +1,221 @@
+#include "facts/facts.hpp"
+
+#include <fstream>
+
+#include "util/error.hpp"
+
+namespace certdoctor::facts {
+
+namespace {
+
+// Missing keys keep their defaults, so a facts file from an older writer still loads.
+template <typename T>
+void get_opt(const nlohmann::json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it != j.end() && !it->is_null()) it->get_to(out);
+}
+
+template <typename T>
+void get_opt(const nlohmann::json& j, const char* key, std::optional<T>& out) {
+  auto it = j.find(key);
+  if (it != j.end() && !it->is_null()) out = it->get<T>();
+  else out.reset();
+}
+
+template <typename T>
+nlohmann::json opt_json(const std::optional<T>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+} // namespace
+
+#define CD_PUT(field) j[#field] = v.field
+#define CD_GET(field) get_opt(j, #field, v.field)
+
+void to_json(nlohmann::json& j, const RecordFact& v) {
+  j = nlohmann::json::object();
+  CD_PUT(name); CD_PUT(type); CD_PUT(ttl); CD_PUT(data);
+}
+void from_json(const nlohmann::json& j, RecordFact& v) {
+  CD_GET(name); CD_GET(type); CD_GET(ttl); CD_GET(data);
+}
+
+void to_json(nlohmann::json& j, const ExtendedErrorFact& v) {
+  j = nlohmann::json::object();
+  CD_PUT(code); CD_PUT(text);
+}
+void from_json(const nlohmann::json& j, ExtendedErrorFact& v) {
+  CD_GET(code); CD_GET(text);
+}
+
+void to_json(nlohmann::json& j, const Lookup& v) {
+  j = nlohmann::json::object();
+  CD_PUT(server); CD_PUT(server_name); CD_PUT(qname); CD_PUT(qtype);
+  CD_PUT(recursion_desired); CD_PUT(checking_disabled);
+  CD_PUT(outcome); CD_PUT(rcode); CD_PUT(aa); CD_PUT(ad); CD_PUT(tc);
+  CD_PUT(answer); CD_PUT(authority); CD_PUT(glue); CD_PUT(ede); CD_PUT(error); CD_PUT(elapsed_ms);
+}
+void from_json(const nlohmann::json& j, Lookup& v) {
+  CD_GET(server); CD_GET(server_name); CD_GET(qname); CD_GET(qtype);
+  CD_GET(recursion_desired); CD_GET(checking_disabled);
+  CD_GET(outcome); CD_GET(rcode); CD_GET(aa); CD_GET(ad); CD_GET(tc);
+  CD_GET(answer); CD_GET(authority); CD_GET(glue); CD_GET(ede); CD_GET(error); CD_GET(elapsed_ms);
+}
+
+void to_json(nlohmann::json& j, const NameFacts& v) {
+  j = nlohmann::json::object();
+  CD_PUT(name); CD_PUT(display); CD_PUT(role); CD_PUT(a); CD_PUT(aaaa);
+  j["a_cd"] = opt_json(v.a_cd);
+  j["aaaa_cd"] = opt_json(v.aaaa_cd);
+  CD_PUT(caa); CD_PUT(provider_a); CD_PUT(provider_aaaa);
+}
+void from_json(const nlohmann::json& j, NameFacts& v) {
+  CD_GET(name); CD_GET(display); CD_GET(role); CD_GET(a); CD_GET(aaaa);
+  CD_GET(a_cd); CD_GET(aaaa_cd); CD_GET(caa); CD_GET(provider_a); CD_GET(provider_aaaa);
+}
+
+void to_json(nlohmann::json& j, const ServerFacts& v) {
+  j = nlohmann::json::object();
+  CD_PUT(name); CD_PUT(address); CD_PUT(address_source); CD_PUT(in_parent); CD_PUT(in_child); CD_PUT(soa); CD_PUT(ns);
+}
+void from_json(const nlohmann::json& j, ServerFacts& v) {
+  CD_GET(name); CD_GET(address); CD_GET(address_source); CD_GET(in_parent); CD_GET(in_child); CD_GET(soa); CD_GET(ns);
+}
+
+void to_json(nlohmann::json& j, const WalkStep& v) {
+  j = nlohmann::json::object();
+  CD_PUT(zone); CD_PUT(lookup);
+}
+void from_json(const nlohmann::json& j, WalkStep& v) {
+  CD_GET(zone); CD_GET(lookup);
+}
+
+void to_json(nlohmann::json& j, const DelegationFacts& v) {
+  j = nlohmann::json::object();
+  CD_PUT(zone); CD_PUT(status); CD_PUT(parent_zone); CD_PUT(parent_ns); CD_PUT(child_ns);
+  CD_PUT(walk); CD_PUT(servers);
+}
+void from_json(const nlohmann::json& j, DelegationFacts& v) {
+  CD_GET(zone); CD_GET(status); CD_GET(parent_zone); CD_GET(parent_ns); CD_GET(child_ns);
+  CD_GET(walk); CD_GET(servers);
+}
+
+void to_json(nlohmann::json& j, const ProviderNameservers& v) {
+  j = nlohmann::json::object();
+  CD_PUT(provider); CD_PUT(nameservers); CD_PUT(addresses);
+}
+void from_json(const nlohmann::json& j, ProviderNameservers& v) {
+  CD_GET(provider); CD_GET(nameservers); CD_GET(addresses);
+}
+
+void to_json(nlohmann::json& j, const RequestFacts& v) {
+  j = nlohmann::json::object();
+  CD_PUT(input); CD_PUT(provider); CD_PUT(server_ips); CD_PUT(resolvers); CD_PUT(www);
+  CD_PUT(www_explicit); CD_PUT(allow_reserved); CD_PUT(ca); CD_PUT(timeout_s);
+}
+void from_json(const nlohmann::json& j, RequestFacts& v) {
+  CD_GET(input); CD_GET(provider); CD_GET(server_ips); CD_GET(resolvers); CD_GET(www);
+  CD_GET(www_explicit); CD_GET(allow_reserved); CD_GET(ca); CD_GET(timeout_s);
+}
+
+void to_json(nlohmann::json& j, const Facts& v) {
+  j = nlohmann::json::object();
+  CD_PUT(version); CD_PUT(tool_version); CD_PUT(collected_at); CD_PUT(elapsed_ms); CD_PUT(request);
+  CD_PUT(domain); CD_PUT(domain_display); CD_PUT(registered_domain); CD_PUT(public_suffix);
+  CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(incomplete);
+  CD_PUT(queries_sent);
+}
+void from_json(const nlohmann::json& j, Facts& v) {
+  CD_GET(version); CD_GET(tool_version); CD_GET(collected_at); CD_GET(elapsed_ms); CD_GET(request);
+  CD_GET(domain); CD_GET(domain_display); CD_GET(registered_domain); CD_GET(public_suffix);
+  CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(incomplete);
+  CD_GET(queries_sent);
+}
+
+#undef CD_PUT
+#undef CD_GET
+
+std::vector<std::string> Lookup::values(const std::string& want) const {
+  // Follow the CNAME chain from qname so that records of other owners are not mixed in.
+  std::string owner = qname;
+  for (const auto& target : cname_chain()) owner = target;
+  std::vector<std::string> out;
+  for (const auto& r : answer)
+    if (r.type == want && (r.name == owner || want == "CNAME")) out.push_back(r.data);
+  return out;
+}
+
+std::vector<std::string> Lookup::cname_chain() const {
+  std::vector<std::string> chain;
+  std::string owner = qname;
+  // Bounded by the answer size, so a CNAME loop in a hostile answer ends.
+  for (std::size_t hop = 0; hop < answer.size(); ++hop) {
+    bool advanced = false;
+    for (const auto& r : answer) {
+      if (r.type == "CNAME" && r.name == owner) {
+        owner = r.data;
+        chain.push_back(owner);
+        advanced = true;
+        break;
+      }
+    }
+    if (!advanced) break;
+  }
+  return chain;
+}
+
+Facts load_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot read facts file " + path + ": check the path (it is written by `certdoctor check --facts-out FILE`)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": not a facts file: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("version"))
+    throw Error(path + ": not a facts file: no \"version\" field");
+  if (j["version"] != schema_version)
+    throw Error(path + ": facts format version " + j["version"].dump() + " is not supported (this certdoctor reads version " +
+                std::to_string(schema_version) + "); gather the facts again with `certdoctor check`");
+  try {
+    return j.get<Facts>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": malformed facts: " + e.what());
+  }
+}
+
+void save_file(const Facts& facts, const std::string& path) {
+  std::ofstream out(path);
+  if (!out) throw Error("cannot write facts file " + path);
+  out << nlohmann::json(facts).dump(2) << '\n';
+  if (!out) throw Error("cannot write facts file " + path);
+}
+
+Facts sample() {
+  Facts f;
+  RecordFact rec{"example.jp", "A", 300, "203.0.113.10"};
+  Lookup l;
+  l.answer = {rec};
+  l.authority = {rec};
+  l.glue = {rec};
+  l.ede = {ExtendedErrorFact{6, "DNSSEC Bogus"}};
+  NameFacts n;
+  n.a = n.aaaa = l;
+  n.a_cd = n.aaaa_cd = l;
+  n.caa = {l};
+  n.provider_a = n.provider_aaaa = {l};
+  f.names = {n};
+  f.request.server_ips = {"203.0.113.10"};
+  f.request.resolvers = {"192.0.2.53"};
+  f.delegation.parent_ns = f.delegation.child_ns = {"ns1.example.jp"};
+  f.delegation.walk = {WalkStep{".", l}};
+  ServerFacts s;
+  s.soa = s.ns = l;
+  f.delegation.servers = {s};
+  f.provider_nameservers = {ProviderNameservers{"sakura", {"ns1.dns.ne.jp"}, {l}}};
+  f.incomplete = {"reason"};
+  return f;
+}
+
+} // namespace certdoctor::facts

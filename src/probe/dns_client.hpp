@@ -1,0 +1,84 @@
+#pragma once
+// Asynchronous DNS queries to chosen servers over UDP, with TCP when a response is truncated,
+// built on c-ares. Failures to get an answer are results, never exceptions.
+#include "dns/message.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace certdoctor::probe {
+
+/// A DNS server address: an IPv4 or IPv6 literal and a port.
+struct DnsServer {
+  std::string address;
+  std::uint16_t port = 53;
+  /// Returns "192.0.2.1", "192.0.2.1:5353", "2001:db8::1" or "[2001:db8::1]:5353".
+  std::string to_string() const;
+  bool operator==(const DnsServer&) const = default;
+};
+
+/// Parses "IP", "IP:PORT", "[IPv6]", "[IPv6]:PORT" or a plain IPv6 address; the address is
+/// stored in canonical form. Throws UsageError naming the input if it is anything else.
+DnsServer parse_server(std::string_view text);
+
+/// The outcome of one query.
+struct DnsResult {
+  DnsServer server;
+  std::string qname;
+  std::uint16_t qtype = 0;
+  dns::QueryFlags flags;
+  enum class Status { response, timeout, connection_refused, malformed, error };
+  Status status = Status::error;
+  /// What went wrong, for every status but `response`.
+  std::string error;
+  /// The parsed response whenever status is `response`, whatever its RCODE.
+  std::optional<dns::Message> response;
+  /// Time from sending the query to the outcome; 0 if it was never sent.
+  double elapsed_ms = 0;
+};
+
+/// Returns "response", "timeout", "connection_refused", "malformed" or "error".
+std::string to_string(DnsResult::Status status);
+
+/// Sends queries to chosen servers and collects their results; single-threaded, driven by run().
+class DnsClient {
+public:
+  struct Options {
+    /// How long to wait for each attempt.
+    std::chrono::milliseconds attempt_timeout{2000};
+    /// Attempts per query before it completes with Status::timeout.
+    int tries = 2;
+  };
+
+  explicit DnsClient(Options options);
+  /// Cancels whatever is still pending; the callbacks of those queries are not called.
+  ~DnsClient();
+  DnsClient(const DnsClient&) = delete;
+  DnsClient& operator=(const DnsClient&) = delete;
+
+  /// Queues one query for `qname` (presentation format) to exactly this server, with these
+  /// header bits and EDNS0 parameters. `cb` is called once, later, from inside run(); it may
+  /// call query() again. A name that cannot be encoded completes with Status::error.
+  void query(const DnsServer& server, std::string qname, std::uint16_t qtype, dns::QueryFlags flags,
+             std::function<void(DnsResult)> cb);
+
+  /// Sends queued queries and processes I/O until nothing is pending or `deadline` passes;
+  /// queries still pending then complete with Status::timeout. Exceptions thrown by callbacks
+  /// propagate; calling run() again resumes.
+  void run(std::chrono::steady_clock::time_point deadline);
+
+  /// Number of query packets handed to the network so far, retries included.
+  std::size_t queries_sent() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace certdoctor::probe

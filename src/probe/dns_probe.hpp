@@ -1,0 +1,40 @@
+#pragma once
+// The DNS probe: asks every DNS question a diagnosis needs, concurrently on one DnsClient,
+// and records the answers as facts. It judges nothing: a SERVFAIL or a timeout is recorded
+// as the outcome of a lookup, for the rules to weigh.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "facts/facts.hpp"
+#include "probe/dns_client.hpp"
+#include "probe/root_hints.hpp"
+
+namespace certdoctor::probe {
+
+/// A provider whose own nameservers are asked directly for the certified names, the way
+/// support staff run `dig @ns1.xserver.jp NAME`.
+struct ProviderQuery {
+  std::string provider;                 // profile id
+  std::vector<std::string> nameservers; // host names, in the profile's order
+};
+
+/// What the DNS probe is to gather.
+struct DnsProbeRequest {
+  std::vector<facts::NameFacts> names;  // name, display and role set; the lookups are filled in
+  std::string zone;                     // the registered domain, whose delegation is walked
+  std::vector<DnsServer> resolvers;     // recursive resolvers, asked in order (the next on failure)
+  std::vector<RootServer> roots;        // where the delegation walk starts
+  std::vector<ProviderQuery> providers;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+/// Runs every lookup of the request on `client` until done or the deadline, and stores the
+/// results in `out.names`, `out.delegation`, `out.provider_nameservers` and `out.incomplete`.
+void gather_dns(DnsClient& client, const DnsProbeRequest& request, facts::Facts& out);
+
+/// Converts one client result into a Lookup fact (outcome classified, records in
+/// presentation form). Exposed for the unit tests.
+facts::Lookup to_lookup(const DnsResult& result);
+
+} // namespace certdoctor::probe

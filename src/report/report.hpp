@@ -1,0 +1,80 @@
+#pragma once
+// Renderers: they turn findings into text, JSON or Markdown in one language. They judge
+// nothing; every word comes from the rule catalogue or reports/labels.yaml.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "facts/facts.hpp"
+#include "rules/catalogue.hpp"
+#include "rules/engine.hpp"
+
+namespace certdoctor::report {
+
+/// One finding with its texts filled in for a language and provider.
+struct RenderedFinding {
+  std::string id;
+  std::string severity;
+  std::string title;
+  std::string remediation;
+  nlohmann::json evidence;  // the finding's named arguments
+  std::string source;       // source document id
+  std::string source_title; // its title in the report's language
+};
+
+/// Everything a renderer needs, already in the report's language.
+struct Report {
+  std::string lang;
+  std::string domain;          // ASCII
+  std::string domain_display;  // Unicode
+  std::vector<nlohmann::json> names;  // {name, display, role}
+  std::string verdict;         // ok | warning | fail | incomplete
+  std::string provider_id;
+  std::string provider_name;
+  std::string provider_source;
+  std::vector<std::string> host_addresses;
+  std::string host_source;
+  std::vector<RenderedFinding> findings;
+  std::vector<std::string> incomplete;
+  double elapsed_s = 0;
+  std::size_t queries = 0;
+  nlohmann::json facts;
+};
+
+/// The renderers' own words per language, from reports/labels.yaml.
+class Labels {
+ public:
+  /// Loads `<dir>/labels.yaml`; throws ConfigError naming the file when it is missing or malformed.
+  static Labels load(const std::filesystem::path& reports_dir);
+  /// The label at a dotted key ("verdicts.fail") for a language; the key itself when absent.
+  std::string get(const std::string& lang, const std::string& key) const;
+
+ private:
+  nlohmann::json data_;
+};
+
+/// Verdict from findings: "fail" with any error, "warning" with any warning, else "ok";
+/// "incomplete" when facts gathering could not finish.
+std::string verdict_of(const std::vector<rules::Finding>& findings, bool complete);
+
+/// Builds the report: findings sorted by severity (errors first), texts filled in.
+Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,
+             const rules::Catalogue& catalogue, const nlohmann::json& sources, const std::string& lang);
+
+/// Plain text for a terminal or a pipe, wrapped to `width` columns (East Asian wide
+/// characters count two); ANSI colour only when `color` is set.
+std::string render_text(const Report& report, const Labels& labels, int width, bool color);
+/// The documented JSON document: domain, names, verdict, findings, facts.
+nlohmann::json render_json(const Report& report);
+/// Markdown for tickets and web pages.
+std::string render_markdown(const Report& report, const Labels& labels);
+
+/// Display width of UTF-8 text in terminal columns.
+int display_width(const std::string& utf8);
+/// Wraps UTF-8 text to `width` columns: at spaces in Latin text, between characters in CJK
+/// text; continuation lines start with `indent` spaces.
+std::vector<std::string> wrap(const std::string& text, int width, int indent);
+
+} // namespace certdoctor::report

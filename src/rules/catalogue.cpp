@@ -1,0 +1,370 @@
+#include "rules/catalogue.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "util/error.hpp"
+
+namespace certdoctor::rules {
+
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> rule_keys = {"id", "severity", "source", "each", "as", "when", "arguments", "text"};
+const std::vector<std::string> language_keys = {"title", "remediation"};
+const std::vector<std::string> severity_names = {"info", "warning", "error"};
+
+bool valid_id(std::string_view id) {
+  if (id.empty()) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+bool placeholder_char(char c, bool first) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+bool valid_argument_name(std::string_view name) {
+  if (name.empty() || !placeholder_char(name[0], true)) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return placeholder_char(c, false); });
+}
+
+// Reads one catalogue file; every error names FILE:LINE.
+class FileLoader {
+public:
+  FileLoader(std::string file, std::string content) : file_(std::move(file)), content_(std::move(content)) {}
+
+  // The rules of the file, or nullopt when it is not a rule file.
+  std::optional<std::vector<Rule>> load() {
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(content_);
+    } catch (const YAML::Exception& e) {
+      fail(e.mark.is_null() ? 1 : e.mark.line + 1, e.msg);
+    }
+    if (!doc.IsMap()) return std::nullopt;
+    YAML::Node rules;
+    bool found = false;
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      if (!it->first.IsScalar() || it->first.Scalar() != "rules") continue;
+      if (found) fail(line_of(it->first), "duplicate key 'rules'");
+      found = true;
+      rules = it->second;
+    }
+    if (!found) return std::nullopt;
+    std::vector<Rule> out;
+    if (rules.IsNull()) return out;
+    if (!rules.IsSequence()) fail(line_of(rules), "'rules' must be a list");
+    for (const auto& node : rules) out.push_back(rule(node));
+    return out;
+  }
+
+private:
+  [[noreturn]] void fail(int line, const std::string& message) const {
+    throw ConfigError(file_ + ":" + std::to_string(line) + ": " + message);
+  }
+
+  static int line_of(const YAML::Node& n) {
+    const YAML::Mark m = n.Mark();
+    return m.is_null() ? 1 : m.line + 1;
+  }
+
+  // An empty value has no position of its own; yaml-cpp marks it where the next token starts.
+  static int value_line(const YAML::Node& key, const YAML::Node& value) {
+    return value.IsNull() ? line_of(key) : line_of(value);
+  }
+
+  Rule rule(const YAML::Node& node) {
+    if (!node.IsMap()) fail(line_of(node), "each rule must be a map");
+    Rule r;
+    r.file = file_;
+    r.line = line_of(node);
+
+    std::map<std::string, std::pair<YAML::Node, YAML::Node>> fields;  // key -> (key node, value node)
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (key == "id") {
+        if (!it->second.IsScalar()) fail(value_line(it->first, it->second), "rule id must be a string");
+        r.id = it->second.Scalar();
+        if (!valid_id(r.id)) fail(line_of(it->second), "rule id '" + r.id + "' must match [a-z0-9-]+");
+      }
+    }
+    if (r.id.empty()) fail(r.line, "rule has no 'id'");
+    const std::string in_rule = " in rule '" + r.id + "'";
+
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const int key_line = line_of(it->first);
+      if (!it->first.IsScalar()) fail(key_line, "keys must be strings" + in_rule);
+      const std::string key = it->first.Scalar();
+      if (std::find(rule_keys.begin(), rule_keys.end(), key) == rule_keys.end()) {
+        fail(key_line, "unknown key '" + key + "'" + in_rule + did_you_mean(key, rule_keys));
+      }
+      if (fields.count(key)) fail(key_line, "duplicate key '" + key + "'" + in_rule);
+      fields.emplace(key, std::make_pair(it->first, it->second));
+    }
+
+    auto scalar = [&](const std::string& key) -> std::optional<std::pair<std::string, YAML::Node>> {
+      auto it = fields.find(key);
+      if (it == fields.end()) return std::nullopt;
+      const YAML::Node& v = it->second.second;
+      if (!v.IsScalar()) fail(value_line(it->second.first, v), "'" + key + "'" + in_rule + " must be a string");
+      return std::make_pair(v.Scalar(), v);
+    };
+
+    auto severity = scalar("severity");
+    if (!severity) fail(r.line, "rule '" + r.id + "' has no 'severity'");
+    auto sev = parse_severity(severity->first);
+    if (!sev) {
+      fail(line_of(severity->second),
+           "unknown severity '" + severity->first + "'" + in_rule + did_you_mean(severity->first, severity_names));
+    }
+    r.severity = *sev;
+
+    auto source = scalar("source");
+    if (!source || source->first.empty()) fail(r.line, "rule '" + r.id + "' has no 'source'");
+    r.source = source->first;
+
+    auto each = scalar("each");
+    auto as = scalar("as");
+    if (each && !as) fail(line_of(fields["each"].first), "'each'" + in_rule + " needs 'as'");
+    if (as && !each) fail(line_of(fields["as"].first), "'as'" + in_rule + " needs 'each'");
+    if (each) {
+      r.each = expression(each->second, "'each'", r.id);
+      r.as = as->first;
+      if (!is_identifier(r.as)) {
+        fail(line_of(as->second), "'as'" + in_rule + " must be an identifier, got '" + r.as + "'");
+      }
+    }
+    if (auto when = scalar("when")) r.when = expression(when->second, "'when'", r.id);
+
+    if (auto it = fields.find("arguments"); it != fields.end()) {
+      const YAML::Node& args = it->second.second;
+      if (!args.IsNull()) {
+        if (!args.IsMap()) fail(value_line(it->second.first, args), "'arguments'" + in_rule + " must be a map");
+        for (auto a = args.begin(); a != args.end(); ++a) {
+          const int line = line_of(a->first);
+          const std::string name = a->first.IsScalar() ? a->first.Scalar() : "";
+          if (!valid_argument_name(name)) {
+            fail(line, "argument name '" + name + "'" + in_rule + " must match [A-Za-z_][A-Za-z0-9_]*");
+          }
+          if (std::any_of(r.arguments.begin(), r.arguments.end(), [&](const Argument& x) { return x.name == name; })) {
+            fail(line, "duplicate argument '" + name + "'" + in_rule);
+          }
+          if (!a->second.IsScalar()) fail(value_line(a->first, a->second), "argument '" + name + "'" + in_rule + " must be a string");
+          r.arguments.push_back({name, expression(a->second, "argument '" + name + "'", r.id)});
+        }
+      }
+    }
+
+    auto text = fields.find("text");
+    if (text == fields.end()) fail(r.line, "rule '" + r.id + "' has no 'text'");
+    r.text_line = line_of(text->second.first);
+    load_text(r, text->second.first, text->second.second);
+    return r;
+  }
+
+  void load_text(Rule& r, const YAML::Node& key, const YAML::Node& text) {
+    const std::string in_rule = " in rule '" + r.id + "'";
+    if (!text.IsMap()) fail(value_line(key, text), "'text'" + in_rule + " must be a map of languages");
+    for (auto it = text.begin(); it != text.end(); ++it) {
+      const std::string lang = it->first.IsScalar() ? it->first.Scalar() : "";
+      if (lang.empty()) fail(line_of(it->first), "language names in 'text'" + in_rule + " must be strings");
+      if (r.text.count(lang)) fail(line_of(it->first), "duplicate language '" + lang + "'" + in_rule);
+      const std::string where = "text." + lang;
+      const YAML::Node& body = it->second;
+      if (!body.IsMap()) fail(value_line(it->first, body), "'" + where + "'" + in_rule + " must be a map");
+      LanguageText lt;
+      lt.line = line_of(it->first);
+      for (auto f = body.begin(); f != body.end(); ++f) {
+        const int line = line_of(f->first);
+        const std::string key = f->first.IsScalar() ? f->first.Scalar() : "";
+        if (std::find(language_keys.begin(), language_keys.end(), key) == language_keys.end()) {
+          fail(line, "unknown key '" + key + "' in " + where + " of rule '" + r.id + "'" + did_you_mean(key, language_keys));
+        }
+        if ((key == "title" && lt.title) || (key == "remediation" && lt.remediation_line)) {
+          fail(line, "duplicate key '" + key + "' in " + where + " of rule '" + r.id + "'");
+        }
+        const YAML::Node& v = f->second;
+        if (key == "title") {
+          if (!v.IsScalar()) fail(value_line(f->first, v), "'" + where + ".title'" + in_rule + " must be a string");
+          lt.title = Text{v.Scalar(), line_of(v)};
+          continue;
+        }
+        lt.remediation_line = line;
+        if (!v.IsMap()) fail(value_line(f->first, v), "'" + where + ".remediation'" + in_rule + " must be a map with a 'generic' key");
+        for (auto p = v.begin(); p != v.end(); ++p) {
+          const std::string provider = p->first.IsScalar() ? p->first.Scalar() : "";
+          const std::string at = "'" + where + ".remediation." + provider + "'";
+          if (lt.remediation.count(provider)) fail(line_of(p->first), "duplicate key " + at + in_rule);
+          if (!p->second.IsScalar()) fail(value_line(p->first, p->second), at + in_rule + " must be a string");
+          lt.remediation.emplace(provider, Text{p->second.Scalar(), line_of(p->second)});
+        }
+      }
+      r.text.emplace(lang, std::move(lt));
+    }
+  }
+
+  SourceExpr expression(const YAML::Node& node, const std::string& what, const std::string& id) {
+    const YAML::Mark m = node.Mark();
+    const int line = line_of(node);
+    // A literal block scalar ("when: |") keeps its line breaks; its text starts on the next line.
+    const bool literal_block = !m.is_null() && m.pos >= 0 && static_cast<std::size_t>(m.pos) < content_.size() &&
+                               content_[static_cast<std::size_t>(m.pos)] == '|';
+    try {
+      return SourceExpr{Expr::parse(node.Scalar()), line};
+    } catch (const ExprError& e) {
+      const int at = literal_block ? line + static_cast<int>(e.line()) : line;
+      fail(at, "in " + what + " of rule '" + id + "', " + e.what());
+    }
+  }
+
+  std::string file_;
+  std::string content_;
+};
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read rule file '" + path.string() + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw ConfigError("cannot read rule file '" + path.string() + "'");
+  return ss.str();
+}
+
+} // namespace
+
+Placeholders scan_placeholders(std::string_view text) {
+  Placeholders out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '{') {
+      if (i + 1 < text.size() && text[i + 1] == '{') {
+        ++i;
+        continue;
+      }
+      std::size_t j = i + 1;
+      while (j < text.size() && placeholder_char(text[j], j == i + 1)) ++j;
+      if (j == i + 1 || j >= text.size() || text[j] != '}') {
+        if (!out.stray_brace) out.stray_brace = i;
+        continue;
+      }
+      std::string name(text.substr(i + 1, j - i - 1));
+      if (std::find(out.names.begin(), out.names.end(), name) == out.names.end()) out.names.push_back(name);
+      i = j;
+    } else if (c == '}') {
+      if (i + 1 < text.size() && text[i + 1] == '}') {
+        ++i;
+        continue;
+      }
+      if (!out.stray_brace) out.stray_brace = i;
+    }
+  }
+  return out;
+}
+
+std::string fill_placeholders(std::string_view text, const json& arguments) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '{') {
+      std::size_t j = i + 1;
+      while (j < text.size() && placeholder_char(text[j], j == i + 1)) ++j;
+      if (j > i + 1 && j < text.size() && text[j] == '}') {
+        const std::string name(text.substr(i + 1, j - i - 1));
+        if (arguments.is_object() && arguments.contains(name)) {
+          out += to_text(arguments.at(name));
+          i = j;
+          continue;
+        }
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+Catalogue Catalogue::load(const std::vector<std::filesystem::path>& dirs) {
+  namespace fs = std::filesystem;
+  Catalogue cat;
+  for (std::size_t d = 0; d < dirs.size(); ++d) {
+    const fs::path& dir = dirs[d];
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw ConfigError("rule directory '" + dir.string() + "' does not exist");
+    std::vector<fs::path> files;
+    fs::directory_iterator it(dir, ec);
+    if (ec) throw ConfigError("cannot read rule directory '" + dir.string() + "': " + ec.message());
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) throw ConfigError("cannot read rule directory '" + dir.string() + "': " + ec.message());
+      const fs::path& p = it->path();
+      std::error_code type_ec;
+      if (p.extension() == ".yaml" && it->is_regular_file(type_ec)) files.push_back(p);
+    }
+    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+      return a.filename().string() < b.filename().string();
+    });
+
+    std::map<std::string, std::pair<std::string, int>> seen;  // id -> first file and line in this dir
+    for (const auto& path : files) {
+      FileLoader loader(path.string(), read_file(path));
+      auto rules = loader.load();
+      if (!rules) continue;
+      for (auto& r : *rules) {
+        if (auto s = seen.find(r.id); s != seen.end()) {
+          cat.duplicates_.push_back({r.id, r.file, r.line, s->second.first, s->second.second});
+        } else {
+          seen.emplace(r.id, std::make_pair(r.file, r.line));
+        }
+        if (auto at = cat.index_.find(r.id); at != cat.index_.end()) {
+          cat.rules_[at->second] = std::move(r);
+        } else {
+          cat.index_.emplace(r.id, cat.rules_.size());
+          cat.rules_.push_back(std::move(r));
+        }
+      }
+    }
+  }
+  return cat;
+}
+
+const Rule* Catalogue::find(std::string_view id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &rules_[it->second];
+}
+
+std::string Catalogue::render(const Finding& finding, std::string_view lang, std::string_view field,
+                              std::string_view provider) const {
+  const Rule* rule = find(finding.id);
+  if (!rule) throw ConfigError("no rule '" + finding.id + "' in the catalogue");
+  auto texts = rule->text.find(std::string(lang));
+  if (texts == rule->text.end()) {
+    throw ConfigError("rule '" + finding.id + "' has no text in '" + std::string(lang) + "'");
+  }
+  const LanguageText& lt = texts->second;
+  const Text* chosen = nullptr;
+  if (field == "title") {
+    if (lt.title) chosen = &*lt.title;
+  } else if (field == "remediation") {
+    auto it = lt.remediation.find(std::string(provider));
+    if (provider.empty() || it == lt.remediation.end()) it = lt.remediation.find("generic");
+    if (it != lt.remediation.end()) chosen = &it->second;
+  } else {
+    throw ConfigError("unknown text field '" + std::string(field) + "' (expected 'title' or 'remediation')");
+  }
+  if (!chosen) {
+    throw ConfigError("rule '" + finding.id + "' has no " + std::string(field) + " in '" + std::string(lang) + "'");
+  }
+  return fill_placeholders(chosen->value, finding.arguments);
+}
+
+} // namespace certdoctor::rules

@@ -1,0 +1,112 @@
+#pragma once
+// The rule catalogue: rules/*.yaml files loaded from one or more directories, later directories
+// overlaying earlier ones, and the texts that explain each finding in several languages.
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/engine.hpp"
+#include "rules/expr.hpp"
+
+namespace certdoctor::rules {
+
+/// An expression and the 1-based line of its file where it is written.
+struct SourceExpr {
+  Expr expr;
+  int line = 0;
+};
+
+/// A named piece of evidence: `name` is the placeholder the texts use.
+struct Argument {
+  std::string name;
+  SourceExpr value;
+};
+
+/// A text template and its line.
+struct Text {
+  std::string value;
+  int line = 0;
+};
+
+/// The texts of one rule in one language.
+struct LanguageText {
+  int line = 0;                     ///< line of the language key
+  std::optional<Text> title;
+  std::optional<int> remediation_line;  ///< line of the 'remediation' key, if present
+  std::map<std::string, Text> remediation;  ///< "generic" and provider ids -> text
+};
+
+/// One rule as written in a catalogue file.
+struct Rule {
+  std::string id;
+  Severity severity = Severity::info;
+  std::string source;
+  std::optional<SourceExpr> each;  ///< with `as`: the rule is evaluated once per element
+  std::string as;
+  std::optional<SourceExpr> when;  ///< absent: always fires
+  std::vector<Argument> arguments;
+  std::map<std::string, LanguageText> text;  ///< language -> texts
+  std::string file;
+  int line = 0;       ///< line where the rule starts
+  int text_line = 0;  ///< line of the 'text' key
+};
+
+/// A rule id defined twice in one directory (lint reports it; the later definition is used).
+struct DuplicateRule {
+  std::string id;
+  std::string file;
+  int line = 0;
+  std::string first_file;
+  int first_line = 0;
+};
+
+/// The placeholders of a text template, in order, without repeats; `stray_brace` is the byte
+/// offset of the first '{' or '}' that is neither a placeholder nor escaped as '{{' / '}}'.
+struct Placeholders {
+  std::vector<std::string> names;
+  std::optional<std::size_t> stray_brace;
+};
+
+/// Scans a text template ("{name} has no address; use {{ and }} for braces").
+Placeholders scan_placeholders(std::string_view text);
+
+/// `text` with each {placeholder} replaced by to_text() of the argument of that name (a placeholder
+/// with no argument stays as written) and '{{' / '}}' turned into '{' / '}'.
+std::string fill_placeholders(std::string_view text, const nlohmann::json& arguments);
+
+/// The loaded rules, in catalogue order.
+class Catalogue {
+public:
+  /// Loads every *.yaml directly in each directory (files in name order) whose top level is a map
+  /// with a 'rules' key; other YAML files are ignored. A rule whose id was loaded from an earlier
+  /// directory replaces it in place. Throws ConfigError "FILE:LINE: message" on a missing
+  /// directory, a YAML syntax error, a malformed rule or an expression that does not parse.
+  static Catalogue load(const std::vector<std::filesystem::path>& dirs);
+
+  /// Rules in catalogue order: directories in the order given, files by name, rules in file order.
+  const std::vector<Rule>& rules() const noexcept { return rules_; }
+
+  /// The rule with this id, or nullptr.
+  const Rule* find(std::string_view id) const;
+
+  /// Ids defined more than once within one directory.
+  const std::vector<DuplicateRule>& duplicates() const noexcept { return duplicates_; }
+
+  /// The text `field` ("title" or "remediation") of the finding's rule in `lang`, with the
+  /// placeholders filled from its arguments. For remediation, the variant for `provider` when the
+  /// rule has one, else 'generic'. Throws ConfigError for an unknown rule, language or field.
+  std::string render(const Finding& finding, std::string_view lang, std::string_view field,
+                     std::string_view provider) const;
+
+private:
+  std::vector<Rule> rules_;
+  std::map<std::string, std::size_t, std::less<>> index_;
+  std::vector<DuplicateRule> duplicates_;
+};
+
+} // namespace certdoctor::rules

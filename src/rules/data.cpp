@@ -1,0 +1,200 @@
+#include "rules/data.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "util/error.hpp"
+
+namespace certdoctor::rules {
+
+namespace fs = std::filesystem;
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+  case YAML::NodeType::Null:
+  case YAML::NodeType::Undefined: return nullptr;
+  case YAML::NodeType::Sequence: {
+    auto arr = nlohmann::json::array();
+    for (const auto& item : node) arr.push_back(yaml_to_json(item));
+    return arr;
+  }
+  case YAML::NodeType::Map: {
+    auto obj = nlohmann::json::object();
+    for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    return obj;
+  }
+  case YAML::NodeType::Scalar: break;
+  }
+  const std::string& s = node.Scalar();
+  // A quoted scalar stays a string ("0" is a label, 0 is a number).
+  if (node.Tag() == "!") return s;
+  if (s == "true" || s == "false") return s == "true";
+  if (s == "null" || s == "~") return nullptr;
+  if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) {
+    std::size_t used = 0;
+    try {
+      long long i = std::stoll(s, &used);
+      if (used == s.size()) return i;
+      double d = std::stod(s, &used);
+      if (used == s.size()) return d;
+    } catch (const std::exception&) {
+    }
+  }
+  return s;
+}
+
+namespace {
+
+std::string where(const fs::path& file, const YAML::Node& node) {
+  return file.string() + ":" + std::to_string(node.Mark().line + 1);
+}
+
+std::vector<std::string> string_list(const fs::path& file, const YAML::Node& node, const char* key) {
+  std::vector<std::string> out;
+  const YAML::Node list = node[key];
+  if (!list) return out;
+  if (!list.IsSequence()) throw ConfigError(where(file, list) + ": '" + key + "' must be a list");
+  for (const auto& item : list) out.push_back(item.as<std::string>());
+  return out;
+}
+
+std::vector<fs::path> yaml_files(const fs::path& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+YAML::Node load_yaml(const fs::path& file) {
+  try {
+    return YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+template <typename Map>
+std::vector<std::string> ids_of(const Map& m) {
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : m) ids.push_back(id);
+  return ids;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+} // namespace
+
+DataSet DataSet::load(const std::vector<fs::path>& dirs) {
+  DataSet set;
+  for (const auto& dir : dirs) {
+    for (const auto& file : yaml_files(dir / "providers")) {
+      YAML::Node root = load_yaml(file);
+      YAML::Node p = root["provider"];
+      if (!p || !p.IsMap()) throw ConfigError(file.string() + ":1: a provider profile needs a 'provider:' map");
+      ProviderProfile prof;
+      try {
+        if (!p["id"]) throw ConfigError(where(file, p) + ": provider profile without 'id'");
+        prof.id = p["id"].as<std::string>();
+        prof.nameservers = string_list(file, p, "nameservers");
+        prof.nameserver_patterns = string_list(file, p, "nameserver_patterns");
+        prof.host_addresses = string_list(file, p, "host_addresses");
+      } catch (const YAML::Exception& e) {
+        throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      }
+      prof.file = file.string();
+      prof.data = yaml_to_json(p);
+      set.providers_[prof.id] = std::move(prof);
+    }
+    for (const auto& file : yaml_files(dir / "ca")) {
+      YAML::Node root = load_yaml(file);
+      YAML::Node c = root["ca"];
+      if (!c || !c.IsMap()) throw ConfigError(file.string() + ":1: a CA model needs a 'ca:' map");
+      CaModel ca;
+      try {
+        if (!c["id"]) throw ConfigError(where(file, c) + ": CA model without 'id'");
+        ca.id = c["id"].as<std::string>();
+        ca.caa_issuer_domains = string_list(file, c, "caa_issuer_domains");
+        if (c["validation_method"]) ca.validation_method = c["validation_method"].as<std::string>();
+        if (c["address_preference"]) ca.address_preference = c["address_preference"].as<std::string>();
+        if (c["caa_bit1_critical"]) ca.caa_bit1_critical = c["caa_bit1_critical"].as<bool>();
+      } catch (const YAML::Exception& e) {
+        throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      }
+      if (ca.address_preference != "ipv6-first" && ca.address_preference != "ipv4-first")
+        throw ConfigError(where(file, c["address_preference"]) + ": address_preference must be ipv6-first or ipv4-first, not '" +
+                          ca.address_preference + "'");
+      ca.file = file.string();
+      ca.data = yaml_to_json(c);
+      set.cas_[ca.id] = std::move(ca);
+    }
+  }
+  return set;
+}
+
+const ProviderProfile& DataSet::provider(const std::string& id) const {
+  auto it = providers_.find(id);
+  if (it != providers_.end()) return it->second;
+  std::string hint = did_you_mean(id, ids_of(providers_));
+  throw UsageError("unknown provider '" + id + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                   "; known providers: " + joined(ids_of(providers_)) + ", or auto");
+}
+
+const CaModel& DataSet::ca(const std::string& id) const {
+  auto it = cas_.find(id);
+  if (it != cas_.end()) return it->second;
+  std::string hint = did_you_mean(id, ids_of(cas_));
+  throw UsageError("unknown CA '" + id + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                   "; known CAs: " + joined(ids_of(cas_)));
+}
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  // Iterative matcher with one backtrack point: linear in practice, no recursion on hostile input.
+  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); };
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], name[n]))) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == c[j - 1] ? 0 : 1)});
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_d) {
+      best_d = prev[c.size()];
+      best = c;
+    }
+  }
+  return best;
+}
+
+} // namespace certdoctor::rules

@@ -1,0 +1,66 @@
+#pragma once
+// Rules data other than the rule catalogue: provider profiles (rules/providers/*.yaml) and CA
+// models (rules/ca/*.yaml). Each is kept whole as JSON so that rules and report templates can
+// use any field (panel labels, renewal schedule) without code.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace certdoctor::rules {
+
+/// A hosting provider: how to recognise it and how to ask it. The whole profile is in `data`.
+struct ProviderProfile {
+  std::string id;
+  std::vector<std::string> nameservers;         // asked directly for the certified names
+  std::vector<std::string> nameserver_patterns; // shell-style globs over NS host names
+  std::vector<std::string> host_addresses;      // known hosting addresses, if the profile lists any
+  std::string file;
+  nlohmann::json data;
+};
+
+/// A certificate authority's validation behaviour (issue 4 adds more CAs as files).
+struct CaModel {
+  std::string id;
+  std::vector<std::string> caa_issuer_domains;
+  std::string validation_method = "http-01";
+  std::string address_preference = "ipv6-first"; // or "ipv4-first"
+  bool caa_bit1_critical = true;
+  std::string file;
+  nlohmann::json data;
+};
+
+/// Converts a YAML node to JSON: scalars that read as integers, decimals or booleans become
+/// numbers and booleans unless quoted.
+nlohmann::json yaml_to_json(const YAML::Node& node);
+
+/// Provider profiles and CA models loaded from rule directories; later directories override
+/// entries with the same id (an overlay such as the lab's).
+class DataSet {
+ public:
+  /// Loads `<dir>/providers/*.yaml` and `<dir>/ca/*.yaml` from each dir. Throws ConfigError
+  /// with "file:line: message" for malformed files.
+  static DataSet load(const std::vector<std::filesystem::path>& dirs);
+
+  const std::map<std::string, ProviderProfile>& providers() const { return providers_; }
+  const std::map<std::string, CaModel>& cas() const { return cas_; }
+  /// Returns the profile with this id; throws UsageError naming the known ids otherwise.
+  const ProviderProfile& provider(const std::string& id) const;
+  /// Returns the CA model with this id; throws UsageError naming the known ids otherwise.
+  const CaModel& ca(const std::string& id) const;
+
+ private:
+  std::map<std::string, ProviderProfile> providers_;
+  std::map<std::string, CaModel> cas_;
+};
+
+/// True when `name` matches the shell-style `pattern` (`*` and `?`), ignoring case.
+bool glob_match(std::string_view pattern, std::string_view name);
+
+/// Returns the closest candidate to `word` by edit distance, or "" when none is close.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+} // namespace certdoctor::rules

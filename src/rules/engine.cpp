@@ -1,0 +1,93 @@
+#include "rules/engine.hpp"
+
+#include "rules/catalogue.hpp"
+#include "util/error.hpp"
+
+namespace certdoctor::rules {
+
+using nlohmann::json;
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+  }
+  return "info";
+}
+
+std::optional<Severity> parse_severity(std::string_view text) {
+  if (text == "info") return Severity::info;
+  if (text == "warning") return Severity::warning;
+  if (text == "error") return Severity::error;
+  return std::nullopt;
+}
+
+void to_json(json& j, const Finding& finding) {
+  j = json{{"id", finding.id},
+           {"severity", std::string(to_string(finding.severity))},
+           {"arguments", finding.arguments.is_null() ? json::object() : finding.arguments},
+           {"source", finding.source}};
+}
+
+void from_json(const json& j, Finding& finding) {
+  finding.id = j.at("id").get<std::string>();
+  const auto severity = j.at("severity").get<std::string>();
+  auto parsed = parse_severity(severity);
+  if (!parsed) throw ConfigError("unknown severity '" + severity + "' in finding '" + finding.id + "'");
+  finding.severity = *parsed;
+  finding.arguments = j.contains("arguments") ? j.at("arguments") : json::object();
+  finding.source = j.value("source", "");
+}
+
+namespace {
+
+// Runs `f`, rethrowing an EvalError with the rule's position and the part being evaluated.
+template <typename F>
+auto guarded(const Rule& rule, const SourceExpr& expr, const std::string& part, F&& f) {
+  try {
+    return f(expr.expr);
+  } catch (const EvalError& e) {
+    throw EvalError(e, rule.file + ":" + std::to_string(expr.line) + ": in " + part + " of rule '" + rule.id + "', ",
+                    rule.id);
+  }
+}
+
+} // namespace
+
+std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
+  std::vector<Finding> out;
+  for (const Rule& rule : catalogue.rules()) {
+    auto fire = [&](const std::vector<Binding>& bound) {
+      if (rule.when && !guarded(rule, *rule.when, "'when'", [&](const Expr& e) { return e.test(view, bound); })) {
+        return;
+      }
+      Finding f;
+      f.id = rule.id;
+      f.severity = rule.severity;
+      f.source = rule.source;
+      for (const auto& arg : rule.arguments) {
+        f.arguments[arg.name] = guarded(rule, arg.value, "argument '" + arg.name + "'",
+                                        [&](const Expr& e) { return e.evaluate(view, bound); });
+      }
+      out.push_back(std::move(f));
+    };
+    if (!rule.each) {
+      fire({});
+      continue;
+    }
+    const json list = guarded(rule, *rule.each, "'each'", [&](const Expr& e) {
+      json v = e.evaluate(view);
+      if (!v.is_null() && !v.is_array()) {
+        const char* type = v.is_object() ? "object" : v.is_string() ? "string" : v.is_number() ? "number" : "boolean";
+        throw EvalError(std::string("'each' needs a list, got ") + type, e.text(), 0);
+      }
+      return v;
+    });
+    if (list.is_null()) continue;
+    for (const json& element : list) fire({Binding{rule.as, &element}});
+  }
+  return out;
+}
+
+} // namespace certdoctor::rules

@@ -1,0 +1,110 @@
+#include "util/domain.hpp"
+
+#include <arpa/inet.h>
+#include <idn2.h>
+#include <libpsl.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+
+#include "util/error.hpp"
+
+namespace certdoctor {
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(char* p) const { std::free(p); }
+};
+using CString = std::unique_ptr<char, FreeDeleter>;
+
+const psl_ctx_t* psl() {
+  // psl_latest prefers the system's list (package publicsuffix) when newer than the built-in one.
+  static const psl_ctx_t* ctx = [] {
+    const psl_ctx_t* c = psl_latest(nullptr);
+    return c ? c : psl_builtin();
+  }();
+  return ctx;
+}
+
+bool is_ldh_label(const std::string& label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  return std::all_of(label.begin(), label.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_';
+  });
+}
+
+} // namespace
+
+void psl_split(const std::string& ascii, std::string& registered, std::string& suffix) {
+  const char* reg = psl_registrable_domain(psl(), ascii.c_str());
+  registered = reg ? reg : "";
+  const char* suf = psl_unregistrable_domain(psl(), ascii.c_str());
+  suffix = suf ? suf : "";
+}
+
+DomainName parse_domain(const std::string& raw) {
+  std::string input = raw;
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.back()))) input.pop_back();
+  while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front()))) input.erase(input.begin());
+  const std::string shown = "'" + raw + "'";
+  if (input.empty()) throw UsageError("no domain given: name the domain to check, e.g. certdoctor check example.jp");
+  if (input.find("://") != std::string::npos) {
+    std::string host = input.substr(input.find("://") + 3);
+    host = host.substr(0, host.find_first_of("/:?#"));
+    throw UsageError(shown + " is a URL, not a domain: pass the host name alone, e.g. certdoctor check " + host);
+  }
+  if (input.find('@') != std::string::npos)
+    throw UsageError(shown + " is an e-mail address, not a domain: pass the part after '@'");
+  if (input.rfind("*.", 0) == 0)
+    throw UsageError(shown + " is a wildcard: wildcard certificates need DNS-01 validation, and certdoctor checks "
+                     "HTTP-01 renewals; check the names the site uses, e.g. " + input.substr(2));
+  unsigned char buf[16];
+  if (inet_pton(AF_INET, input.c_str(), buf) == 1 || inet_pton(AF_INET6, input.c_str(), buf) == 1)
+    throw UsageError(shown + " is an IP address: Let's Encrypt's free certificates on shared hosting are for domain "
+                     "names; give the domain that points at that address (use --server-ip to name the server)");
+  if (input.size() > 1 && input.back() == '.') input.pop_back();
+
+  char* out = nullptr;
+  int rc = idn2_to_ascii_8z(input.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK) {
+    // Names with underscores or other non-IDNA labels still deserve a precise message.
+    throw UsageError(shown + " is not a valid domain name (" + idn2_strerror(rc) + ")");
+  }
+  CString ascii_owner(out);
+  std::string ascii = out;
+  std::transform(ascii.begin(), ascii.end(), ascii.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ascii.size() > 253) throw UsageError(shown + " is too long for a domain name (at most 253 characters)");
+  std::size_t start = 0;
+  int labels = 0;
+  while (true) {
+    std::size_t dot = ascii.find('.', start);
+    std::string label = ascii.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (!is_ldh_label(label))
+      throw UsageError(shown + " is not a valid host name: label '" + label +
+                       "' must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen");
+    ++labels;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (labels < 2) throw UsageError(shown + " is a top-level domain: give a domain under it, e.g. example." + ascii);
+
+  DomainName d;
+  d.ascii = ascii;
+  char* uni = nullptr;
+  if (idn2_to_unicode_8z8z(ascii.c_str(), &uni, 0) == IDN2_OK && uni) {
+    d.unicode = uni;
+    std::free(uni);
+  } else {
+    d.unicode = ascii;
+  }
+  psl_split(ascii, d.registered, d.public_suffix);
+  if (d.registered.empty())
+    throw UsageError(shown + " is a public suffix (like co.jp): nobody can get a certificate for it; give a domain "
+                     "registered under it, e.g. example." + ascii);
+  return d;
+}
+
+} // namespace certdoctor

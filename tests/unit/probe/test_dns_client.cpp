@@ -1,0 +1,364 @@
+#include "probe/dns_client.hpp"
+
+#include "test_server.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace certdoctor;
+using namespace certdoctor::probe;
+using certdoctor::test::TestDnsServer;
+using Status = DnsResult::Status;
+using namespace std::chrono_literals;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+DnsServer local(const TestDnsServer& s, const std::string& address = "127.0.0.1") {
+  return DnsServer{address, s.port()};
+}
+
+DnsClient::Options fast() {
+  DnsClient::Options o;
+  o.attempt_timeout = 300ms;
+  o.tries = 2;
+  return o;
+}
+
+// Runs one query to completion and returns its result.
+DnsResult ask(DnsClient& client, const DnsServer& server, const std::string& qname,
+              std::uint16_t qtype = dns::rrtype::A, dns::QueryFlags flags = {}) {
+  std::vector<DnsResult> got;
+  client.query(server, qname, qtype, flags, [&](DnsResult r) { got.push_back(std::move(r)); });
+  client.run(Clock::now() + 5s);
+  REQUIRE(got.size() == 1);
+  return got[0];
+}
+
+std::string parse_error(std::string_view text) {
+  try {
+    (void)parse_server(text);
+  } catch (const UsageError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+} // namespace
+
+TEST_CASE("DnsServer::parse_server") {
+  SUBCASE("forms") {
+    CHECK(parse_server("192.0.2.1") == DnsServer{"192.0.2.1", 53});
+    CHECK(parse_server("192.0.2.1:5353") == DnsServer{"192.0.2.1", 5353});
+    CHECK(parse_server("2001:DB8:0::1") == DnsServer{"2001:db8::1", 53});
+    CHECK(parse_server("[2001:db8::1]") == DnsServer{"2001:db8::1", 53});
+    CHECK(parse_server("[2001:db8::1]:5353") == DnsServer{"2001:db8::1", 5353});
+    CHECK(parse_server("::1") == DnsServer{"::1", 53});
+  }
+  SUBCASE("to_string") {
+    CHECK(DnsServer{"192.0.2.1", 53}.to_string() == "192.0.2.1");
+    CHECK(DnsServer{"192.0.2.1", 5353}.to_string() == "192.0.2.1:5353");
+    CHECK(DnsServer{"2001:db8::1", 53}.to_string() == "2001:db8::1");
+    CHECK(DnsServer{"2001:db8::1", 5353}.to_string() == "[2001:db8::1]:5353");
+  }
+  SUBCASE("errors") {
+    const std::string usage =
+        "expected an IPv4 or IPv6 address with an optional port, such as 192.0.2.1, "
+        "192.0.2.1:5353, 2001:db8::1 or [2001:db8::1]:5353";
+    CHECK(parse_error("") == "invalid DNS server \"\": " + usage);
+    CHECK(parse_error("dns.example.jp") == "invalid DNS server \"dns.example.jp\": " + usage);
+    CHECK(parse_error("192.0.2.300") == "invalid DNS server \"192.0.2.300\": " + usage);
+    CHECK(parse_error("192.0.2.1:0") ==
+          "invalid DNS server \"192.0.2.1:0\": port \"0\" is not a number from 1 to 65535");
+    CHECK(parse_error("192.0.2.1:65536") ==
+          "invalid DNS server \"192.0.2.1:65536\": port \"65536\" is not a number from 1 to 65535");
+    CHECK(parse_error("192.0.2.1:") ==
+          "invalid DNS server \"192.0.2.1:\": port \"\" is not a number from 1 to 65535");
+    CHECK(parse_error("[2001:db8::1]:x") ==
+          "invalid DNS server \"[2001:db8::1]:x\": port \"x\" is not a number from 1 to 65535");
+    CHECK(parse_error("[2001:db8::1") == "invalid DNS server \"[2001:db8::1\": missing ']'; " + usage);
+    CHECK(parse_error("[192.0.2.1]:53") ==
+          "invalid DNS server \"[192.0.2.1]:53\": brackets are only for IPv6 addresses; " + usage);
+    CHECK(parse_error("[2001:db8::1]53") == "invalid DNS server \"[2001:db8::1]53\": " + usage);
+    CHECK(parse_error("fe80::1%eth0") == "invalid DNS server \"fe80::1%eth0\": " + usage);
+  }
+}
+
+TEST_CASE("DnsClient::query answers") {
+  TestDnsServer server;
+  DnsClient client(fast());
+
+  SUBCASE("normal answer, flags on the wire") {
+    dns::QueryFlags f;
+    f.recursion_desired = false;
+    f.checking_disabled = true;
+    f.dnssec_ok = true;
+    f.edns_udp_size = 1400;
+    DnsResult r = ask(client, local(server), "a.example.test", dns::rrtype::A, f);
+    CHECK(r.status == Status::response);
+    CHECK(r.error.empty());
+    CHECK(r.server == local(server));
+    CHECK(r.qname == "a.example.test");
+    CHECK(r.qtype == dns::rrtype::A);
+    CHECK(r.flags.edns_udp_size == 1400);
+    CHECK(r.elapsed_ms > 0);
+    CHECK(r.elapsed_ms < 5000);
+    REQUIRE(r.response.has_value());
+    CHECK(r.response->rcode == dns::rcode::NOERROR);
+    CHECK(r.response->aa);
+    CHECK_FALSE(r.response->rd);
+    REQUIRE(r.response->answer.size() == 1);
+    CHECK(r.response->answer[0].name == "a.example.test");
+    CHECK(r.response->answer[0].data == "192.0.2.1");
+    CHECK(client.queries_sent() == 1);
+    CHECK(server.udp_queries() == 1);
+    CHECK(server.tcp_queries() == 0);
+
+    auto seen = server.queries();
+    REQUIRE(seen.size() == 1);
+    dns::Message q = dns::parse_message(seen[0]);
+    CHECK_FALSE(q.rd);
+    CHECK(q.cd);
+    CHECK(q.edns_do);
+    CHECK(q.has_edns);
+    CHECK(q.edns_udp_size == 1400);
+    CHECK(q.qname == "a.example.test");
+  }
+  SUBCASE("SERVFAIL, REFUSED and NXDOMAIN are responses, asked once") {
+    DnsResult sf = ask(client, local(server), "servfail.example.test");
+    CHECK(sf.status == Status::response);
+    REQUIRE(sf.response.has_value());
+    CHECK(sf.response->rcode == dns::rcode::SERVFAIL);
+    REQUIRE(sf.response->extended_errors.size() == 1);
+    CHECK(sf.response->extended_errors[0].code == 22);
+    CHECK(sf.response->extended_errors[0].text == "no reachable authority");
+
+    DnsResult rf = ask(client, local(server), "refused.example.test");
+    CHECK(rf.status == Status::response);
+    REQUIRE(rf.response.has_value());
+    CHECK(rf.response->rcode == dns::rcode::REFUSED);
+
+    DnsResult nx = ask(client, local(server), "nxdomain.example.test", dns::rrtype::CAA);
+    CHECK(nx.status == Status::response);
+    REQUIRE(nx.response.has_value());
+    CHECK(nx.response->rcode == dns::rcode::NXDOMAIN);
+    CHECK(nx.response->authority.size() == 1);
+
+    CHECK(server.udp_queries() == 3);
+    CHECK(client.queries_sent() == 3);
+  }
+  SUBCASE("truncated UDP answer is fetched again over TCP") {
+    DnsResult r = ask(client, local(server), "big.example.test", dns::rrtype::TXT);
+    CHECK(r.status == Status::response);
+    REQUIRE(r.response.has_value());
+    CHECK_FALSE(r.response->tc);
+    CHECK(r.response->answer.size() == 200);
+    CHECK(server.udp_queries() == 1);
+    CHECK(server.tcp_queries() == 1);
+  }
+  SUBCASE("answers between 512 and the EDNS size stay on UDP") {
+    DnsResult r = ask(client, local(server), "medium.example.test", dns::rrtype::TXT);
+    CHECK(r.status == Status::response);
+    REQUIRE(r.response.has_value());
+    CHECK(r.response->answer.size() == 15);
+    CHECK(server.udp_queries() == 1);
+    CHECK(server.tcp_queries() == 0);
+  }
+  SUBCASE("malformed response") {
+    DnsResult r = ask(client, local(server), "garbage.example.test");
+    CHECK(r.status == Status::malformed);
+    CHECK(r.error == "malformed response: answer record 1 (A): RDATA length 5, expected 4");
+    CHECK_FALSE(r.response.has_value());
+  }
+  SUBCASE("a name that cannot be encoded is an error result") {
+    DnsResult r = ask(client, local(server), "a..example.test");
+    CHECK(r.status == Status::error);
+    CHECK(r.error == "invalid domain name \"a..example.test\": empty label");
+    CHECK(client.queries_sent() == 0);
+    CHECK(r.elapsed_ms == 0);
+  }
+  SUBCASE("many queries at once") {
+    std::vector<DnsResult> got;
+    for (int i = 0; i < 50; ++i)
+      client.query(local(server), "a" + std::string(i % 2 ? ".x.test" : ".y.test"), dns::rrtype::A, {},
+                   [&](DnsResult r) { got.push_back(std::move(r)); });
+    client.run(Clock::now() + 5s);
+    REQUIRE(got.size() == 50);
+    int ok = 0;
+    for (const auto& r : got)
+      ok += r.status == Status::response && r.response && r.response->answer.size() == 1;
+    CHECK(ok == 50);
+    CHECK(client.queries_sent() == 50);
+    // Query IDs are random, not a constant or a counter.
+    std::set<unsigned> ids;
+    for (const auto& q : server.queries())
+      ids.insert(static_cast<unsigned>(q[0] << 8 | q[1]));
+    CHECK(ids.size() >= 45);
+    CHECK_FALSE(ids.count(0) + ids.count(1) + ids.count(2) == 3);
+  }
+}
+
+TEST_CASE("DnsClient::query failures") {
+  SUBCASE("no answer: timeout after every try") {
+    TestDnsServer server;
+    DnsClient::Options o;
+    o.attempt_timeout = 200ms;
+    o.tries = 2;
+    DnsClient client(o);
+    auto start = Clock::now();
+    DnsResult r = ask(client, local(server), "silent.example.test");
+    double took = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    CHECK(r.status == Status::timeout);
+    CHECK(r.error == "no response after 2 tries of 200 ms");
+    CHECK_FALSE(r.response.has_value());
+    CHECK(server.udp_queries() == 2);
+    CHECK(client.queries_sent() == 2);
+    CHECK(took >= 350);
+    CHECK(took < 200 * 2 + 2000);
+    CHECK(r.elapsed_ms >= 350);
+  }
+  SUBCASE("nothing listening") {
+    DnsClient client(fast());
+    DnsServer nobody{"127.0.0.1", TestDnsServer::unused_port()};
+    DnsResult r = ask(client, nobody, "a.example.test");
+    bool refused_or_timeout = r.status == Status::connection_refused || r.status == Status::timeout;
+    CHECK(refused_or_timeout);
+    CHECK_FALSE(r.error.empty());
+    CHECK_FALSE(r.response.has_value());
+  }
+}
+
+TEST_CASE("DnsClient::run chaining and deadline") {
+  TestDnsServer server;
+
+  SUBCASE("a callback may issue further queries") {
+    DnsClient client(fast());
+    std::vector<std::string> order;
+    client.query(local(server), "a.one.test", dns::rrtype::A, {}, [&](DnsResult r) {
+      order.push_back(r.qname + " " + to_string(r.status));
+      client.query(local(server), "servfail.two.test", dns::rrtype::A, {}, [&](DnsResult r2) {
+        order.push_back(r2.qname + " " + to_string(r2.status) + " " +
+                        dns::rcode_name(r2.response ? r2.response->rcode : -1));
+        client.query(local(server), "big.three.test", dns::rrtype::TXT, {}, [&](DnsResult r3) {
+          order.push_back(r3.qname + " " + std::to_string(r3.response ? r3.response->answer.size() : 0));
+        });
+      });
+    });
+    client.run(Clock::now() + 5s);
+    CHECK(order == std::vector<std::string>{"a.one.test response", "servfail.two.test response SERVFAIL",
+                                            "big.three.test 200"});
+    CHECK(client.queries_sent() == 3);
+  }
+  SUBCASE("the deadline cuts pending queries, each delivered once") {
+    DnsClient::Options o;
+    o.attempt_timeout = 5000ms;
+    o.tries = 3;
+    DnsClient client(o);
+    std::vector<DnsResult> got;
+    int late_callbacks = 0;
+    client.query(local(server), "silent.one.test", dns::rrtype::A, {}, [&](DnsResult r) {
+      got.push_back(r);
+      // Issued after the deadline: completes at once without being sent.
+      client.query(local(server), "a.late.test", dns::rrtype::A, {}, [&](DnsResult r2) {
+        ++late_callbacks;
+        got.push_back(r2);
+      });
+    });
+    client.query(local(server), "a.two.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r); });
+    client.query(local(server), "slow.three.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r); });
+    auto start = Clock::now();
+    client.run(start + 600ms);
+    double took = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    CHECK(took >= 550);
+    CHECK(took < 3000);
+    REQUIRE(got.size() == 4);
+    CHECK(got[0].qname == "a.two.test");
+    CHECK(got[0].status == Status::response);
+    CHECK(got[1].qname == "slow.three.test");
+    CHECK(got[1].status == Status::response);
+    CHECK(got[2].qname == "silent.one.test");
+    CHECK(got[2].status == Status::timeout);
+    CHECK(got[2].error == "no response before the deadline");
+    CHECK(got[3].qname == "a.late.test");
+    CHECK(got[3].status == Status::timeout);
+    CHECK(got[3].error == "not sent before the deadline");
+    CHECK(late_callbacks == 1);
+    CHECK(client.queries_sent() == 3);
+
+    // Nothing is left to run; a second run returns at once and calls nothing.
+    client.run(Clock::now() + 5s);
+    CHECK(got.size() == 4);
+  }
+  SUBCASE("a deadline already past sends nothing") {
+    DnsClient client(fast());
+    std::vector<DnsResult> got;
+    client.query(local(server), "a.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r); });
+    client.run(Clock::now() - 1s);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].status == Status::timeout);
+    CHECK(client.queries_sent() == 0);
+    CHECK(server.udp_queries() == 0);
+  }
+  SUBCASE("an exception from a callback leaves run() resumable") {
+    DnsClient client(fast());
+    std::vector<DnsResult> got;
+    client.query(local(server), "silent.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r); });
+    client.query(local(server), "a.test", dns::rrtype::A, {}, [&](DnsResult) { throw std::runtime_error("stop"); });
+    CHECK_THROWS_AS(client.run(Clock::now() + 5s), std::runtime_error);
+    CHECK(got.empty());
+    client.run(Clock::now() + 5s);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].status == Status::timeout);
+    CHECK(got[0].error == "no response after 2 tries of 300 ms");
+  }
+  SUBCASE("destroying the client with queries in flight calls nothing") {
+    int calls = 0;
+    {
+      DnsClient client(fast());
+      client.query(local(server), "silent.test", dns::rrtype::A, {}, [&](DnsResult) { ++calls; });
+      client.query(local(server), "slow.test", dns::rrtype::A, {}, [&](DnsResult) { ++calls; });
+      client.query(local(server), "a.test", dns::rrtype::A, {}, [&](DnsResult) { throw std::runtime_error("stop"); });
+      CHECK_THROWS_AS(client.run(Clock::now() + 5s), std::runtime_error);
+      CHECK(client.queries_sent() == 3);
+      client.query(local(server), "a.test", dns::rrtype::A, {}, [&](DnsResult) { ++calls; });
+    }
+    CHECK(calls == 0);
+  }
+  SUBCASE("several servers at once") {
+    TestDnsServer second;
+    DnsClient client(fast());
+    std::vector<std::string> got;
+    client.query(local(server), "a.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r.server.to_string()); });
+    client.query(local(second), "a.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r.server.to_string()); });
+    client.run(Clock::now() + 5s);
+    REQUIRE(got.size() == 2);
+    CHECK(server.udp_queries() == 1);
+    CHECK(second.udp_queries() == 1);
+  }
+}
+
+TEST_CASE("DnsClient::query over IPv6") {
+  if (!TestDnsServer::ipv6_available()) {
+    MESSAGE("no IPv6 loopback here; skipped");
+    return;
+  }
+  TestDnsServer server("::1");
+  DnsClient client(fast());
+  DnsServer s = parse_server("[::1]:" + std::to_string(server.port()));
+  DnsResult r = ask(client, s, "a.example.test");
+  CHECK(r.status == Status::response);
+  REQUIRE(r.response.has_value());
+  CHECK(r.response->answer.size() == 1);
+  DnsResult big = ask(client, s, "big.example.test", dns::rrtype::TXT);
+  CHECK(big.status == Status::response);
+  REQUIRE(big.response.has_value());
+  CHECK(big.response->answer.size() == 200);
+  CHECK(server.tcp_queries() == 1);
+}
