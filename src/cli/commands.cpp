@@ -79,7 +79,9 @@ json load_sources(const std::vector<fs::path>& dirs) {
     if (!fs::exists(file, ec)) continue;
     try {
       auto node = YAML::LoadFile(file.string());
-      for (auto& [k, v] : rules::yaml_to_json(node["sources"]).items()) out[k] = v;
+      json sources = rules::yaml_to_json(node["sources"]);
+      if (!sources.is_object()) throw ConfigError(file.string() + ":1: expected a 'sources:' map");
+      for (auto& [k, v] : sources.items()) out[k] = v;
     } catch (const YAML::Exception& e) {
       throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }

@@ -296,15 +296,17 @@ struct DnsClient::Impl {
         finish(std::move(p), DnsResult::Status::error, error);
         continue;
       }
-      if (p.attempts == 0)
+      if (p.attempts == 0) {
+        // ares_send keeps the ID it is given; an unpredictable one guards against off-path
+        // spoofing (RFC 5452 section 4.3). Retries keep it, so that a late answer to an
+        // earlier attempt still counts.
+        std::uint16_t qid = static_cast<std::uint16_t>(random());
+        p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
+        p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
         p.first_sent = Clock::now();
+      }
       ++p.attempts;
       ++sent;
-      // ares_send keeps the ID it is given; a fresh unpredictable one per attempt guards
-      // against off-path spoofing (RFC 5452 section 4.3).
-      std::uint16_t qid = static_cast<std::uint16_t>(random());
-      p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
-      p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
       std::uint64_t id = next_ticket++;
       // Registered before ares_send, which may call back at once (e.g. no route to the server).
       auto it = in_flight.emplace(id, std::move(p)).first;

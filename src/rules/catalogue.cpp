@@ -176,7 +176,7 @@ private:
       if (lang.empty()) fail(line_of(it->first), "language names in 'text'" + in_rule + " must be strings");
       if (r.text.count(lang)) fail(line_of(it->first), "duplicate language '" + lang + "'" + in_rule);
       const std::string where = "text." + lang;
-      const YAML::Node& body = it->second;
+      const YAML::Node body = it->second;  // a copy: the iterator yields a temporary
       if (!body.IsMap()) fail(value_line(it->first, body), "'" + where + "'" + in_rule + " must be a map");
       LanguageText lt;
       lt.line = line_of(it->first);
@@ -189,7 +189,7 @@ private:
         if ((key == "title" && lt.title) || (key == "remediation" && lt.remediation_line)) {
           fail(line, "duplicate key '" + key + "' in " + where + " of rule '" + r.id + "'");
         }
-        const YAML::Node& v = f->second;
+        const YAML::Node v = f->second;  // a copy: the iterator yields a temporary
         if (key == "title") {
           if (!v.IsScalar()) fail(value_line(f->first, v), "'" + where + ".title'" + in_rule + " must be a string");
           lt.title = Text{v.Scalar(), line_of(v)};

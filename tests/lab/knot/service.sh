@@ -177,7 +177,7 @@ svc_up() {
     done <"$DS_FILE" >"$LAB_DIR/root.ds"
     knot_load "${signer[.]}"
     lab_dig "@$FIRST" +norec . NS +noall +answer +additional |
-        awk 'NF >= 5 { printf "%-24s 3600000 %-5s %s\n", toupper($1), $4, toupper($5) }' >"$LAB_DIR/root.hints"
+        awk 'NF >= 5 { printf "%-24s 3600000 %-5s %s\n", toupper($1), $4, ($4 == "NS" ? toupper($5) : $5) }' >"$LAB_DIR/root.hints"
     grep -q ' NS ' "$LAB_DIR/root.hints" || lab_die "could not read the root servers from $FIRST"
 }
 

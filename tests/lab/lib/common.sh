@@ -173,8 +173,19 @@ lab_wait_jobs() {
     [ $failed -eq 0 ] || lab_die "$what failed"
 }
 
-# lab_services: the services of `lab up`, in start order.
-lab_services() { sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$LAB_HOME/services"; }
+# lab_stages: the lines of tests/lab/services (comments dropped): one stage a line, the services
+# of a stage start together, a stage starts when the one before it is ready.
+lab_stages() {
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%%#*}
+        [[ $line == *[![:space:]]* ]] && echo $line
+    done <"$LAB_HOME/services"
+    return 0
+}
+
+# lab_services: every service, in start order.
+lab_services() { local stage; for stage in $(lab_stages); do echo "$stage"; done; }
 
 # lab_service_run SERVICE FUNCTION: sources SERVICE/service.sh in a subshell and calls FUNCTION
 # when the service defines it.

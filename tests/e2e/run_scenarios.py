@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Runs the real certdoctor binary inside the lab over every scenario of tests/lab/scenarios.yaml.
+
+For each scenario: the exit status must be the expected one, every id in must_fire must be among
+the findings, and no id in must_not_fire may be. A table of what happened is printed, then
+'N passed, M failed'. Also checks that a saved facts file replays to the same findings offline.
+
+usage: run_scenarios.py CERTDOCTOR [--keep-lab] [--only DOMAIN]...
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LAB = os.path.join(ROOT, "tests", "lab", "lab")
+SCENARIOS = os.path.join(ROOT, "tests", "lab", "scenarios.yaml")
+LAB_RULES = os.path.join(ROOT, "tests", "lab", "rules")
+
+
+def lab_env():
+    out = subprocess.run([LAB, "env"], check=True, capture_output=True, text=True).stdout
+    env = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):]
+        if "=" in line:
+            k, v = line.split("=", 1)
+            env[k] = v.strip().strip("'\"")
+    return env
+
+
+def run_check(binary, env, domain, args, facts_out=None):
+    cmd = [LAB, "exec", "--", binary, "check", "--format", "json", "--lang", "en", "--allow-reserved",
+           "--root-hints", env["LAB_ROOT_HINTS"], "--rules-dir", LAB_RULES, "--timeout", "20"]
+    cmd += list(args or [])
+    if facts_out:
+        cmd += ["--facts-out", facts_out]
+    cmd.append(domain)
+    start = time.monotonic()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - start
+    report = None
+    if p.stdout.strip():
+        try:
+            report = json.loads(p.stdout)
+        except json.JSONDecodeError:
+            report = None
+    return p.returncode, report, p.stderr, elapsed
+
+
+def explain(binary, facts_file):
+    cmd = [binary, "explain", "--facts", facts_file, "--format", "json", "--lang", "en", "--rules-dir", LAB_RULES]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
+
+
+def main(argv):
+    binary = os.path.abspath(argv[1])
+    keep = "--keep-lab" in argv
+    only = [argv[i + 1] for i, a in enumerate(argv) if a == "--only" and i + 1 < len(argv)]
+    with open(SCENARIOS, encoding="utf-8") as f:
+        scenarios = yaml.safe_load(f)["scenarios"]
+    if only:
+        scenarios = [s for s in scenarios if s["domain"] in only]
+
+    subprocess.run([LAB, "up"], check=True, stdout=subprocess.DEVNULL)
+    passed = failed = 0
+    rows = []
+    try:
+        env = lab_env()
+        with tempfile.TemporaryDirectory() as tmp:
+            for i, s in enumerate(scenarios):
+                domain = s["domain"]
+                facts_file = os.path.join(tmp, f"facts-{i}.json")
+                code, report, stderr, elapsed = run_check(binary, env, domain, s.get("args"), facts_file)
+                fired = [f["id"] for f in (report or {}).get("findings", [])]
+                problems = []
+                if report is None:
+                    problems.append("no JSON report; stderr: " + stderr.strip()[:300])
+                if "expect_exit" in s and code != s["expect_exit"]:
+                    problems.append(f"exit {code}, expected {s['expect_exit']}")
+                for rid in s.get("must_fire", []) or []:
+                    if rid not in fired:
+                        problems.append(f"{rid} did not fire")
+                for rid in s.get("must_not_fire", []) or []:
+                    if rid in fired:
+                        problems.append(f"{rid} fired")
+                if elapsed > 25:
+                    problems.append(f"took {elapsed:.1f} s, past the 20 s deadline")
+                # The saved facts must replay offline to the same findings.
+                if report is not None and os.path.exists(facts_file):
+                    rcode, replay, rerr = explain(binary, facts_file)
+                    replayed = [f["id"] for f in (replay or {}).get("findings", [])]
+                    if replayed != fired or rcode != code:
+                        problems.append(f"explain replay differs: exit {rcode}, {replayed}")
+                ok = not problems
+                passed += ok
+                failed += not ok
+                rows.append((domain, code, ",".join(sorted(set(fired))) or "-", f"{elapsed:.2f}s",
+                             "ok" if ok else "FAIL: " + "; ".join(problems)))
+    finally:
+        if not keep:
+            subprocess.run([LAB, "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    width = max(len(r[0]) for r in rows) if rows else 10
+    print(f"{'scenario':<{width}}  exit  time    findings / result")
+    for domain, code, fired, elapsed, result in rows:
+        print(f"{domain:<{width}}  {code:>4}  {elapsed:>6}  {fired}")
+        if result != "ok":
+            print(f"{'':<{width}}              {result}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

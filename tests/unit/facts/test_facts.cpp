@@ -1,0 +1,73 @@
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "facts/facts.hpp"
+#include "util/error.hpp"
+
+using namespace certdoctor;
+
+TEST_CASE("facts::to_json/from_json") {
+  SUBCASE("a full sample survives the round trip") {
+    facts::Facts f = facts::sample();
+    f.domain = "example.jp";
+    f.names[0].caa[0].qname = "example.jp";
+    nlohmann::json j = f;
+    facts::Facts back = j.get<facts::Facts>();
+    CHECK(nlohmann::json(back) == j);
+    CHECK(back.names.at(0).a_cd.has_value());
+    CHECK(back.delegation.servers.at(0).ns.answer.at(0).data == "203.0.113.10");
+  }
+  SUBCASE("missing keys keep their defaults") {
+    auto back = nlohmann::json::parse(R"({"version": 1, "domain": "a.jp"})").get<facts::Facts>();
+    CHECK(back.domain == "a.jp");
+    CHECK(back.request.ca == "letsencrypt");
+    CHECK(back.delegation.status == "not-checked");
+  }
+}
+
+TEST_CASE("facts::Lookup::values") {
+  facts::Lookup l;
+  l.qname = "www.example.jp";
+  l.qtype = "A";
+  l.answer = {{"www.example.jp", "CNAME", 60, "example.jp"}, {"example.jp", "A", 60, "203.0.113.10"},
+              {"other.jp", "A", 60, "198.51.100.1"}};
+  CHECK(l.cname_chain() == std::vector<std::string>{"example.jp"});
+  CHECK(l.values("A") == std::vector<std::string>{"203.0.113.10"});
+  SUBCASE("a CNAME loop ends") {
+    l.answer = {{"www.example.jp", "CNAME", 60, "loop.example.jp"}, {"loop.example.jp", "CNAME", 60, "www.example.jp"}};
+    CHECK(l.cname_chain().size() == 2);
+    CHECK(l.values("A").empty());
+  }
+}
+
+TEST_CASE("facts::load_file") {
+  auto dir = std::filesystem::temp_directory_path();
+  auto path = (dir / "certdoctor-test-facts.json").string();
+  SUBCASE("save then load") {
+    facts::Facts f = facts::sample();
+    f.domain = "example.jp";
+    facts::save_file(f, path);
+    CHECK(facts::load_file(path).domain == "example.jp");
+  }
+  SUBCASE("not JSON") {
+    std::ofstream(path) << "hello";
+    CHECK_THROWS_WITH_AS(facts::load_file(path), doctest::Contains("not a facts file"), Error);
+  }
+  SUBCASE("another version") {
+    std::ofstream(path) << R"({"version": 99})";
+    CHECK_THROWS_WITH_AS(facts::load_file(path),
+                         (path + ": facts format version 99 is not supported (this certdoctor reads version 1); "
+                                 "gather the facts again with `certdoctor check`").c_str(),
+                         Error);
+  }
+  SUBCASE("missing file") {
+    CHECK_THROWS_WITH_AS(facts::load_file("/nonexistent/f.json"),
+                         "cannot read facts file /nonexistent/f.json: check the path (it is written by "
+                         "`certdoctor check --facts-out FILE`)",
+                         Error);
+  }
+  std::remove(path.c_str());
+}
