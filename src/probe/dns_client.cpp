@@ -91,8 +91,6 @@ DnsServer parse_server(std::string_view text) {
   auto [canonical, family] = canonical_ip(host);
   if (family == 0)
     bad_server(text, usage);
-  if (has_port && host.find(':') == std::string::npos && family == AF_INET6)
-    bad_server(text, usage);
 
   DnsServer s;
   s.address = canonical;
@@ -182,8 +180,9 @@ struct DnsClient::Impl {
     // NOCHECKRESP hands SERVFAIL/REFUSED/NOTIMP responses to us instead of retrying them.
     // EDNS makes c-ares accept UDP responses up to ednspsz octets (not just 512) and retry a
     // FORMERR without OPT once without EDNS (RFC 6891 section 7). No IGNTC: truncated UDP
-    // responses are retried over TCP (RFC 7766).
-    o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS;
+    // responses are retried over TCP (RFC 7766). STAYOPEN keeps the UDP socket between our
+    // attempts, so that a late answer to an earlier attempt still arrives.
+    o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN;
     o.timeout = static_cast<int>(std::min<long long>(options.attempt_timeout.count(), 3'600'000));
     o.tries = 1; // retries are ours, so that each attempt gets exactly attempt_timeout
     o.ednspsz = 4096;
@@ -267,7 +266,13 @@ struct DnsClient::Impl {
       finish(std::move(p), S::timeout, "no response before the deadline");
       return;
     case ARES_ECONNREFUSED:
-      // c-ares also reports an unreachable address or a socket it cannot open this way.
+      // c-ares also reports this for an unreachable address, a socket it cannot open, and for
+      // every query in flight to a server whose idle TCP connection the server closed; the
+      // last is why it is worth another try.
+      if (p.attempts < options.tries) {
+        to_send.push_back(std::move(p));
+        return;
+      }
       finish(std::move(p), S::connection_refused, "connection refused or server unreachable");
       return;
     case ARES_EBADRESP:

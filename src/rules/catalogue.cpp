@@ -15,8 +15,9 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> rule_keys = {"id", "severity", "source", "each", "as", "when", "arguments", "text"};
-const std::vector<std::string> language_keys = {"title", "remediation"};
+const std::vector<std::string> rule_keys = {"id", "severity", "source", "each", "as", "when", "variant", "variants", "arguments", "text"};
+const std::vector<std::string> language_keys = {"title", "remediation", "variants"};
+const std::vector<std::string> variant_keys = {"severity"};
 const std::vector<std::string> severity_names = {"info", "warning", "error"};
 
 bool valid_id(std::string_view id) {
@@ -141,6 +142,34 @@ private:
       }
     }
     if (auto when = scalar("when")) r.when = expression(when->second, "'when'", r.id);
+    if (auto variant = scalar("variant")) r.variant = expression(variant->second, "'variant'", r.id);
+    if (auto it = fields.find("variants"); it != fields.end()) {
+      const YAML::Node defs = it->second.second;
+      if (!defs.IsMap()) fail(value_line(it->second.first, defs), "'variants'" + in_rule + " must be a map of variant names");
+      for (auto v = defs.begin(); v != defs.end(); ++v) {
+        const std::string name = v->first.IsScalar() ? v->first.Scalar() : "";
+        if (name.empty()) fail(line_of(v->first), "variant names" + in_rule + " must be strings");
+        VariantDef def;
+        def.line = line_of(v->first);
+        const YAML::Node body = v->second;
+        if (!body.IsNull() && !body.IsMap()) fail(value_line(v->first, body), "variant '" + name + "'" + in_rule + " must be a map");
+        if (body.IsMap()) {
+          for (auto k = body.begin(); k != body.end(); ++k) {
+            const std::string key = k->first.IsScalar() ? k->first.Scalar() : "";
+            if (key != "severity")
+              fail(line_of(k->first), "unknown key '" + key + "' in variant '" + name + "'" + in_rule + did_you_mean(key, variant_keys));
+            const std::string sv = k->second.IsScalar() ? k->second.Scalar() : "";
+            auto parsed = parse_severity(sv);
+            if (!parsed)
+              fail(line_of(k->second), "unknown severity '" + sv + "' in variant '" + name + "'" + in_rule + did_you_mean(sv, severity_names));
+            def.severity = *parsed;
+          }
+        }
+        r.variants[name] = def;
+      }
+    }
+    if (r.variant.has_value() != !r.variants.empty())
+      fail(r.line, "rule '" + r.id + "' needs both 'variant' and 'variants', or neither");
 
     if (auto it = fields.find("arguments"); it != fields.end()) {
       const YAML::Node& args = it->second.second;
@@ -178,35 +207,54 @@ private:
       const std::string where = "text." + lang;
       const YAML::Node body = it->second;  // a copy: the iterator yields a temporary
       if (!body.IsMap()) fail(value_line(it->first, body), "'" + where + "'" + in_rule + " must be a map");
-      LanguageText lt;
-      lt.line = line_of(it->first);
-      for (auto f = body.begin(); f != body.end(); ++f) {
-        const int line = line_of(f->first);
-        const std::string key = f->first.IsScalar() ? f->first.Scalar() : "";
-        if (std::find(language_keys.begin(), language_keys.end(), key) == language_keys.end()) {
-          fail(line, "unknown key '" + key + "' in " + where + " of rule '" + r.id + "'" + did_you_mean(key, language_keys));
-        }
-        if ((key == "title" && lt.title) || (key == "remediation" && lt.remediation_line)) {
-          fail(line, "duplicate key '" + key + "' in " + where + " of rule '" + r.id + "'");
-        }
-        const YAML::Node v = f->second;  // a copy: the iterator yields a temporary
-        if (key == "title") {
-          if (!v.IsScalar()) fail(value_line(f->first, v), "'" + where + ".title'" + in_rule + " must be a string");
-          lt.title = Text{v.Scalar(), line_of(v)};
-          continue;
-        }
-        lt.remediation_line = line;
-        if (!v.IsMap()) fail(value_line(f->first, v), "'" + where + ".remediation'" + in_rule + " must be a map with a 'generic' key");
-        for (auto p = v.begin(); p != v.end(); ++p) {
-          const std::string provider = p->first.IsScalar() ? p->first.Scalar() : "";
-          const std::string at = "'" + where + ".remediation." + provider + "'";
-          if (lt.remediation.count(provider)) fail(line_of(p->first), "duplicate key " + at + in_rule);
-          if (!p->second.IsScalar()) fail(value_line(p->first, p->second), at + in_rule + " must be a string");
-          lt.remediation.emplace(provider, Text{p->second.Scalar(), line_of(p->second)});
-        }
-      }
+      LanguageText lt = language_body(r, it->first, body, where, true);
       r.text.emplace(lang, std::move(lt));
     }
+  }
+
+  // One language's texts (or one variant's, with allow_variants false).
+  LanguageText language_body(const Rule& r, const YAML::Node& key_node, const YAML::Node& body, const std::string& where,
+                             bool allow_variants) {
+    const std::string in_rule = " in rule '" + r.id + "'";
+    LanguageText lt;
+    lt.line = line_of(key_node);
+    for (auto f = body.begin(); f != body.end(); ++f) {
+      const int line = line_of(f->first);
+      const std::string key = f->first.IsScalar() ? f->first.Scalar() : "";
+      if (std::find(language_keys.begin(), language_keys.end(), key) == language_keys.end() ||
+          (key == "variants" && !allow_variants)) {
+        fail(line, "unknown key '" + key + "' in " + where + " of rule '" + r.id + "'" + did_you_mean(key, language_keys));
+      }
+      if ((key == "title" && lt.title) || (key == "remediation" && lt.remediation_line)) {
+        fail(line, "duplicate key '" + key + "' in " + where + " of rule '" + r.id + "'");
+      }
+      const YAML::Node v = f->second;  // a copy: the iterator yields a temporary
+      if (key == "variants") {
+        if (!v.IsMap()) fail(value_line(f->first, v), "'" + where + ".variants'" + in_rule + " must be a map of variant names");
+        for (auto vn = v.begin(); vn != v.end(); ++vn) {
+          const std::string name = vn->first.IsScalar() ? vn->first.Scalar() : "";
+          const YAML::Node vb = vn->second;
+          if (!vb.IsMap()) fail(value_line(vn->first, vb), "'" + where + ".variants." + name + "'" + in_rule + " must be a map");
+          lt.variants.emplace_back(name, language_body(r, vn->first, vb, where + ".variants." + name, false));
+        }
+        continue;
+      }
+      if (key == "title") {
+        if (!v.IsScalar()) fail(value_line(f->first, v), "'" + where + ".title'" + in_rule + " must be a string");
+        lt.title = Text{v.Scalar(), line_of(v)};
+        continue;
+      }
+      lt.remediation_line = line;
+      if (!v.IsMap()) fail(value_line(f->first, v), "'" + where + ".remediation'" + in_rule + " must be a map with a 'generic' key");
+      for (auto p = v.begin(); p != v.end(); ++p) {
+        const std::string provider = p->first.IsScalar() ? p->first.Scalar() : "";
+        const std::string at = "'" + where + ".remediation." + provider + "'";
+        if (lt.remediation.count(provider)) fail(line_of(p->first), "duplicate key " + at + in_rule);
+        if (!p->second.IsScalar()) fail(value_line(p->first, p->second), at + in_rule + " must be a string");
+        lt.remediation.emplace(provider, Text{p->second.Scalar(), line_of(p->second)});
+      }
+    }
+    return lt;
   }
 
   SourceExpr expression(const YAML::Node& node, const std::string& what, const std::string& id) {
@@ -337,6 +385,12 @@ Catalogue Catalogue::load(const std::vector<std::filesystem::path>& dirs) {
   return cat;
 }
 
+const LanguageText* LanguageText::variant(std::string_view name) const {
+  for (const auto& [n, text] : variants)
+    if (n == name) return &text;
+  return nullptr;
+}
+
 const Rule* Catalogue::find(std::string_view id) const {
   auto it = index_.find(id);
   return it == index_.end() ? nullptr : &rules_[it->second];
@@ -351,13 +405,20 @@ std::string Catalogue::render(const Finding& finding, std::string_view lang, std
     throw ConfigError("rule '" + finding.id + "' has no text in '" + std::string(lang) + "'");
   }
   const LanguageText& lt = texts->second;
+  const LanguageText* variant = finding.variant.empty() ? nullptr : lt.variant(finding.variant);
   const Text* chosen = nullptr;
+  auto pick_remediation = [&](const LanguageText& from) -> const Text* {
+    auto it = from.remediation.find(std::string(provider));
+    if (provider.empty() || it == from.remediation.end()) it = from.remediation.find("generic");
+    return it != from.remediation.end() ? &it->second : nullptr;
+  };
   if (field == "title") {
-    if (lt.title) chosen = &*lt.title;
+    // A variant's own text wins; what it leaves out comes from the base text.
+    if (variant && variant->title) chosen = &*variant->title;
+    else if (lt.title) chosen = &*lt.title;
   } else if (field == "remediation") {
-    auto it = lt.remediation.find(std::string(provider));
-    if (provider.empty() || it == lt.remediation.end()) it = lt.remediation.find("generic");
-    if (it != lt.remediation.end()) chosen = &it->second;
+    if (variant) chosen = pick_remediation(*variant);
+    if (!chosen) chosen = pick_remediation(lt);
   } else {
     throw ConfigError("unknown text field '" + std::string(field) + "' (expected 'title' or 'remediation')");
   }

@@ -39,6 +39,18 @@ struct LanguageText {
   std::optional<Text> title;
   std::optional<int> remediation_line;  ///< line of the 'remediation' key, if present
   std::map<std::string, Text> remediation;  ///< "generic" and provider ids -> text
+  /// `variants:` in a language: per variant name, a title and/or remediation that replace the
+  /// base ones for findings of that variant (nested variants are not allowed).
+  std::vector<std::pair<std::string, LanguageText>> variants;
+
+  /// The texts of `variant`, or nullptr when this language has none for it.
+  const LanguageText* variant(std::string_view name) const;
+};
+
+/// A declared variant of a rule: a case with its own texts and possibly its own severity.
+struct VariantDef {
+  std::optional<Severity> severity;  ///< absent: the rule's severity
+  int line = 0;
 };
 
 /// One rule as written in a catalogue file.
@@ -50,6 +62,8 @@ struct Rule {
   std::string as;
   std::optional<SourceExpr> when;  ///< absent: always fires
   std::vector<Argument> arguments;
+  std::optional<SourceExpr> variant;  ///< yields the variant name of a finding ("" or null: none)
+  std::map<std::string, VariantDef> variants;  ///< declared variants
   std::map<std::string, LanguageText> text;  ///< language -> texts
   std::string file;
   int line = 0;       ///< line where the rule starts

@@ -28,6 +28,7 @@ void to_json(json& j, const Finding& finding) {
            {"severity", std::string(to_string(finding.severity))},
            {"arguments", finding.arguments.is_null() ? json::object() : finding.arguments},
            {"source", finding.source}};
+  if (!finding.variant.empty()) j["variant"] = finding.variant;
 }
 
 void from_json(const json& j, Finding& finding) {
@@ -38,6 +39,7 @@ void from_json(const json& j, Finding& finding) {
   finding.severity = *parsed;
   finding.arguments = j.contains("arguments") ? j.at("arguments") : json::object();
   finding.source = j.value("source", "");
+  finding.variant = j.value("variant", "");
 }
 
 namespace {
@@ -66,6 +68,20 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
       f.id = rule.id;
       f.severity = rule.severity;
       f.source = rule.source;
+      if (rule.variant) {
+        json v = guarded(rule, *rule.variant, "'variant'", [&](const Expr& e) {
+          json name = e.evaluate(view, bound);
+          if (!name.is_null() && !name.is_string())
+            throw EvalError(std::string("'variant' must yield a variant name, got ") + name.type_name(), e.text(), 0);
+          if (name.is_string() && !name.get<std::string>().empty() && !rule.variants.count(name.get<std::string>()))
+            throw EvalError("'variant' yielded '" + name.get<std::string>() + "', which 'variants' does not declare",
+                            e.text(), 0);
+          return name;
+        });
+        if (v.is_string()) f.variant = v.get<std::string>();
+        if (auto def = rule.variants.find(f.variant); def != rule.variants.end() && def->second.severity)
+          f.severity = *def->second.severity;
+      }
       for (const auto& arg : rule.arguments) {
         f.arguments[arg.name] = guarded(rule, arg.value, "argument '" + arg.name + "'",
                                         [&](const Expr& e) { return e.evaluate(view, bound); });

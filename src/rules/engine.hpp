@@ -26,6 +26,7 @@ struct Finding {
   Severity severity = Severity::info;
   nlohmann::json arguments = nlohmann::json::object();  ///< argument name -> value
   std::string source;                                   ///< id of the source document
+  std::string variant;                                  ///< the rule's variant for this finding, or ""
 
   bool operator==(const Finding&) const = default;
 };

@@ -227,7 +227,7 @@ enum class Kind { literal, list, var, field, index, not_, neg, and_, or_, add, c
 enum class Cmp { eq, ne, lt, le, gt, ge, in, not_in };
 enum class Fn {
   len, empty, exists, lower, upper, join, first, last, sort, unique, starts_with, ends_with,
-  matches, flatten, keys, str, number, min, max, concat, coalesce,
+  matches, flatten, keys, str, number, min, max, concat, coalesce, if_,
   any, all, count, filter, map, find
 };
 
@@ -261,6 +261,7 @@ const FnInfo functions[] = {
     {"max", Fn::max, 1, 1, nullptr},
     {"concat", Fn::concat, 2, -1, nullptr},
     {"coalesce", Fn::coalesce, 1, -1, nullptr},
+    {"if", Fn::if_, 3, 3, nullptr},
     {"any", Fn::any, 0, 0, "any(x in LIST: CONDITION)"},
     {"all", Fn::all, 0, 0, "all(x in LIST: CONDITION)"},
     {"count", Fn::count, 0, 0, "count(x in LIST: CONDITION)"},
@@ -1057,6 +1058,8 @@ private:
   }
 
   Val call(const Node& n) {
+    // if(COND, A, B) evaluates only the branch it returns.
+    if (n.fn == Fn::if_) return truthy(eval(*n.kids[0]).get()) ? eval(*n.kids[1]) : eval(*n.kids[2]);
     if (n.fn == Fn::coalesce) {
       for (const auto& k : n.kids) {
         Val v = eval(*k);
@@ -1460,6 +1463,7 @@ private:
         return e.is_array() ? e : (args[0].is_array() ? args[0] : json());
       }
       case Fn::keys: return json::array({""});
+      case Fn::if_: return !args[1].is_null() ? args[1] : args[2];
       case Fn::concat:
       case Fn::coalesce:
         for (const auto& a : args) {

@@ -50,6 +50,7 @@ public:
       bound[rule_.as] = list && list->is_array() && !list->empty() ? (*list)[0] : json();
     }
     if (rule_.when) check(*rule_.when, "when", bound);
+    if (rule_.variant) check(*rule_.variant, "variant", bound);
     for (const auto& a : rule_.arguments) check(a.value, "argument '" + a.name + "'", bound);
     texts();
   }
@@ -87,48 +88,71 @@ private:
     return {p.names.begin(), p.names.end()};
   }
 
+  struct Sets {
+    std::optional<std::set<std::string>> title;
+    std::optional<std::set<std::string>> remediation;
+    int title_line = 0;
+    int remediation_line = 0;
+  };
+
+  // Placeholders of one language's title and remediation (base or variant).
+  Sets collect(const LanguageText& lt, const std::string& where, bool is_variant) {
+    Sets s;
+    const std::vector<std::string> known(providers_.begin(), providers_.end());
+    if (lt.title) {
+      s.title = check_template(*lt.title, where + ".title");
+      s.title_line = lt.title->line;
+    } else if (!is_variant) {
+      add(lt.line, "rule '" + rule_.id + "': " + where + " has no 'title'");
+    }
+    if (!lt.remediation_line) {
+      if (!is_variant) add(lt.line, "rule '" + rule_.id + "': " + where + " has no 'remediation'");
+      return s;
+    }
+    if (!lt.remediation.count("generic")) {
+      add(*lt.remediation_line, "rule '" + rule_.id + "': " + where + ".remediation has no 'generic'");
+    }
+    std::set<std::string> all;
+    for (const auto& [provider, t] : lt.remediation) {
+      if (provider != "generic" && !providers_.count(provider)) {
+        add(t.line, "rule '" + rule_.id + "': " + where + ".remediation: unknown provider '" + provider + "'" +
+                        did_you_mean(provider, known));
+      }
+      auto names = check_template(t, where + ".remediation." + provider);
+      all.insert(names.begin(), names.end());
+    }
+    s.remediation = std::move(all);
+    s.remediation_line = *lt.remediation_line;
+    return s;
+  }
+
   void texts() {
     for (const auto& lang : languages_) {
       if (!rule_.text.count(lang)) add(rule_.text_line, "rule '" + rule_.id + "' has no text in '" + lang + "'");
     }
-    struct Sets {
-      std::optional<std::set<std::string>> title;
-      std::optional<std::set<std::string>> remediation;
-      int title_line = 0;
-      int remediation_line = 0;
-    };
+    std::vector<std::string> declared;
+    for (const auto& [name, def] : rule_.variants) declared.push_back(name);
     std::map<std::string, Sets> sets;
-    const std::vector<std::string> known(providers_.begin(), providers_.end());
+    std::map<std::string, std::map<std::string, Sets>> variant_sets;
     for (const auto& [lang, lt] : rule_.text) {
       const std::string where = "text." + lang;
-      Sets& s = sets[lang];
-      if (lt.title) {
-        s.title = check_template(*lt.title, where + ".title");
-        s.title_line = lt.title->line;
-      } else {
-        add(lt.line, "rule '" + rule_.id + "': " + where + " has no 'title'");
-      }
-      if (!lt.remediation_line) {
-        add(lt.line, "rule '" + rule_.id + "': " + where + " has no 'remediation'");
-        continue;
-      }
-      if (!lt.remediation.count("generic")) {
-        add(*lt.remediation_line, "rule '" + rule_.id + "': " + where + ".remediation has no 'generic'");
-      }
-      std::set<std::string> all;
-      for (const auto& [provider, t] : lt.remediation) {
-        if (provider != "generic" && !providers_.count(provider)) {
-          add(t.line, "rule '" + rule_.id + "': " + where + ".remediation: unknown provider '" + provider + "'" +
-                          did_you_mean(provider, known));
+      sets[lang] = collect(lt, where, false);
+      for (const auto& [name, vt] : lt.variants) {
+        if (!rule_.variants.count(name)) {
+          add(vt.line, "rule '" + rule_.id + "': " + where + ".variants: '" + name + "' is not declared in 'variants'" +
+                           did_you_mean(name, declared));
+          continue;
         }
-        auto names = check_template(t, where + ".remediation." + provider);
-        all.insert(names.begin(), names.end());
+        variant_sets[name][lang] = collect(vt, where + ".variants." + name, true);
       }
-      s.remediation = std::move(all);
-      s.remediation_line = *lt.remediation_line;
     }
     compare(sets, "title", [](const Sets& s) { return std::make_pair(&s.title, s.title_line); });
     compare(sets, "remediation", [](const Sets& s) { return std::make_pair(&s.remediation, s.remediation_line); });
+    for (const auto& [name, by_lang] : variant_sets) {
+      compare(by_lang, "variants." + name + ".title", [](const Sets& s) { return std::make_pair(&s.title, s.title_line); });
+      compare(by_lang, "variants." + name + ".remediation",
+              [](const Sets& s) { return std::make_pair(&s.remediation, s.remediation_line); });
+    }
   }
 
   // Every language must use the same placeholders in a field as the first configured language.

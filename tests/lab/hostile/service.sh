@@ -32,7 +32,7 @@ svc_summary() {
 }
 
 svc_env() {
-    echo "LAB_HOSTILE_NS=$(echo $HOSTILE_LISTEN | tr ' ' ,)"
+    echo "LAB_HOSTILE_SERVERS=$(echo $HOSTILE_LISTEN | tr ' ' ,)"
     echo "LAB_UNREACHABLE=$(echo $HOSTILE_UNREACHABLE | tr ' ' ,)"
     echo "LAB_BLACKHOLE=$(echo $HOSTILE_BLACKHOLE | tr ' ' ,)"
 }

@@ -139,7 +139,7 @@ knot_wait() {
     if ! knotc -c "$dir/knot.conf" zone-check >"$dir/zone-check.log" 2>&1; then
         lab_die "zones of $op are invalid: $(grep -m 3 error "$dir/zone-check.log" | tr '\n' ' ')"
     fi
-    lab_die "knot $op ($dir/knot.log) did not answer for all its zones: $(echo $LAB_LAST_REPLIES)"
+    lab_die "knot $op ($dir/knot.log) did not answer for all its zones: ${LAB_LAST_REPLIES//$'\n'/; }"
 }
 
 svc_up() {
@@ -204,7 +204,7 @@ svc_env() {
         knot_load "$op"
         var=${op^^}
         var=${var//-/_}
-        echo "LAB_${var}_NS=${ADDRESSES// /,}"
+        echo "LAB_${var}_SERVERS=${ADDRESSES// /,}"
         [ -z "$HOST4" ] || echo "LAB_${var}_HOST=$HOST4"
         [ -z "$HOST6" ] || echo "LAB_${var}_HOST6=$HOST6"
     done

@@ -1,5 +1,6 @@
 # Helpers shared by `lab`, `selftest` and every service's service.sh (sourced, never run).
 # Everything here refers to the namespace $LAB_NS and the state directory $LAB_DIR.
+# shellcheck disable=SC2034 # the LAB_* variables are for the scripts that source this file
 
 # Knot and unbound install their daemons in /usr/sbin, which a non-login shell may lack.
 PATH="$PATH:/usr/sbin:/sbin"
@@ -67,6 +68,7 @@ lab_spawn() {
     mkdir -p "$LAB_PIDS"
     # The shell records its own pid and then execs `ip netns exec`, which execs CMD in place:
     # the pid file names the daemon itself whether or not setsid had to fork.
+    # shellcheck disable=SC2016 # expanded by the inner shell
     setsid bash -c 'echo $$ >"$1"; shift; exec ip netns exec "$@"' lab-spawn \
         "$LAB_PIDS/$name.pid" "$LAB_NS" "$@" </dev/null >>"$logfile" 2>&1 8>&- 9>&- &
     local i
@@ -142,7 +144,7 @@ lab_wait_answers() {
     local desc=$1
     shift
     lab_poll_answers "$@" ||
-        lab_die "$desc did not answer as expected (wanted $2 x /$1/, got '$(echo $LAB_LAST_REPLIES)'; kdig ${*:3})"
+        lab_die "$desc did not answer as expected (wanted $2 x /$1/, got '${LAB_LAST_REPLIES//$'\n'/; }'; kdig ${*:3})"
 }
 
 # lab_wait_answer DESC EXPECT KDIG-ARGS...: lab_wait_answers for a single query.
@@ -179,6 +181,8 @@ lab_stages() {
     local line
     while IFS= read -r line || [ -n "$line" ]; do
         line=${line%%#*}
+        # Unquoted on purpose: collapses the blanks between the service names.
+        # shellcheck disable=SC2086
         [[ $line == *[![:space:]]* ]] && echo $line
     done <"$LAB_HOME/services"
     return 0

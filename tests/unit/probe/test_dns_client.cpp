@@ -224,6 +224,21 @@ TEST_CASE("DnsClient::query failures") {
     CHECK(took < 200 * 2 + 2000);
     CHECK(r.elapsed_ms >= 350);
   }
+  SUBCASE("a late answer to the first try still counts") {
+    TestDnsServer server;
+    DnsClient::Options o;
+    o.attempt_timeout = 200ms; // "slow" answers after 300 ms, during the second try
+    o.tries = 2;
+    DnsClient client(o);
+    DnsResult r = ask(client, local(server), "slow.example.test");
+    CHECK(r.status == Status::response);
+    CHECK(server.udp_queries() == 2);
+    CHECK(r.elapsed_ms >= 250);
+    CHECK(r.elapsed_ms < 400 + 1000);
+    auto seen = server.queries();
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == seen[1]); // a retry is the same query, ID included
+  }
   SUBCASE("nothing listening") {
     DnsClient client(fast());
     DnsServer nobody{"127.0.0.1", TestDnsServer::unused_port()};
@@ -231,6 +246,7 @@ TEST_CASE("DnsClient::query failures") {
     bool refused_or_timeout = r.status == Status::connection_refused || r.status == Status::timeout;
     CHECK(refused_or_timeout);
     CHECK_FALSE(r.error.empty());
+    CHECK(client.queries_sent() == 2);
     CHECK_FALSE(r.response.has_value());
   }
 }

@@ -71,9 +71,8 @@ void add_rr(std::vector<std::uint8_t>& v, unsigned type, const std::vector<std::
 }
 
 std::vector<std::uint8_t> txt(std::size_t len, char fill) {
-  std::vector<std::uint8_t> rd;
-  rd.push_back(static_cast<std::uint8_t>(len));
-  rd.insert(rd.end(), len, static_cast<std::uint8_t>(fill));
+  std::vector<std::uint8_t> rd(len + 1, static_cast<std::uint8_t>(fill));
+  rd[0] = static_cast<std::uint8_t>(len);
   return rd;
 }
 

@@ -44,8 +44,8 @@ TEST_CASE("report::verdict_of") {
   using rules::Finding;
   using rules::Severity;
   CHECK(report::verdict_of({}, true) == "ok");
-  CHECK(report::verdict_of({Finding{"x", Severity::info, {}, ""}}, true) == "ok");
-  CHECK(report::verdict_of({Finding{"x", Severity::warning, {}, ""}}, true) == "warning");
-  CHECK(report::verdict_of({Finding{"x", Severity::warning, {}, ""}, Finding{"y", Severity::error, {}, ""}}, true) == "fail");
-  CHECK(report::verdict_of({Finding{"y", Severity::error, {}, ""}}, false) == "incomplete");
+  CHECK(report::verdict_of({Finding{"x", Severity::info, {}, "", ""}}, true) == "ok");
+  CHECK(report::verdict_of({Finding{"x", Severity::warning, {}, "", ""}}, true) == "warning");
+  CHECK(report::verdict_of({Finding{"x", Severity::warning, {}, "", ""}, Finding{"y", Severity::error, {}, "", ""}}, true) == "fail");
+  CHECK(report::verdict_of({Finding{"y", Severity::error, {}, "", ""}}, false) == "incomplete");
 }

@@ -191,7 +191,7 @@ TEST_CASE("Catalogue::load errors") {
 TEST_CASE("Catalogue::render") {
   const Catalogue c = Catalogue::load({fixtures + "/basic"});
   Finding f{"dns-no-address", Severity::error, {{"name", "www.example.jp"}, {"servers", {"192.0.2.53", "198.51.100.53"}}},
-            "test-doc"};
+            "test-doc", ""};
 
   SUBCASE("title in each language") {
     CHECK(c.render(f, "en", "title", "") == "www.example.jp has no address");
@@ -210,21 +210,21 @@ TEST_CASE("Catalogue::render") {
     Finding count{"host-count", Severity::info,
                   {{"count", 2}, {"addresses", {"203.0.113.10", "203.0.113.11"}}, {"shared", true}, {"ratio", 0.5},
                    {"missing", nullptr}},
-                  "test-doc"};
+                  "test-doc", ""};
     CHECK(c.render(count, "en", "title", "") ==
           "2 addresses: 203.0.113.10, 203.0.113.11 (shared: true, ratio 0.5, missing '')");
-    Finding deleg{"dns-not-delegated", Severity::warning, {{"domain", "example.jp"}, {"status", "lame"}}, "test-doc"};
+    Finding deleg{"dns-not-delegated", Severity::warning, {{"domain", "example.jp"}, {"status", "lame"}}, "test-doc", ""};
     CHECK(c.render(deleg, "en", "remediation", "sakura") == "Register example.jp and set {its} name servers.");
   }
   SUBCASE("a placeholder without an argument stays as written") {
-    Finding bare{"dns-no-address", Severity::error, json::object(), "test-doc"};
+    Finding bare{"dns-no-address", Severity::error, json::object(), "test-doc", ""};
     CHECK(c.render(bare, "en", "title", "") == "{name} has no address");
   }
   SUBCASE("errors") {
     CHECK_THROWS_WITH_AS(c.render(f, "fr", "title", ""), "rule 'dns-no-address' has no text in 'fr'", ConfigError);
     CHECK_THROWS_WITH_AS(c.render(f, "en", "summary", ""),
                          "unknown text field 'summary' (expected 'title' or 'remediation')", ConfigError);
-    Finding unknown{"no-such-rule", Severity::info, json::object(), ""};
+    Finding unknown{"no-such-rule", Severity::info, json::object(), "", ""};
     CHECK_THROWS_WITH_AS(c.render(unknown, "en", "title", ""), "no rule 'no-such-rule' in the catalogue", ConfigError);
   }
 }

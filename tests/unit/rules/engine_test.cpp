@@ -67,17 +67,17 @@ TEST_CASE("rules::evaluate") {
     CHECK(ids(findings) == std::vector<std::string>{"dns-no-address", "dns-no-address", "host-info", "host-count"});
     REQUIRE(findings.size() == 4);
     CHECK(findings[0] == Finding{"dns-no-address", Severity::error,
-                                 {{"name", "www.example.jp"}, {"servers", {"192.0.2.53", "198.51.100.53"}}}, "test-doc"});
+                                 {{"name", "www.example.jp"}, {"servers", {"192.0.2.53", "198.51.100.53"}}}, "test-doc", ""});
     CHECK(findings[1] == Finding{"dns-no-address", Severity::error,
-                                 {{"name", "mail.example.jp"}, {"servers", json::array()}}, "test-doc"});
-    CHECK(findings[2] == Finding{"host-info", Severity::info, json::object(), "test-doc"});
+                                 {{"name", "mail.example.jp"}, {"servers", json::array()}}, "test-doc", ""});
+    CHECK(findings[2] == Finding{"host-info", Severity::info, json::object(), "test-doc", ""});
     CHECK(findings[3] == Finding{"host-count", Severity::info,
                                  {{"count", 2},
                                   {"addresses", {"203.0.113.10", "203.0.113.11"}},
                                   {"shared", true},
                                   {"ratio", 0.5},
                                   {"missing", nullptr}},
-                                 "test-doc"});
+                                 "test-doc", ""});
   }
 
   SUBCASE("rules that do not hold do not fire") {
@@ -102,7 +102,7 @@ TEST_CASE("rules::evaluate") {
     const auto findings = evaluate(overlaid, sample_view());
     CHECK(ids(findings) == std::vector<std::string>{"dns-no-address", "dns-no-address", "dns-not-delegated",
                                                     "host-info", "host-count", "overlay-extra"});
-    CHECK(findings[2] == Finding{"dns-not-delegated", Severity::error, {{"domain", "example.jp"}}, "local-doc"});
+    CHECK(findings[2] == Finding{"dns-not-delegated", Severity::error, {{"domain", "example.jp"}}, "local-doc", ""});
   }
 }
 
@@ -135,7 +135,7 @@ TEST_CASE("rules::Severity") {
 }
 
 TEST_CASE("rules::Finding JSON") {
-  const Finding f{"dns-no-address", Severity::error, {{"name", "www.example.jp"}}, "doc"};
+  const Finding f{"dns-no-address", Severity::error, {{"name", "www.example.jp"}}, "doc", ""};
   const json j = f;
   CHECK(j == R"({"id": "dns-no-address", "severity": "error", "arguments": {"name": "www.example.jp"},
                  "source": "doc"})"_json);
