@@ -280,6 +280,9 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
   json lame = json::array();
   std::size_t answering = 0;
   for (const auto& s : d.servers) {
+    // Lameness is about delegated servers; a server named only in the child's NS set shows up
+    // as a delegation mismatch instead.
+    if (!s.in_parent) continue;
     bool ok = s.soa.aa && (s.soa.outcome == "answer");
     if (ok) {
       ++answering;
@@ -294,7 +297,7 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
   out["lame_servers"] = lame;
   out["lame_names"] = json::array();
   for (const auto& l : lame) out["lame_names"].push_back(l["name"].get<std::string>() + (l["address"].get<std::string>().empty() ? "" : " (" + l["address"].get<std::string>() + ")") + ": " + l["reason"].get<std::string>());
-  out["all_lame"] = !d.servers.empty() && answering == 0;
+  out["all_lame"] = !lame.empty() && answering == 0;
   out["answering_servers"] = answering;
 
   // Are the nameservers the provider's own?
@@ -374,6 +377,13 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   for (const auto& n : names)
     if (!n["on_host"].get<bool>()) all_on_host = false;
   view["all_names_on_host"] = all_on_host;
+  // The main name resolves, to the hosting server when that is known: a problem of www alone
+  // is then the multi-domain case.
+  bool main_ok = false;
+  for (const auto& n : names)
+    if (n["role"] == "main")
+      main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && (!host["known"].get<bool>() || n["off_host"].empty());
+  view["main_name_ok"] = main_ok;
   view["diagnosis"] = {{"complete", f.incomplete.empty()}, {"incomplete", f.incomplete}};
   return view;
 }
