@@ -90,8 +90,9 @@ json detect_provider(const facts::Facts& f, const DataSet& data) {
 
 // The hosting server's addresses: --server-ip, else what the provider's own nameservers
 // answer for the certified names, else the profile's static list.
-json learn_host(const facts::Facts& f, const json& provider, const DataSet& data) {
-  json out = {{"addresses", json::array()}, {"source", "none"}, {"known", false}, {"asked", json::array()}};
+json learn_host(const facts::Facts& f, const json& provider, const DataSet& data, bool ns_is_provider) {
+  json out = {{"addresses", json::array()}, {"source", "none"}, {"known", false}, {"asked", json::array()},
+              {"provider_zone_addresses", json::array()}};
   std::vector<std::string> addrs;
   if (!f.request.server_ips.empty()) {
     addrs = f.request.server_ips;
@@ -110,6 +111,12 @@ json learn_host(const facts::Facts& f, const json& provider, const DataSet& data
           for (const auto& a : l.values(l.qtype))
             if (!contains(addrs, a)) addrs.push_back(a);
         }
+    // When the domain is delegated to the provider's own nameservers, their answer is the very
+    // data under test, not independent evidence of where the server is.
+    if (ns_is_provider) {
+      out["provider_zone_addresses"] = addrs;
+      addrs.clear();
+    }
     if (!addrs.empty()) out["source"] = "provider-nameservers";
     if (addrs.empty() && data.providers().count(pid)) {
       addrs = data.providers().at(pid).host_addresses;
@@ -367,12 +374,13 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["ca"] = ca.data;
   json provider = detect_provider(f, ctx.data);
   view["provider"] = provider;
-  json host = learn_host(f, provider, ctx.data);
+  json delegation = derive_delegation(f.delegation, provider, ctx.data);
+  json host = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
   view["host"] = host;
   json names = json::array();
   for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier));
   view["names"] = names;
-  view["delegation"] = derive_delegation(f.delegation, provider, ctx.data);
+  view["delegation"] = delegation;
   bool all_on_host = !f.names.empty();
   for (const auto& n : names)
     if (!n["on_host"].get<bool>()) all_on_host = false;
