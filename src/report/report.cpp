@@ -158,17 +158,20 @@ std::vector<std::string> wrap(const std::string& text, int width, int indent) {
   if (width < indent + 20) width = indent + 20;  // never wrap into a useless sliver
   std::string line, word;
   int line_w = 0, word_w = 0;
+  bool has_content = false;  // the current line holds a word (not just the indent)
   const std::string pad(indent, ' ');
   auto flush_line = [&] {
     lines.push_back(line);
     line = pad;
     line_w = indent;
+    has_content = false;
   };
   auto place_word = [&] {
     if (word.empty()) return;
-    if (line_w + word_w > width && line_w > indent) flush_line();
+    if (line_w + word_w > width && has_content) flush_line();
     line += word;
     line_w += word_w;
+    has_content = true;
     word.clear();
     word_w = 0;
   };
@@ -183,7 +186,7 @@ std::vector<std::string> wrap(const std::string& text, int width, int indent) {
     }
     if (cp == ' ') {
       place_word();
-      if (line_w > indent && line_w + 1 <= width) {
+      if (has_content && line_w + 1 <= width) {
         line += ' ';
         ++line_w;
       }
@@ -201,7 +204,7 @@ std::vector<std::string> wrap(const std::string& text, int width, int indent) {
     ++word_w;
   }
   place_word();
-  if (line_w > indent || lines.empty()) lines.push_back(line);
+  if (has_content || lines.empty()) lines.push_back(line);
   for (auto& l : lines)
     while (!l.empty() && l.back() == ' ') l.pop_back();
   return lines;

@@ -5,10 +5,16 @@ For each scenario: the exit status must be the expected one, every id in must_fi
 the findings, and no id in must_not_fire may be. A table of what happened is printed, then
 'N passed, M failed'. Also checks that a saved facts file replays to the same findings offline.
 
-usage: run_scenarios.py CERTDOCTOR [--keep-lab] [--only DOMAIN]...
+usage: run_scenarios.py CERTDOCTOR [--keep-lab] [--only DOMAIN]... [--save-facts DIR]
+       run_scenarios.py CERTDOCTOR --replay DIR
+
+--save-facts keeps each scenario's facts file in DIR; --replay judges such saved facts offline
+(no lab, no root) against the same expectations: a regression test of the rules alone.
 """
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,8 +67,48 @@ def explain(binary, facts_file):
     return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr
 
 
+def facts_name(scenario):
+    args = " ".join(scenario.get("args") or [])
+    return scenario["domain"].encode("idna").decode() + "-" + hashlib.sha1(args.encode()).hexdigest()[:8] + ".json"
+
+
+def check_expectations(s, code, fired):
+    problems = []
+    if "expect_exit" in s and code != s["expect_exit"]:
+        problems.append(f"exit {code}, expected {s['expect_exit']}")
+    for rid in s.get("must_fire", []) or []:
+        if rid not in fired:
+            problems.append(f"{rid} did not fire")
+    for rid in s.get("must_not_fire", []) or []:
+        if rid in fired:
+            problems.append(f"{rid} fired")
+    return problems
+
+
+def replay_saved(binary, scenarios, directory):
+    passed = failed = 0
+    for s in scenarios:
+        path = os.path.join(directory, facts_name(s))
+        if not os.path.exists(path):
+            print(f"{s['domain']}: FAIL: no saved facts {path}")
+            failed += 1
+            continue
+        code, report, err = explain(binary, path)
+        fired = [f["id"] for f in (report or {}).get("findings", [])]
+        problems = check_expectations(s, code, fired) if report else ["no report: " + err.strip()[:300]]
+        print(f"{s['domain']:<28} {code:>2}  {','.join(sorted(set(fired))) or '-'}" + ("" if not problems else "  FAIL: " + "; ".join(problems)))
+        passed += not problems
+        failed += bool(problems)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
 def main(argv):
     binary = os.path.abspath(argv[1])
+    save_dir = argv[argv.index("--save-facts") + 1] if "--save-facts" in argv else None
+    if "--replay" in argv:
+        with open(SCENARIOS, encoding="utf-8") as f:
+            return replay_saved(binary, yaml.safe_load(f)["scenarios"], argv[argv.index("--replay") + 1])
     keep = "--keep-lab" in argv
     only = [argv[i + 1] for i, a in enumerate(argv) if a == "--only" and i + 1 < len(argv)]
     with open(SCENARIOS, encoding="utf-8") as f:
@@ -84,14 +130,7 @@ def main(argv):
                 problems = []
                 if report is None:
                     problems.append("no JSON report; stderr: " + stderr.strip()[:300])
-                if "expect_exit" in s and code != s["expect_exit"]:
-                    problems.append(f"exit {code}, expected {s['expect_exit']}")
-                for rid in s.get("must_fire", []) or []:
-                    if rid not in fired:
-                        problems.append(f"{rid} did not fire")
-                for rid in s.get("must_not_fire", []) or []:
-                    if rid in fired:
-                        problems.append(f"{rid} fired")
+                problems += check_expectations(s, code, fired)
                 if elapsed > 25:
                     problems.append(f"took {elapsed:.1f} s, past the 20 s deadline")
                 # The saved facts must replay offline to the same findings.
@@ -100,6 +139,9 @@ def main(argv):
                     replayed = [f["id"] for f in (replay or {}).get("findings", [])]
                     if replayed != fired or rcode != code:
                         problems.append(f"explain replay differs: exit {rcode}, {replayed}")
+                if save_dir and os.path.exists(facts_file):
+                    os.makedirs(save_dir, exist_ok=True)
+                    shutil.copy(facts_file, os.path.join(save_dir, facts_name(s)))
                 ok = not problems
                 passed += ok
                 failed += not ok

@@ -34,6 +34,10 @@ TEST_CASE("report::wrap") {
     REQUIRE(lines.size() == 2);
     CHECK(lines[0] == std::string(50, 'x'));
   }
+  SUBCASE("a short first word keeps its space") {
+    auto lines = report::wrap("x error [id] title", 40, 4);
+    CHECK(lines == std::vector<std::string>{"x error [id] title"});
+  }
   SUBCASE("explicit newlines are kept") {
     auto lines = report::wrap("a\nb", 40, 0);
     CHECK(lines == std::vector<std::string>{"a", "b"});
