@@ -17,6 +17,7 @@
 #include "facts/facts.hpp"
 #include "probe/dns_client.hpp"
 #include "probe/dns_probe.hpp"
+#include "probe/outside_probe.hpp"
 #include "probe/resolv_conf.hpp"
 #include "probe/root_hints.hpp"
 #include "report/report.hpp"
@@ -218,6 +219,8 @@ Run `certdoctor COMMAND --help` for the options of a command.
 int run_check(const std::vector<std::string>& args) {
   OutputOptions out;
   std::string domain_arg, provider = "auto", root_hints, facts_out, ca = "letsencrypt";
+  std::string ct_url = probe::default_ct_url, status_url = probe::default_status_url, cache_dir;
+  bool no_cache = false;
   std::vector<std::string> server_ips, resolvers;
   double timeout_s = 30;
   bool www = false, no_www = false, allow_reserved = false, help = false;
@@ -235,7 +238,13 @@ int run_check(const std::vector<std::string>& args) {
       ("allow-reserved", po::bool_switch(&allow_reserved), "treat documentation and private addresses as reachable (labs)")
       ("ca", po::value(&ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
       ("timeout", po::value(&timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis")
-      ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON");
+      ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON")
+      ("ct-url", po::value(&ct_url)->default_value(ct_url)->value_name("URL"),
+       "Certificate Transparency search with crt.sh's JSON interface, for rate limits (none: skip)")
+      ("status-url", po::value(&status_url)->value_name("URL"),
+       "the CA's status page JSON (status.io API; default: Let's Encrypt's; none: skip)")
+      ("cache-dir", po::value(&cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
+      ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh");
   add_output_options(visible, out);
   po::options_description all;
   all.add(visible).add_options()("domain", po::value(&domain_arg));
@@ -307,12 +316,26 @@ int run_check(const std::vector<std::string>& args) {
   }
   req.deadline = deadline;
 
+  // The outside sources run in their own thread, overlapping the DNS questions.
+  probe::OutsideRequest oreq;
+  oreq.registered_domain = d.registered;
+  oreq.ct_url = ct_url;
+  f.request.ct_url = ct_url;
+  f.request.status_url = status_url;
+  oreq.status_url = status_url;
+  oreq.cache_dir = cache_dir;
+  oreq.use_cache = !no_cache;
+  oreq.deadline = deadline;
+  probe::OutsideProbe outside(oreq);
+  outside.start();
+
   probe::DnsClient::Options copts;
   // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
   copts.attempt_timeout = std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(timeout_s * 1000 / 6), 300, 2000));
   copts.tries = 2;
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
+  outside.finish(f.ct, f.ca_status);
   f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
 
   if (!facts_out.empty()) facts::save_file(f, facts_out);

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "facts/outside.hpp"
+
 namespace certdoctor::facts {
 
 /// The facts format version; bumped when a field changes meaning.
@@ -120,6 +122,8 @@ struct RequestFacts {
   bool allow_reserved = false;
   std::string ca = "letsencrypt";
   double timeout_s = 0;
+  std::string ct_url;
+  std::string status_url;
 };
 
 /// Everything gathered about one domain.
@@ -136,6 +140,8 @@ struct Facts {
   std::vector<NameFacts> names;
   DelegationFacts delegation;
   std::vector<ProviderNameservers> provider_nameservers;
+  CtFacts ct;                    // issuance history from Certificate Transparency
+  StatusFacts ca_status;         // the CA's status page
   std::vector<std::string> incomplete; // reasons the gathering could not be completed
   std::size_t queries_sent = 0;
 };

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "rules/caa.hpp"
+#include "rules/ratelimit.hpp"
 
 namespace certdoctor::rules {
 
@@ -393,6 +394,24 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
       main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && (!host["known"].get<bool>() || n["off_host"].empty());
   view["main_name_ok"] = main_ok;
   view["diagnosis"] = {{"complete", f.incomplete.empty()}, {"incomplete", f.incomplete}};
+
+  RateLimitPolicy policy;
+  if (ca.data.contains("rate_limits") && ca.data["rate_limits"].is_object()) {
+    const json& rl = ca.data["rate_limits"];
+    policy.per_domain = rl.value("per_domain", policy.per_domain);
+    policy.per_exact_set = rl.value("per_exact_set", policy.per_exact_set);
+    policy.window_days = rl.value("window_days", policy.window_days);
+    policy.renewal_window_days = rl.value("renewal_window_days", policy.renewal_window_days);
+    policy.near_fraction = rl.value("near_fraction", policy.near_fraction);
+  }
+  std::vector<std::string> cert_names;
+  for (const auto& n : f.names) cert_names.push_back(n.name);
+  json rate = derive_rate_limits(f.ct, cert_names, f.collected_at, policy);
+  rate["fetch"] = f.ct.fetch;
+  view["rate_limits"] = rate;
+  json status = derive_ca_status(f.ca_status);
+  status["fetch"] = f.ca_status.fetch;
+  view["ca_status"] = status;
   return view;
 }
 

@@ -42,10 +42,22 @@ def lab_env():
     return env
 
 
+def expand(text, env):
+    for k, v in env.items():
+        text = text.replace("${" + k + "}", v)
+    return text
+
+
 def run_check(binary, env, domain, args, facts_out=None):
     cmd = [LAB, "exec", "--", binary, "check", "--format", "json", "--lang", "en", "--allow-reserved",
-           "--root-hints", env["LAB_ROOT_HINTS"], "--rules-dir", LAB_RULES, "--timeout", "20"]
-    cmd += list(args or [])
+           "--root-hints", env["LAB_ROOT_HINTS"], "--rules-dir", LAB_RULES, "--timeout", "20", "--no-cache"]
+    # Scenario arguments may name lab variables, e.g. ${LAB_CT_URL}.
+    args = [expand(str(a), env) for a in (args or [])]
+    # Outside sources are asked only by the scenarios about them.
+    for flag in ("--ct-url", "--status-url"):
+        if flag not in args:
+            cmd += [flag, "none"]
+    cmd += args
     if facts_out:
         cmd += ["--facts-out", facts_out]
     cmd.append(domain)

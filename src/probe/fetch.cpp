@@ -1,0 +1,188 @@
+#include "probe/fetch.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+#include <curl/curl.h>
+
+namespace certdoctor::probe {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Transfer {
+  const FetchRequest* request = nullptr;
+  FetchResult* result = nullptr;
+  CURL* easy = nullptr;
+  bool too_large = false;
+  bool done = false;
+  Clock::time_point started;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  if (t->result->body.size() + n > t->request->max_bytes) {
+    t->too_large = true;
+    return 0; // a short write makes libcurl abort the transfer with CURLE_WRITE_ERROR
+  }
+  t->result->body.append(data, n);
+  return n;
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void classify(Transfer& t, CURLcode code) {
+  FetchResult& r = *t.result;
+  long status = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+  r.http_status = static_cast<int>(status);
+  char* type = nullptr;
+  if (curl_easy_getinfo(t.easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) r.content_type = type;
+  const std::string detail = t.error_buffer[0] ? t.error_buffer : curl_easy_strerror(code);
+  switch (code) {
+  case CURLE_OK:
+    if (status >= 200 && status < 300) {
+      r.outcome = "ok";
+    } else {
+      r.outcome = "http-error";
+      r.error = "HTTP status " + std::to_string(status);
+    }
+    return;
+  case CURLE_OPERATION_TIMEDOUT:
+    r.outcome = "timeout";
+    break;
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY:
+  case CURLE_COULDNT_CONNECT:
+    r.outcome = "unreachable";
+    break;
+  case CURLE_FILESIZE_EXCEEDED:
+    r.outcome = "too-large";
+    break;
+  case CURLE_WRITE_ERROR:
+    r.outcome = t.too_large ? "too-large" : "error";
+    break;
+  default:
+    r.outcome = "error";
+    break;
+  }
+  // A partial body is never mistaken for an answer.
+  r.body.clear();
+  if (r.outcome == "too-large") r.error = "response larger than " + std::to_string(t.request->max_bytes) + " bytes";
+  else r.error = detail;
+}
+
+struct MultiDeleter {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+
+} // namespace
+
+std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Clock::time_point deadline) {
+  global_init();
+  std::vector<FetchResult> results(requests.size());
+  std::vector<Transfer> transfers(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) results[i].url = requests[i].url;
+
+  std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
+  if (!multi) {
+    for (auto& r : results) {
+      r.outcome = "error";
+      r.error = "cannot initialise libcurl";
+    }
+    return results;
+  }
+
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    Transfer& t = transfers[i];
+    t.request = &requests[i];
+    t.result = &results[i];
+    t.started = start;
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
+    const auto limit = std::min(requests[i].timeout, remaining);
+    if (limit.count() <= 0) {
+      t.result->outcome = "timeout";
+      t.result->error = "no time left before the deadline";
+      t.done = true;
+      continue;
+    }
+    t.easy = curl_easy_init();
+    if (!t.easy) {
+      t.result->outcome = "error";
+      t.result->error = "cannot initialise libcurl";
+      t.done = true;
+      continue;
+    }
+    CURL* e = t.easy;
+    curl_easy_setopt(e, CURLOPT_URL, requests[i].url.c_str());
+    // Only web URLs: a --ct-url of file:// or a redirect to gopher:// must not be followed.
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
+    // Signals are not thread-safe; the probe runs on its own thread.
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(limit.count()));
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(requests[i].max_bytes));
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "certdoctor/" CERTDOCTOR_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
+      t.result->outcome = "error";
+      t.result->error = "cannot start the transfer";
+      t.done = true;
+    }
+  }
+
+  int running = 0;
+  for (;;) {
+    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) break;
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Transfer* t = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
+      if (!t) continue;
+      classify(*t, msg->data.result);
+      t->result->elapsed_ms = ms_since(t->started);
+      t->done = true;
+    }
+    if (running == 0) break;
+    const auto now = Clock::now();
+    if (now >= deadline) break;
+    // curl_multi_poll also wakes for libcurl's own timers, so each transfer's limit is kept.
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
+    curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 1, 1000)), nullptr);
+  }
+
+  for (auto& t : transfers) {
+    if (!t.easy) continue;
+    if (!t.done) {
+      t.result->outcome = "timeout";
+      t.result->error = "no complete answer before the deadline";
+      t.result->body.clear();
+      t.result->elapsed_ms = ms_since(t.started);
+    }
+    curl_multi_remove_handle(multi.get(), t.easy);
+    curl_easy_cleanup(t.easy);
+  }
+  return results;
+}
+
+} // namespace certdoctor::probe

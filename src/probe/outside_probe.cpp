@@ -1,0 +1,399 @@
+#include "probe/outside_probe.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "probe/cache.hpp"
+#include "probe/fetch.hpp"
+
+namespace certdoctor::probe {
+
+namespace {
+
+using nlohmann::json;
+
+// Thrown only inside this file, and caught by the parsers: a shape the sources never send.
+struct Malformed {
+  std::string reason;
+};
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+// A string member: "" when absent or null, Malformed when of another type.
+std::string str(const json& obj, const char* key, const std::string& where) {
+  const auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return "";
+  if (!it->is_string()) throw Malformed{where + ": \"" + key + "\" is not a string"};
+  return it->get<std::string>();
+}
+
+// A time member normalised to RFC 3339 UTC: "" when absent, Malformed when unreadable.
+std::string time_field(const json& obj, const char* key, const std::string& where) {
+  const std::string raw = str(obj, key, where);
+  if (raw.empty()) return "";
+  const auto t = facts::parse_utc_time(raw);
+  if (!t) throw Malformed{where + ": \"" + key + "\" is not a time: " + raw.substr(0, 64)};
+  return facts::format_utc_time(*t);
+}
+
+// Let's Encrypt's intermediates all carry O=Let's Encrypt in their subject (e.g. "C=US,
+// O=Let's Encrypt, CN=R3"); the CN changes with every new intermediate, the O does not.
+bool is_lets_encrypt_issuer(const std::string& issuer) {
+  std::size_t pos = 0;
+  while (pos <= issuer.size()) {
+    const auto comma = issuer.find(',', pos);
+    std::string part = trim(issuer.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (part.size() >= 2 && (part[0] == 'O' || part[0] == 'o') && part[1] == '=') {
+      std::string value = part.substr(2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (value == "Let's Encrypt") return true;
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+bool within(const std::string& name, const std::string& domain) {
+  return name == domain ||
+         (name.size() > domain.size() && name.compare(name.size() - domain.size(), domain.size(), domain) == 0 &&
+          name[name.size() - domain.size() - 1] == '.');
+}
+
+// The time a certificate counts from: not_before, else the log entry's time.
+const std::string& issued(const facts::CtCertificate& c) { return c.not_before.empty() ? c.logged_at : c.not_before; }
+
+void parse_ct(const json& doc, const std::string& domain, std::vector<facts::CtCertificate>& out) {
+  if (!doc.is_array()) throw Malformed{"the answer is not a JSON array"};
+  const std::string want = lower(domain);
+  std::map<std::string, std::size_t> by_serial;
+  std::size_t index = 0;
+  for (const auto& entry : doc) {
+    const std::string where = "entry " + std::to_string(index++);
+    if (!entry.is_object()) throw Malformed{where + " is not an object"};
+    facts::CtCertificate c;
+    c.serial = lower(str(entry, "serial_number", where));
+    c.issuer = str(entry, "issuer_name", where);
+    c.not_before = time_field(entry, "not_before", where);
+    c.not_after = time_field(entry, "not_after", where);
+    c.logged_at = time_field(entry, "entry_timestamp", where);
+    if (const auto id = entry.find("id"); id != entry.end() && !id->is_null() && !id->is_number_integer())
+      throw Malformed{where + ": \"id\" is not an integer"};
+    std::string names = str(entry, "name_value", where);
+    if (names.empty()) names = str(entry, "common_name", where);
+    std::size_t pos = 0;
+    while (pos <= names.size()) {
+      const auto nl = names.find('\n', pos);
+      std::string name = lower(trim(names.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos)));
+      if (!name.empty() && name.back() == '.') name.pop_back();
+      if (!name.empty()) c.names.push_back(std::move(name));
+      if (nl == std::string::npos) break;
+      pos = nl + 1;
+    }
+    std::sort(c.names.begin(), c.names.end());
+    c.names.erase(std::unique(c.names.begin(), c.names.end()), c.names.end());
+    // A text search may also match names elsewhere; only this domain's tree counts.
+    if (std::none_of(c.names.begin(), c.names.end(), [&](const std::string& n) { return within(n, want); }))
+      continue;
+    c.lets_encrypt = is_lets_encrypt_issuer(c.issuer);
+    if (c.serial.empty()) {
+      const auto id = entry.find("id");
+      c.serial = (id != entry.end() && id->is_number_integer()) ? "crtsh-id:" + id->dump() : "";
+    }
+    // crt.sh lists a precertificate and its certificate as two entries with one serial number.
+    if (!c.serial.empty()) {
+      const auto [it, inserted] = by_serial.emplace(c.issuer + "|" + c.serial, out.size());
+      if (!inserted) {
+        auto& first = out[it->second];
+        if (!c.logged_at.empty() && (first.logged_at.empty() || c.logged_at < first.logged_at))
+          first.logged_at = c.logged_at;
+        if (first.not_before.empty()) first.not_before = c.not_before;
+        if (first.not_after.empty()) first.not_after = c.not_after;
+        continue;
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  // Newest first; RFC 3339 UTC strings of one form sort as times.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const facts::CtCertificate& a, const facts::CtCertificate& b) { return issued(a) > issued(b); });
+  if (out.size() > max_ct_certificates) out.resize(max_ct_certificates);
+}
+
+std::vector<facts::StatusIncident> parse_events(const json& result, const json::json_pointer& ptr,
+                                                const char* kind, const char* start_key) {
+  std::vector<facts::StatusIncident> out;
+  if (!result.contains(ptr)) return out;
+  const json& list = result.at(ptr);
+  const std::string where = ptr.to_string();
+  if (list.is_null()) return out;
+  if (!list.is_array()) throw Malformed{where + " is not an array"};
+  std::size_t index = 0;
+  for (const auto& e : list) {
+    const std::string at = where + "/" + std::to_string(index++);
+    if (!e.is_object()) throw Malformed{at + " is not an object"};
+    facts::StatusIncident inc;
+    inc.kind = kind;
+    inc.id = str(e, "_id", at);
+    if (inc.id.empty()) inc.id = str(e, "id", at);
+    inc.name = str(e, "name", at);
+    inc.status = str(e, "status", at);
+    inc.started = str(e, start_key, at);
+    if (const auto t = facts::parse_utc_time(inc.started)) inc.started = facts::format_utc_time(*t);
+    if (out.size() < 100) out.push_back(std::move(inc));
+  }
+  return out;
+}
+
+void parse_status(const json& doc, facts::StatusFacts& out) {
+  if (!doc.is_object()) throw Malformed{"the answer is not a JSON object"};
+  const auto result = doc.find("result");
+  if (result == doc.end() || !result->is_object()) throw Malformed{"no \"result\" object"};
+  const auto overall = result->find("status_overall");
+  if (overall == result->end() || !overall->is_object()) throw Malformed{"no \"result.status_overall\" object"};
+  const auto code = overall->find("status_code");
+  if (code == overall->end() || !code->is_number_integer())
+    throw Malformed{"\"result.status_overall.status_code\" is not an integer"};
+  const auto value = code->get<std::int64_t>();
+  if (value < 0 || value > 999) throw Malformed{"\"result.status_overall.status_code\" is out of range"};
+  out.overall_code = static_cast<int>(value);
+  out.overall_status = str(*overall, "status", "result.status_overall");
+  if (const auto m = result->find("maintenance"); m != result->end() && !m->is_null() && !m->is_object())
+    throw Malformed{"\"result.maintenance\" is not an object"};
+  auto incidents = parse_events(*result, json::json_pointer("/incidents"), "incident", "datetime_open");
+  auto active = parse_events(*result, json::json_pointer("/maintenance/active"), "maintenance-active",
+                             "datetime_planned_start");
+  auto upcoming = parse_events(*result, json::json_pointer("/maintenance/upcoming"), "maintenance-upcoming",
+                               "datetime_planned_start");
+  out.incidents = std::move(incidents);
+  out.incidents.insert(out.incidents.end(), active.begin(), active.end());
+  out.incidents.insert(out.incidents.end(), upcoming.begin(), upcoming.end());
+}
+
+void mark_malformed(facts::FetchFact& fetch, const std::string& reason) {
+  fetch.outcome = "malformed";
+  fetch.error = reason;
+}
+
+bool disabled(const std::string& url) { return url.empty() || url == "none"; }
+
+std::string now_rfc3339(std::int64_t& seconds) {
+  seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  return facts::format_utc_time(seconds);
+}
+
+} // namespace
+
+std::string ct_query_url(const std::string& base, const std::string& domain) {
+  std::string url = base;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  // %25 is '%': crt.sh would read a bare '%' in q as a wildcard. A registered domain is plain
+  // LDH after IDNA, so other characters are escaped only to keep a hostile input inert.
+  std::string q;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : domain) {
+    if (std::isalnum(c) || c == '.' || c == '-') {
+      q += static_cast<char>(c);
+    } else {
+      q += '%';
+      q += hex[c >> 4];
+      q += hex[c & 0xf];
+    }
+  }
+  return url + "/?q=" + q + "&output=json&deduplicate=Y";
+}
+
+void parse_ct_json(const std::string& body, const std::string& domain, facts::CtFacts& out) {
+  out.certificates.clear();
+  try {
+    const json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded()) return mark_malformed(out.fetch, "the answer is not JSON");
+    parse_ct(doc, domain, out.certificates);
+  } catch (const Malformed& m) {
+    out.certificates.clear();
+    mark_malformed(out.fetch, m.reason);
+  } catch (const std::exception& e) {
+    out.certificates.clear();
+    mark_malformed(out.fetch, e.what());
+  }
+}
+
+void parse_status_json(const std::string& body, facts::StatusFacts& out) {
+  out.incidents.clear();
+  try {
+    const json doc = json::parse(body, nullptr, false);
+    if (doc.is_discarded()) return mark_malformed(out.fetch, "the answer is not JSON");
+    parse_status(doc, out);
+  } catch (const Malformed& m) {
+    out.incidents.clear();
+    mark_malformed(out.fetch, m.reason);
+  } catch (const std::exception& e) {
+    out.incidents.clear();
+    mark_malformed(out.fetch, e.what());
+  }
+}
+
+struct OutsideProbe::State {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  facts::CtFacts ct;
+  facts::StatusFacts status;
+};
+
+namespace {
+
+// Reads both sources for `request`; all results are data.
+void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFacts& status);
+
+} // namespace
+
+OutsideProbe::OutsideProbe(OutsideRequest request)
+    : request_(std::move(request)), state_(std::make_shared<State>()) {}
+
+OutsideProbe::~OutsideProbe() {
+  if (!worker_.joinable()) return;
+  bool done;
+  {
+    std::lock_guard lock(state_->mutex);
+    done = state_->done;
+  }
+  if (done) worker_.join();
+  else worker_.detach(); // it holds its own copies; it ends at its transfers' time limits
+}
+
+void OutsideProbe::start() {
+  if (started_) return;
+  started_ = true;
+  worker_ = std::thread([request = request_, state = state_] {
+    facts::CtFacts ct;
+    facts::StatusFacts status;
+    gather(request, ct, status);
+    std::lock_guard lock(state->mutex);
+    state->ct = std::move(ct);
+    state->status = std::move(status);
+    state->done = true;
+    state->cv.notify_all();
+  });
+}
+
+void OutsideProbe::finish(facts::CtFacts& ct, facts::StatusFacts& status) {
+  start();
+  std::unique_lock lock(state_->mutex);
+  if (state_->cv.wait_until(lock, request_.deadline + std::chrono::milliseconds(250), [&] { return state_->done; })) {
+    ct = state_->ct;
+    status = state_->status;
+    lock.unlock();
+    if (worker_.joinable()) worker_.join();
+    return;
+  }
+  lock.unlock();
+  ct = facts::CtFacts{};
+  status = facts::StatusFacts{};
+  ct.query_domain = request_.registered_domain;
+  for (auto [fetch, url] : {std::pair{&ct.fetch, request_.ct_url}, std::pair{&status.fetch, request_.status_url}}) {
+    if (disabled(url) || (fetch == &ct.fetch && request_.registered_domain.empty())) {
+      fetch->outcome = "disabled";
+      continue;
+    }
+    fetch->url = fetch == &ct.fetch ? ct_query_url(url, request_.registered_domain) : url;
+    fetch->outcome = "timeout";
+    fetch->error = "no complete answer before the deadline";
+  }
+}
+
+namespace {
+
+void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFacts& status) {
+  try {
+    const Cache cache(request.use_cache ? default_cache_dir(request.cache_dir) : std::string());
+    const auto wall_now = std::chrono::system_clock::now();
+    ct.query_domain = request.registered_domain;
+    const bool ct_on = !disabled(request.ct_url) && !request.registered_domain.empty();
+    const bool status_on = !disabled(request.status_url);
+    if (ct_on) ct.fetch.url = ct_query_url(request.ct_url, request.registered_domain);
+    else ct.fetch.outcome = "disabled";
+    if (status_on) status.fetch.url = request.status_url;
+    else status.fetch.outcome = "disabled";
+
+    // A fresh cached answer is used only when it still parses; otherwise it is fetched again.
+    auto from_cache = [&](facts::FetchFact& fetch, std::chrono::seconds lifetime, auto&& parse) {
+      const auto entry = cache.get(fetch.url, lifetime, wall_now);
+      if (!entry) return false;
+      facts::FetchFact saved = fetch;
+      fetch.outcome = "ok";
+      fetch.http_status = entry->status;
+      fetch.from_cache = true;
+      fetch.fetched_at = facts::format_utc_time(entry->fetched_at);
+      parse(entry->body);
+      if (fetch.outcome == "ok") return true;
+      fetch = saved;
+      return false;
+    };
+    bool ct_cached = ct_on && from_cache(ct.fetch, ct_cache_lifetime, [&](const std::string& body) {
+                       parse_ct_json(body, request.registered_domain, ct);
+                     });
+    bool status_cached = status_on && from_cache(status.fetch, status_cache_lifetime, [&](const std::string& body) {
+                           parse_status_json(body, status);
+                         });
+
+    std::vector<FetchRequest> requests;
+    std::vector<facts::FetchFact*> targets;
+    if (ct_on && !ct_cached) {
+      // crt.sh's database is often slow to answer; the status page is small and fast.
+      requests.push_back(FetchRequest{ct.fetch.url, std::chrono::seconds(30)});
+      targets.push_back(&ct.fetch);
+    }
+    if (status_on && !status_cached) {
+      requests.push_back(FetchRequest{status.fetch.url, std::chrono::seconds(10)});
+      targets.push_back(&status.fetch);
+    }
+    if (requests.empty()) return;
+    const auto results = fetch_all(requests, request.deadline);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const FetchResult& r = results[i];
+      facts::FetchFact& fetch = *targets[i];
+      std::int64_t fetched_s = 0;
+      fetch.fetched_at = now_rfc3339(fetched_s);
+      fetch.outcome = r.outcome;
+      fetch.http_status = r.http_status;
+      fetch.elapsed_ms = r.elapsed_ms;
+      fetch.error = r.error;
+      if (r.outcome != "ok") continue;
+      if (&fetch == &ct.fetch) parse_ct_json(r.body, request.registered_domain, ct);
+      else parse_status_json(r.body, status);
+      if (fetch.outcome == "ok" && r.http_status == 200) cache.put(CacheEntry{r.url, fetched_s, r.http_status, r.body});
+    }
+  } catch (const std::exception& e) {
+    // Out of memory or no thread resources: the sources are then unread, which the rules report.
+    for (auto* fetch : {&ct.fetch, &status.fetch}) {
+      if (fetch->outcome == "not-fetched") {
+        fetch->outcome = "error";
+        fetch->error = e.what();
+      }
+    }
+  }
+}
+
+} // namespace
+
+} // namespace certdoctor::probe
