@@ -151,8 +151,12 @@ std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Cl
   }
 
   int running = 0;
+  bool multi_failed = false;
   for (;;) {
-    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) break;
+    if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
+      multi_failed = true;
+      break;
+    }
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
@@ -174,8 +178,8 @@ std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Cl
   for (auto& t : transfers) {
     if (!t.easy) continue;
     if (!t.done) {
-      t.result->outcome = "timeout";
-      t.result->error = "no complete answer before the deadline";
+      t.result->outcome = multi_failed ? "error" : "timeout";
+      t.result->error = multi_failed ? "libcurl failed" : "no complete answer before the deadline";
       t.result->body.clear();
       t.result->elapsed_ms = ms_since(t.started);
     }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "rules/caa.hpp"
+#include "util/error.hpp"
 #include "rules/ratelimit.hpp"
 
 namespace certdoctor::rules {
@@ -398,11 +399,16 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   RateLimitPolicy policy;
   if (ca.data.contains("rate_limits") && ca.data["rate_limits"].is_object()) {
     const json& rl = ca.data["rate_limits"];
-    policy.per_domain = rl.value("per_domain", policy.per_domain);
-    policy.per_exact_set = rl.value("per_exact_set", policy.per_exact_set);
-    policy.window_days = rl.value("window_days", policy.window_days);
-    policy.renewal_window_days = rl.value("renewal_window_days", policy.renewal_window_days);
-    policy.near_fraction = rl.value("near_fraction", policy.near_fraction);
+    try {
+      policy.per_domain = rl.value("per_domain", policy.per_domain);
+      policy.per_exact_set = rl.value("per_exact_set", policy.per_exact_set);
+      policy.window_days = rl.value("window_days", policy.window_days);
+      policy.renewal_window_days = rl.value("renewal_window_days", policy.renewal_window_days);
+      policy.near_fraction = rl.value("near_fraction", policy.near_fraction);
+    } catch (const json::exception&) {
+      throw ConfigError(ca.file + ": rate_limits: per_domain, per_exact_set, window_days and renewal_window_days "
+                        "must be whole numbers and near_fraction a number");
+    }
   }
   std::vector<std::string> cert_names;
   for (const auto& n : f.names) cert_names.push_back(n.name);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <optional>
 
 namespace certdoctor::rules {
@@ -73,19 +74,18 @@ nlohmann::json derive_rate_limits(const facts::CtFacts& ct, const std::vector<st
 
   std::vector<std::int64_t> domain_times, exact_times;
   std::optional<std::int64_t> last_exact;
-  for (std::size_t i = 0; i < issued.size(); ++i) {
-    const Issued& c = issued[i];
+  std::map<std::vector<std::string>, std::int64_t> last_of_set; // each name set's latest issuance so far
+  for (const Issued& c : issued) {
     const bool in_window = c.at > *now - window;
     const bool exact = !want.empty() && c.names == want;
     if (exact) last_exact = c.at;
     if (exact && in_window) exact_times.push_back(c.at);
-    if (!in_window) continue;
-    // A renewal (same names within the renewal window before it) was not a new certificate
-    // for the per-domain count.
-    bool renewal = false;
-    for (std::size_t k = 0; k < i && !renewal; ++k)
-      renewal = issued[k].names == c.names && issued[k].at < c.at && issued[k].at >= c.at - renewal_window;
-    if (!renewal) domain_times.push_back(c.at);
+    // A renewal (same names issued within the renewal window before it) was not a new
+    // certificate for the per-domain count.
+    const auto previous = last_of_set.find(c.names);
+    const bool renewal = previous != last_of_set.end() && previous->second >= c.at - renewal_window;
+    last_of_set[c.names] = c.at;
+    if (in_window && !renewal) domain_times.push_back(c.at);
   }
   const bool is_renewal = last_exact && *last_exact > *now - renewal_window;
   out["domain_count"] = domain_times.size();
