@@ -84,6 +84,40 @@ def facts_name(scenario):
     return scenario["domain"].encode("idna").decode() + "-" + hashlib.sha1(args.encode()).hexdigest()[:8] + ".json"
 
 
+def resolve_expected(value, manifest):
+    """'manifest:a.b.c' names a value of the lab's fixture manifest; None when unavailable."""
+    if not (isinstance(value, str) and value.startswith("manifest:")):
+        return value
+    if manifest is None:
+        return None
+    node = manifest
+    path = value[len("manifest:"):]
+    # Keys may contain dots (domains): match the longest key at each level.
+    while path:
+        key = next((k for k in sorted(node, key=len, reverse=True) if path == k or path.startswith(k + ".")), None)
+        if key is None:
+            return "(no " + value + ")"
+        node = node[key]
+        path = path[len(key) + 1:]
+    return node
+
+
+def check_evidence(s, report, manifest):
+    problems = []
+    for rid, expected in (s.get("expect_evidence") or {}).items():
+        found = [f for f in (report or {}).get("findings", []) if f["id"] == rid]
+        if not found:
+            continue  # must_fire reports the missing finding
+        for key, want in expected.items():
+            want = resolve_expected(want, manifest)
+            if want is None:
+                continue
+            got = found[0]["evidence"].get(key)
+            if got != want:
+                problems.append(f"{rid}.{key} = {got!r}, expected {want!r}")
+    return problems
+
+
 def check_expectations(s, code, fired):
     problems = []
     if "expect_exit" in s and code != s["expect_exit"]:
@@ -108,6 +142,7 @@ def replay_saved(binary, scenarios, directory):
         code, report, err = explain(binary, path)
         fired = [f["id"] for f in (report or {}).get("findings", [])]
         problems = check_expectations(s, code, fired) if report else ["no report: " + err.strip()[:300]]
+        problems += check_evidence(s, report, None)
         print(f"{s['domain']:<28} {code:>2}  {','.join(sorted(set(fired))) or '-'}" + ("" if not problems else "  FAIL: " + "; ".join(problems)))
         passed += not problems
         failed += bool(problems)
@@ -133,6 +168,10 @@ def main(argv):
     rows = []
     try:
         env = lab_env()
+        manifest = None
+        if env.get("LAB_WEB_FIXTURES") and os.path.exists(os.path.join(env["LAB_WEB_FIXTURES"], "manifest.json")):
+            with open(os.path.join(env["LAB_WEB_FIXTURES"], "manifest.json"), encoding="utf-8") as mf:
+                manifest = json.load(mf)
         with tempfile.TemporaryDirectory() as tmp:
             for i, s in enumerate(scenarios):
                 domain = s["domain"]
@@ -143,6 +182,7 @@ def main(argv):
                 if report is None:
                     problems.append("no JSON report; stderr: " + stderr.strip()[:300])
                 problems += check_expectations(s, code, fired)
+                problems += check_evidence(s, report, manifest)
                 args = [str(a) for a in (s.get("args") or [])]
                 deadline = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 20.0
                 if elapsed > deadline + 3:
