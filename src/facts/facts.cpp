@@ -2,25 +2,13 @@
 
 #include <fstream>
 
+#include "facts/json_fields.hpp"
+
 #include "util/error.hpp"
 
 namespace certdoctor::facts {
 
 namespace {
-
-// Missing keys keep their defaults, so a facts file from an older writer still loads.
-template <typename T>
-void get_opt(const nlohmann::json& j, const char* key, T& out) {
-  auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) it->get_to(out);
-}
-
-template <typename T>
-void get_opt(const nlohmann::json& j, const char* key, std::optional<T>& out) {
-  auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) out = it->get<T>();
-  else out.reset();
-}
 
 template <typename T>
 nlohmann::json opt_json(const std::optional<T>& v) {
@@ -28,9 +16,6 @@ nlohmann::json opt_json(const std::optional<T>& v) {
 }
 
 } // namespace
-
-#define CD_PUT(field) j[#field] = v.field
-#define CD_GET(field) get_opt(j, #field, v.field)
 
 void to_json(nlohmann::json& j, const RecordFact& v) {
   j = nlohmann::json::object();

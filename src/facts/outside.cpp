@@ -1,4 +1,5 @@
 #include "facts/outside.hpp"
+#include "facts/json_fields.hpp"
 
 #include <cctype>
 #include <cstdio>
@@ -6,13 +7,6 @@
 namespace certdoctor::facts {
 
 namespace {
-
-// Missing keys keep their defaults, so a facts file from an older writer still loads.
-template <typename T>
-void get_opt(const nlohmann::json& j, const char* key, T& out) {
-  auto it = j.find(key);
-  if (it != j.end() && !it->is_null()) it->get_to(out);
-}
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
@@ -38,8 +32,6 @@ bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 } // namespace
 
-#define CD_PUT(field) j[#field] = v.field
-#define CD_GET(field) get_opt(j, #field, v.field)
 
 void to_json(nlohmann::json& j, const FetchFact& v) {
   j = nlohmann::json::object();
