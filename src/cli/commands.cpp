@@ -14,6 +14,8 @@
 #include <boost/program_options.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "cli/check.hpp"
+#include "cli/knowledge.hpp"
 #include "facts/facts.hpp"
 #include "probe/dns_client.hpp"
 #include "probe/dns_probe.hpp"
@@ -37,76 +39,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-// --- where the data lives -------------------------------------------------------------------
-
-fs::path base_rules_dir() {
-  if (const char* env = std::getenv("CERTDOCTOR_RULES_DIR"); env && *env) return env;
-  fs::path source = CERTDOCTOR_SOURCE_RULES_DIR;
-  std::error_code ec;
-  if (fs::is_directory(source, ec)) return source;
-  return fs::path(CERTDOCTOR_DATA_DIR) / "rules";
-}
-
-fs::path reports_dir() {
-  if (const char* env = std::getenv("CERTDOCTOR_REPORTS_DIR"); env && *env) return env;
-  fs::path source = fs::path(CERTDOCTOR_SOURCE_RULES_DIR).parent_path() / "reports";
-  std::error_code ec;
-  if (fs::is_directory(source, ec)) return source;
-  return fs::path(CERTDOCTOR_DATA_DIR) / "reports";
-}
-
-std::vector<fs::path> rule_dirs(const std::vector<std::string>& extra) {
-  std::vector<fs::path> dirs{base_rules_dir()};
-  for (const auto& d : extra) {
-    std::error_code ec;
-    if (!fs::is_directory(d, ec)) throw UsageError("--rules-dir " + d + ": no such directory");
-    dirs.emplace_back(d);
-  }
-  return dirs;
-}
-
-std::vector<fs::path> data_dirs(const std::vector<fs::path>& dirs) {
-  std::vector<fs::path> out;
-  for (const auto& d : dirs) out.push_back(d / "data");
-  return out;
-}
-
-json load_sources(const std::vector<fs::path>& dirs) {
-  json out = json::object();
-  for (const auto& d : dirs) {
-    auto file = d / "sources.yaml";
-    std::error_code ec;
-    if (!fs::exists(file, ec)) continue;
-    try {
-      auto node = YAML::LoadFile(file.string());
-      json sources = rules::yaml_to_json(node["sources"]);
-      if (!sources.is_object()) throw ConfigError(file.string() + ":1: expected a 'sources:' map");
-      for (auto& [k, v] : sources.items()) out[k] = v;
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
-  }
-  return out;
-}
-
-/// All rules data, loaded before any network step so that a bad file fails fast.
-struct Knowledge {
-  std::vector<fs::path> dirs;
-  rules::DataSet data;
-  rules::Catalogue catalogue;
-  rules::address::AddressClassifier classifier;
-  report::Labels labels;
-  json sources;
-
-  explicit Knowledge(const std::vector<std::string>& extra)
-      : dirs(rule_dirs(extra)),
-        data(rules::DataSet::load(dirs)),
-        catalogue(rules::Catalogue::load(dirs)),
-        classifier(rules::address::AddressClassifier::load(data_dirs(dirs))),
-        labels(report::Labels::load(reports_dir())),
-        sources(load_sources(dirs)) {}
-};
 
 // --- output settings ------------------------------------------------------------------------
 
@@ -156,24 +88,12 @@ void check_output_options(OutputOptions& o) {
 
 /// Judges facts with the current rules and prints the report; returns the exit status.
 int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o) {
-  json view = rules::derive(facts, rules::DeriveContext{k.data, k.classifier});
-  auto findings = rules::evaluate(k.catalogue, view);
-  auto rep = report::build(facts, view, findings, k.catalogue, k.sources, o.lang);
-  if (o.format == "json") std::cout << report::render_json(rep).dump(2) << '\n';
-  else if (o.format == "markdown") std::cout << report::render_markdown(rep, k.labels);
-  else std::cout << report::render_text(rep, k.labels, terminal_width(), use_color());
+  Diagnosis d = diagnose(facts, k, o.lang);
+  if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
+  else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
+  else std::cout << report::render_text(d.report, k.labels, terminal_width(), use_color());
   std::cout.flush();
-  if (rep.verdict == "incomplete") return exit_incomplete;
-  return rep.verdict == "fail" ? exit_problems : exit_ok;
-}
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return exit_status(d);
 }
 
 const char* check_help_text = R"(Usage: certdoctor check [options] DOMAIN
@@ -218,36 +138,34 @@ Run `certdoctor COMMAND --help` for the options of a command.
 
 int run_check(const std::vector<std::string>& args) {
   OutputOptions out;
-  std::string domain_arg, provider = "auto", root_hints, facts_out, ca = "letsencrypt";
-  std::string ct_url = probe::default_ct_url, status_url = probe::default_status_url, cache_dir;
-  bool no_cache = false;
-  std::vector<std::string> server_ips, resolvers;
-  double timeout_s = 30;
-  bool www = false, no_www = false, allow_reserved = false, help = false;
+  CheckOptions c;
+  std::string facts_out;
+  bool no_cache = false, help = false;
+  c.ct_url = probe::default_ct_url;
 
   po::options_description visible(check_help_text);
   visible.add_options()
       ("help,h", po::bool_switch(&help), "show this help")
-      ("www", po::bool_switch(&www), "the certificate also carries www.DOMAIN (default when DOMAIN is a registered domain)")
-      ("no-www", po::bool_switch(&no_www), "the certificate carries DOMAIN only")
-      ("provider", po::value(&provider)->default_value("auto")->value_name("ID"),
+      ("www", po::bool_switch(&c.www), "the certificate also carries www.DOMAIN (default when DOMAIN is a registered domain)")
+      ("no-www", po::bool_switch(&c.no_www), "the certificate carries DOMAIN only")
+      ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
        "hosting provider: sakura, xserver, generic or auto (from the nameservers)")
-      ("server-ip", po::value(&server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
-      ("resolver", po::value(&resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
-      ("root-hints", po::value(&root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
-      ("allow-reserved", po::bool_switch(&allow_reserved), "treat documentation and private addresses as reachable (labs)")
-      ("ca", po::value(&ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
-      ("timeout", po::value(&timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis")
+      ("server-ip", po::value(&c.server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
+      ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
+      ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
+      ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
+      ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
+      ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis")
       ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON")
-      ("ct-url", po::value(&ct_url)->default_value(ct_url)->value_name("URL"),
+      ("ct-url", po::value(&c.ct_url)->default_value(c.ct_url)->value_name("URL"),
        "Certificate Transparency search with crt.sh's JSON interface, for rate limits (none: skip)")
-      ("status-url", po::value(&status_url)->value_name("URL"),
+      ("status-url", po::value(&c.status_url)->value_name("URL"),
        "the CA's status page JSON (status.io API; default: Let's Encrypt's; none: skip)")
-      ("cache-dir", po::value(&cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
+      ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
       ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh");
   add_output_options(visible, out);
   po::options_description all;
-  all.add(visible).add_options()("domain", po::value(&domain_arg));
+  all.add(visible).add_options()("domain", po::value(&c.domain));
   po::positional_options_description pos;
   pos.add("domain", 1);
   po::variables_map vm;
@@ -258,86 +176,13 @@ int run_check(const std::vector<std::string>& args) {
     return exit_ok;
   }
   check_output_options(out);
-  if (domain_arg.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
-  if (www && no_www) throw UsageError("--www and --no-www contradict each other: give one of them");
-  if (!(timeout_s > 0 && timeout_s <= 600)) throw UsageError("--timeout " + std::to_string(timeout_s) + ": give 1 to 600 seconds");
-
-  DomainName d = parse_domain(domain_arg);
+  if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
+  c.use_cache = !no_cache;
+  // Parsed before the rules are loaded so that a bad domain is reported first.
+  parse_domain(c.domain);
   Knowledge k(out.rules_dirs);
-  if (provider != "auto") k.data.provider(provider);
-  k.data.ca(ca);
-  for (const auto& ip : server_ips)
-    if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
-
-  const auto started = std::chrono::steady_clock::now();
-  const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout_s * 1000));
-
-  facts::Facts f;
-  f.tool_version = CERTDOCTOR_VERSION;
-  f.collected_at = now_rfc3339();
-  f.domain = d.ascii;
-  f.domain_display = d.unicode;
-  f.registered_domain = d.registered;
-  f.public_suffix = d.public_suffix;
-  f.request.input = domain_arg;
-  f.request.provider = provider;
-  f.request.server_ips = server_ips;
-  f.request.allow_reserved = allow_reserved;
-  f.request.ca = ca;
-  f.request.timeout_s = timeout_s;
-  // The providers' recommended multi-domain setting puts www on the certificate of a
-  // registered domain; a subdomain's certificate carries the subdomain alone.
-  f.request.www_explicit = www || no_www;
-  f.request.www = www || (!no_www && d.ascii == d.registered);
-
-  probe::DnsProbeRequest req;
-  facts::NameFacts main_name;
-  main_name.name = d.ascii;
-  main_name.display = d.unicode;
-  main_name.role = "main";
-  req.names.push_back(main_name);
-  if (f.request.www && d.ascii.rfind("www.", 0) != 0) {
-    facts::NameFacts w;
-    w.name = "www." + d.ascii;
-    w.display = "www." + d.unicode;
-    w.role = "www";
-    req.names.push_back(w);
-  }
-  req.zone = d.registered;
-  if (resolvers.empty()) req.resolvers = probe::system_resolvers();
-  else
-    for (const auto& r : resolvers) req.resolvers.push_back(probe::parse_server(r));
-  for (const auto& r : req.resolvers) f.request.resolvers.push_back(r.to_string());
-  req.roots = root_hints.empty() ? probe::builtin_root_servers() : probe::load_root_hints(root_hints);
-  for (const auto& [id, prof] : k.data.providers()) {
-    if (prof.nameservers.empty()) continue;
-    if (provider != "auto" && provider != id) continue;
-    req.providers.push_back(probe::ProviderQuery{id, prof.nameservers});
-  }
-  req.deadline = deadline;
-
-  // The outside sources run in their own thread, overlapping the DNS questions.
-  probe::OutsideRequest oreq;
-  oreq.registered_domain = d.registered;
-  oreq.ct_url = ct_url;
-  f.request.ct_url = ct_url;
-  f.request.status_url = status_url;
-  oreq.status_url = status_url;
-  oreq.cache_dir = cache_dir;
-  oreq.use_cache = !no_cache;
-  oreq.deadline = deadline;
-  probe::OutsideProbe outside(oreq);
-  outside.start();
-
-  probe::DnsClient::Options copts;
-  // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
-  copts.attempt_timeout = std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(timeout_s * 1000 / 6), 300, 2000));
-  copts.tries = 2;
-  probe::DnsClient client(copts);
-  probe::gather_dns(client, req, f);
-  outside.finish(f.ct, f.ca_status);
-  f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-
+  validate(c, k);
+  facts::Facts f = gather(c, k);
   if (!facts_out.empty()) facts::save_file(f, facts_out);
   return judge_and_print(f, k, out);
 }
