@@ -190,7 +190,7 @@ int run_check(const std::vector<std::string>& args) {
 int run_explain(const std::vector<std::string>& args) {
   OutputOptions out;
   std::string facts_file, provider;
-  bool help = false;
+  bool help = false, show_view = false;
   po::options_description visible(R"(Usage: certdoctor explain --facts FILE [options]
 
 Judges facts saved by `certdoctor check --facts-out FILE` again with the current rules, without
@@ -200,7 +200,8 @@ Options)");
   visible.add_options()
       ("help,h", po::bool_switch(&help), "show this help")
       ("facts", po::value(&facts_file)->value_name("FILE"), "facts file written by check --facts-out")
-      ("provider", po::value(&provider)->value_name("ID"), "judge as if the domain were hosted by this provider");
+      ("provider", po::value(&provider)->value_name("ID"), "judge as if the domain were hosted by this provider")
+      ("view", po::bool_switch(&show_view), "print the view the rules see (facts plus derived values) as JSON, for rule authors");
   add_output_options(visible, out);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(visible).run(), vm);
@@ -216,6 +217,12 @@ Options)");
   if (!provider.empty()) {
     if (provider != "auto") k.data.provider(provider);
     f.request.provider = provider;
+  }
+  if (show_view) {
+    json view = rules::derive(f, rules::DeriveContext{k.data, k.classifier});
+    view.erase("facts");
+    std::cout << view.dump(2) << '\n';
+    return exit_ok;
   }
   return judge_and_print(f, k, out);
 }

@@ -97,23 +97,25 @@ void to_json(nlohmann::json& j, const RequestFacts& v) {
   j = nlohmann::json::object();
   CD_PUT(input); CD_PUT(provider); CD_PUT(server_ips); CD_PUT(resolvers); CD_PUT(www);
   CD_PUT(www_explicit); CD_PUT(allow_reserved); CD_PUT(ca); CD_PUT(timeout_s); CD_PUT(ct_url); CD_PUT(status_url);
+  CD_PUT(web); CD_PUT(ca_file);
 }
 void from_json(const nlohmann::json& j, RequestFacts& v) {
   CD_GET(input); CD_GET(provider); CD_GET(server_ips); CD_GET(resolvers); CD_GET(www);
   CD_GET(www_explicit); CD_GET(allow_reserved); CD_GET(ca); CD_GET(timeout_s); CD_GET(ct_url); CD_GET(status_url);
+  CD_GET(web); CD_GET(ca_file);
 }
 
 void to_json(nlohmann::json& j, const Facts& v) {
   j = nlohmann::json::object();
   CD_PUT(version); CD_PUT(tool_version); CD_PUT(collected_at); CD_PUT(elapsed_ms); CD_PUT(request);
   CD_PUT(domain); CD_PUT(domain_display); CD_PUT(registered_domain); CD_PUT(public_suffix);
-  CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(ct); CD_PUT(ca_status); CD_PUT(incomplete);
+  CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(ct); CD_PUT(ca_status); CD_PUT(web); CD_PUT(incomplete);
   CD_PUT(queries_sent);
 }
 void from_json(const nlohmann::json& j, Facts& v) {
   CD_GET(version); CD_GET(tool_version); CD_GET(collected_at); CD_GET(elapsed_ms); CD_GET(request);
   CD_GET(domain); CD_GET(domain_display); CD_GET(registered_domain); CD_GET(public_suffix);
-  CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(ct); CD_GET(ca_status); CD_GET(incomplete);
+  CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(ct); CD_GET(ca_status); CD_GET(web); CD_GET(incomplete);
   CD_GET(queries_sent);
 }
 
@@ -201,6 +203,16 @@ Facts sample() {
   f.provider_nameservers = {ProviderNameservers{"sakura", {"ns1.dns.ne.jp"}, {l}}};
   f.ct.certificates = {CtCertificate{"0a", "C=US, O=Let's Encrypt, CN=R11", "", "", "", {"example.jp"}, true}};
   f.ca_status.incidents = {StatusIncident{"id", "name", "status", "", "incident"}};
+  HttpExchange hop;
+  hop.url = "http://example.jp/.well-known/acme-challenge/x";
+  f.web.probed = true;
+  f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer"}};
+  TlsProbe tls;
+  CertificateFact cert;
+  cert.dns_names = {"example.jp"};
+  cert.crl_urls = cert.ocsp_urls = {"http://example.jp/"};
+  tls.chain = {cert};
+  f.web.tls = {tls};
   f.incomplete = {"reason"};
   return f;
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "facts/outside.hpp"
+#include "facts/web.hpp"
 
 namespace certdoctor::facts {
 
@@ -124,6 +125,8 @@ struct RequestFacts {
   double timeout_s = 0;
   std::string ct_url;
   std::string status_url;
+  bool web = true;                      // the HTTP and TLS probes ran (--no-web turns them off)
+  std::string ca_file;                  // --ca-file: trust store for the served chain ("" = system)
 };
 
 /// Everything gathered about one domain.
@@ -142,6 +145,7 @@ struct Facts {
   std::vector<ProviderNameservers> provider_nameservers;
   CtFacts ct;                    // issuance history from Certificate Transparency
   StatusFacts ca_status;         // the CA's status page
+  WebFacts web;                  // the challenge path on port 80 and the certificate on port 443
   std::vector<std::string> incomplete; // reasons the gathering could not be completed
   std::size_t queries_sent = 0;
 };

@@ -135,6 +135,13 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
       ca.data = yaml_to_json(c);
       set.cas_[ca.id] = std::move(ca);
     }
+    const fs::path web = dir / "data" / "web.yaml";
+    std::error_code ec;
+    if (fs::exists(web, ec)) {
+      nlohmann::json doc = yaml_to_json(load_yaml(web));
+      if (!doc.is_object()) throw ConfigError(web.string() + ":1: expected a map of web data");
+      for (auto& [k, v] : doc.items()) set.web_[k] = v;
+    }
   }
   return set;
 }

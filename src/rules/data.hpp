@@ -51,10 +51,14 @@ class DataSet {
   const ProviderProfile& provider(const std::string& id) const;
   /// Returns the CA model with this id; throws UsageError naming the known ids otherwise.
   const CaModel& ca(const std::string& id) const;
+  /// The web data (`<dir>/data/web.yaml`: block pages, certificate thresholds, revoked
+  /// intermediates), top-level keys of later directories replacing earlier ones; {} when absent.
+  const nlohmann::json& web() const { return web_; }
 
  private:
   std::map<std::string, ProviderProfile> providers_;
   std::map<std::string, CaModel> cas_;
+  nlohmann::json web_ = nlohmann::json::object();
 };
 
 /// True when `name` matches the shell-style `pattern` (`*` and `?`), ignoring case.

@@ -1,4 +1,5 @@
 #include "rules/derive.hpp"
+#include "rules/web.hpp"
 
 #include <algorithm>
 #include <set>
@@ -418,6 +419,11 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json status = derive_ca_status(f.ca_status);
   status["fetch"] = f.ca_status.fetch;
   view["ca_status"] = status;
+  json web = derive_web(f, view["names"], provider, ca, ctx.data);
+  for (auto& n : view["names"])
+    for (const auto& w : web["names"])
+      if (w["name"] == n["name"]) n["web"] = w;
+  view["web"] = web;
   return view;
 }
 

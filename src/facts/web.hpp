@@ -1,0 +1,111 @@
+#pragma once
+// What the CA's HTTP request and the served certificate reveal: the HTTP-01 challenge path
+// requested on port 80 of each address of each certified name (every redirect hop recorded),
+// and the certificate chain served on port 443 of the same addresses. Plain data with JSON round
+// trip, in the style of facts.hpp; the CA's redirect policy is applied by the rules, not here.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace certdoctor::facts {
+
+/// One HTTP request and what came back. `outcome`:
+///   "response"           a complete status line and headers arrived (any status)
+///   "refused"            the connection was refused (nothing listens on the port)
+///   "connect-timeout"    no TCP connection within the time limit (a firewall dropping packets)
+///   "timeout"            connected, but no complete answer within the time limit
+///   "reset"              the peer closed or reset the connection before answering
+///   "unresolved"         the host name of a redirect target did not resolve
+///   "tls-error"          an https hop whose TLS handshake failed
+///   "too-large"          the header section exceeded the cap
+///   "error"              anything else (`error` says what)
+///   "not-sent"           the deadline came first
+struct HttpExchange {
+  std::string url;
+  std::string address;       // the address connected to, "" when there was no connection
+  std::string outcome = "not-sent";
+  int status = 0;
+  std::string location;      // the Location header as sent
+  std::string next_url;      // Location made absolute against `url` ("" when no Location)
+  std::string server;        // the Server header
+  std::string content_type;
+  std::size_t body_bytes = 0;// bytes of body read (the read stops at the body cap)
+  bool body_truncated = false;
+  std::string body_excerpt;  // the start of the body, valid UTF-8, for recognising block pages
+  std::string error;
+  double elapsed_ms = 0;
+};
+
+/// The challenge URL of one name requested at one of its addresses, redirects followed hop by
+/// hop. `stop`: why following ended:
+///   "answer"     the last hop answered with a status that is not a redirect
+///   "failed"     the last hop got no answer (see its outcome)
+///   "loop"       the next URL was one already requested
+///   "hop-limit"  the probe's own hop limit was reached (more than any CA follows)
+///   "no-location" a 3xx without a usable Location
+///   "scheme"     a redirect to a scheme other than http or https (not requested)
+///   "deadline"   the check's deadline came first
+struct HttpChallenge {
+  std::string name;          // the certified name (ASCII)
+  std::string family;        // "ipv6" | "ipv4"
+  std::string address;       // the address the first request went to
+  std::string url;           // the first URL: http://NAME/.well-known/acme-challenge/TOKEN
+  std::vector<HttpExchange> hops;
+  std::string stop = "deadline";
+};
+
+/// One certificate of a served chain.
+struct CertificateFact {
+  std::string subject;       // RFC 2253 form
+  std::string issuer;
+  std::string subject_cn;
+  std::string issuer_cn;
+  std::string serial;        // hex, upper case
+  std::string not_before;    // RFC 3339 UTC
+  std::string not_after;
+  std::vector<std::string> dns_names; // subjectAltName dNSName entries, lower case
+  std::string key_type;      // "RSA 2048", "EC P-256", ...
+  std::vector<std::string> crl_urls;
+  std::vector<std::string> ocsp_urls;
+  std::string sha256;        // fingerprint of the DER, hex lower case
+};
+
+/// The TLS handshake on port 443 of one address, with SNI for one name. `outcome`:
+/// "handshake" (a chain was received), "refused", "connect-timeout", "timeout", "reset",
+/// "tls-error" (no TLS, or the handshake failed), "error", "not-sent".
+struct TlsProbe {
+  std::string name;
+  std::string family;
+  std::string address;
+  std::string outcome = "not-sent";
+  std::string error;
+  std::string protocol;      // "TLSv1.3", ...
+  std::vector<CertificateFact> chain; // as served, leaf first
+  bool verified = false;     // the chain verifies against the trust store at collection time
+  std::string verify_error;  // OpenSSL's reason when it does not
+  std::string trust_store;   // "system" or the --ca-file path
+  double elapsed_ms = 0;
+};
+
+/// Everything the web probe gathered.
+struct WebFacts {
+  bool probed = false;       // false when the web probe did not run (--no-web, or an old facts file)
+  std::string token;         // the random token of the challenge URL
+  std::vector<HttpChallenge> http;
+  std::vector<TlsProbe> tls;
+};
+
+void to_json(nlohmann::json&, const HttpExchange&);
+void from_json(const nlohmann::json&, HttpExchange&);
+void to_json(nlohmann::json&, const HttpChallenge&);
+void from_json(const nlohmann::json&, HttpChallenge&);
+void to_json(nlohmann::json&, const CertificateFact&);
+void from_json(const nlohmann::json&, CertificateFact&);
+void to_json(nlohmann::json&, const TlsProbe&);
+void from_json(const nlohmann::json&, TlsProbe&);
+void to_json(nlohmann::json&, const WebFacts&);
+void from_json(const nlohmann::json&, WebFacts&);
+
+} // namespace certdoctor::facts
