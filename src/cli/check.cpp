@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 
 #include "probe/dns_client.hpp"
 #include "probe/dns_probe.hpp"
 #include "probe/outside_probe.hpp"
 #include "probe/resolv_conf.hpp"
 #include "probe/root_hints.hpp"
+#include "probe/web_probe.hpp"
 #include "rules/derive.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
@@ -34,6 +36,11 @@ void validate(const CheckOptions& o, const Knowledge& k) {
     throw UsageError("--timeout " + std::to_string(o.timeout_s) + ": give 1 to 600 seconds");
   if (o.provider != "auto") k.data.provider(o.provider);
   k.data.ca(o.ca);
+  if (!o.ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.ca_file, ec))
+      throw UsageError("--ca-file " + o.ca_file + ": no such file; give a PEM file of trusted root certificates");
+  }
   for (const auto& ip : o.server_ips)
     if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
 }
@@ -63,6 +70,8 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   // registered domain; a subdomain's certificate carries the subdomain alone.
   f.request.www_explicit = o.www || o.no_www;
   f.request.www = o.www || (!o.no_www && d.ascii == d.registered);
+  f.request.web = o.web;
+  f.request.ca_file = o.ca_file;
 
   probe::DnsProbeRequest req;
   facts::NameFacts main_name;
@@ -103,6 +112,23 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   probe::OutsideProbe outside(oreq);
   outside.start();
 
+  // The web probe takes each name's addresses as the resolver's answers arrive, so HTTP and TLS
+  // run while the rest of DNS (delegation walk, CAA, provider nameservers) is still asked.
+  // Addresses the CA could not reach (private, documentation) are not requested.
+  probe::WebRequest wreq;
+  wreq.ca_file = o.ca_file;
+  wreq.deadline = deadline;
+  probe::WebProbe web(wreq);
+  if (o.web) {
+    web.start();
+    req.on_addresses = [&](const facts::NameFacts& name, const facts::Lookup& lookup) {
+      std::vector<std::string> usable;
+      for (const auto& a : lookup.values(lookup.qtype))
+        if (!k.classifier.unreachable_for_ca(k.classifier.classify(a), o.allow_reserved)) usable.push_back(a);
+      web.add(name.name, lookup.qtype == "AAAA" ? "ipv6" : "ipv4", usable);
+    };
+  }
+
   probe::DnsClient::Options copts;
   // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
   copts.attempt_timeout =
@@ -111,6 +137,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
   outside.finish(f.ct, f.ca_status);
+  if (o.web) web.finish(f.web);
   f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return f;
 }

@@ -29,6 +29,8 @@ struct CheckOptions {
   std::string status_url;
   std::string cache_dir;
   bool use_cache = true;
+  bool web = true;                      // request the challenge path and read the served chain
+  std::string ca_file;                  // trust store for the served chain; empty: the system's
 };
 
 /// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws

@@ -140,7 +140,7 @@ int run_check(const std::vector<std::string>& args) {
   OutputOptions out;
   CheckOptions c;
   std::string facts_out;
-  bool no_cache = false, help = false;
+  bool no_cache = false, no_web = false, help = false;
   c.ct_url = probe::default_ct_url;
 
   po::options_description visible(check_help_text);
@@ -162,7 +162,9 @@ int run_check(const std::vector<std::string>& args) {
       ("status-url", po::value(&c.status_url)->value_name("URL"),
        "the CA's status page JSON (status.io API; default: Let's Encrypt's; none: skip)")
       ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
-      ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh");
+      ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
+      ("no-web", po::bool_switch(&no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
+      ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)");
   add_output_options(visible, out);
   po::options_description all;
   all.add(visible).add_options()("domain", po::value(&c.domain));
@@ -178,6 +180,7 @@ int run_check(const std::vector<std::string>& args) {
   check_output_options(out);
   if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
   c.use_cache = !no_cache;
+  c.web = !no_web;
   // Parsed before the rules are loaded so that a bad domain is reported first.
   parse_domain(c.domain);
   Knowledge k(out.rules_dirs);

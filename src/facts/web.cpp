@@ -38,11 +38,11 @@ void from_json(const nlohmann::json& j, CertificateFact& v) {
 
 void to_json(nlohmann::json& j, const TlsProbe& v) {
   j = nlohmann::json::object();
-  CD_PUT(name); CD_PUT(family); CD_PUT(address); CD_PUT(outcome); CD_PUT(error); CD_PUT(protocol);
+  CD_PUT(name); CD_PUT(family); CD_PUT(address); CD_PUT(outcome); CD_PUT(error);
   CD_PUT(chain); CD_PUT(verified); CD_PUT(verify_error); CD_PUT(trust_store); CD_PUT(elapsed_ms);
 }
 void from_json(const nlohmann::json& j, TlsProbe& v) {
-  CD_GET(name); CD_GET(family); CD_GET(address); CD_GET(outcome); CD_GET(error); CD_GET(protocol);
+  CD_GET(name); CD_GET(family); CD_GET(address); CD_GET(outcome); CD_GET(error);
   CD_GET(chain); CD_GET(verified); CD_GET(verify_error); CD_GET(trust_store); CD_GET(elapsed_ms);
 }
 

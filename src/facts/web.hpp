@@ -81,7 +81,6 @@ struct TlsProbe {
   std::string address;
   std::string outcome = "not-sent";
   std::string error;
-  std::string protocol;      // "TLSv1.3", ...
   std::vector<CertificateFact> chain; // as served, leaf first
   bool verified = false;     // the chain verifies against the trust store at collection time
   std::string verify_error;  // OpenSSL's reason when it does not

@@ -116,6 +116,7 @@ class Gatherer {
     const std::string name = out_.names[i].name;
     resolve(name, dns::rrtype::A, false, [this, i](facts::Lookup l) {
       bool retry = l.outcome == "servfail";
+      if (request_.on_addresses) request_.on_addresses(out_.names[i], l);
       out_.names[i].a = std::move(l);
       // A SERVFAIL that goes away with CD=1 is a DNSSEC validation failure (RFC 4035 §3.2.2).
       if (retry)
@@ -123,6 +124,7 @@ class Gatherer {
     });
     resolve(name, dns::rrtype::AAAA, false, [this, i](facts::Lookup l) {
       bool retry = l.outcome == "servfail";
+      if (request_.on_addresses) request_.on_addresses(out_.names[i], l);
       out_.names[i].aaaa = std::move(l);
       if (retry)
         resolve(out_.names[i].name, dns::rrtype::AAAA, true,

@@ -3,6 +3,7 @@
 // and records the answers as facts. It judges nothing: a SERVFAIL or a timeout is recorded
 // as the outcome of a lookup, for the rules to weigh.
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct DnsProbeRequest {
   std::vector<RootServer> roots;        // where the delegation walk starts
   std::vector<ProviderQuery> providers;
   std::chrono::steady_clock::time_point deadline;
+  /// Called (on the probe's thread) as each A or AAAA answer of a certified name arrives from
+  /// the resolver, so that probes of the addresses can start before the rest of DNS is done.
+  std::function<void(const facts::NameFacts& name, const facts::Lookup& lookup)> on_addresses;
 };
 
 /// Runs every lookup of the request on `client` until done or the deadline, and stores the

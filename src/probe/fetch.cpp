@@ -33,11 +33,6 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   return n;
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -89,8 +84,13 @@ struct MultiDeleter {
 
 } // namespace
 
+void curl_global() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
 std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Clock::time_point deadline) {
-  global_init();
+  curl_global();
   std::vector<FetchResult> results(requests.size());
   std::vector<Transfer> transfers(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) results[i].url = requests[i].url;

@@ -28,6 +28,9 @@ struct FetchResult {
   double elapsed_ms = 0;
 };
 
+/// libcurl's global initialisation, once per process; call before starting threads that use it.
+void curl_global();
+
 /// Fetches every request concurrently and returns one result per request, in order. Returns by
 /// `deadline` (plus the time to tear the transfers down); transfers still open then end as
 /// "timeout". Never throws for network conditions; throws std::bad_alloc only.

@@ -1,0 +1,739 @@
+#include "probe/web_probe.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <random>
+#include <mutex>
+#include <set>
+
+#include <curl/curl.h>
+
+#include "facts/outside.hpp"
+#include "probe/fetch.hpp"
+
+namespace certdoctor::probe {
+
+using Clock = std::chrono::steady_clock;
+
+// --- certificates ---------------------------------------------------------------------------
+
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+X509Ptr read_pem(const std::string& pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return nullptr;
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+std::string name_text(const X509_NAME* name) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || !name) return "";
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : "";
+}
+
+std::string common_name(const X509_NAME* name) {
+  if (!name) return "";
+  int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (i < 0) return "";
+  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) return "";
+  std::string out(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string time_text(const ASN1_TIME* t) {
+  std::tm tm{};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "";
+  return facts::format_utc_time(static_cast<std::int64_t>(timegm(&tm)));
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string key_type(X509* x) {
+  EVP_PKEY* key = X509_get0_pubkey(x);
+  if (!key) return "";
+  const int id = EVP_PKEY_get_base_id(key);
+  if (id == EVP_PKEY_RSA) return "RSA " + std::to_string(EVP_PKEY_get_bits(key));
+  if (id == EVP_PKEY_EC) {
+    char group[64] = {};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1) {
+      std::string g(group, len);
+      if (g == "prime256v1") g = "P-256";
+      else if (g == "secp384r1") g = "P-384";
+      else if (g == "secp521r1") g = "P-521";
+      return "EC " + g;
+    }
+    return "EC";
+  }
+  if (id == EVP_PKEY_ED25519) return "Ed25519";
+  return OBJ_nid2sn(id) ? OBJ_nid2sn(id) : "unknown";
+}
+
+facts::CertificateFact to_fact(X509* x) {
+  facts::CertificateFact c;
+  c.subject = name_text(X509_get_subject_name(x));
+  c.issuer = name_text(X509_get_issuer_name(x));
+  c.subject_cn = common_name(X509_get_subject_name(x));
+  c.issuer_cn = common_name(X509_get_issuer_name(x));
+  if (BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr)) {
+    if (char* hex = BN_bn2hex(bn)) {
+      c.serial = hex;
+      OPENSSL_free(hex);
+    }
+    BN_free(bn);
+  }
+  c.not_before = time_text(X509_get0_notBefore(x));
+  c.not_after = time_text(X509_get0_notAfter(x));
+  if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+      const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
+      if (g->type != GEN_DNS) continue;
+      const ASN1_IA5STRING* s = g->d.dNSName;
+      c.dns_names.push_back(lower(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                              static_cast<std::size_t>(ASN1_STRING_length(s)))));
+    }
+    GENERAL_NAMES_free(names);
+  }
+  c.key_type = key_type(x);
+  if (auto* points = static_cast<CRL_DIST_POINTS*>(X509_get_ext_d2i(x, NID_crl_distribution_points, nullptr, nullptr))) {
+    for (int i = 0; i < sk_DIST_POINT_num(points); ++i) {
+      const DIST_POINT* dp = sk_DIST_POINT_value(points, i);
+      if (!dp->distpoint || dp->distpoint->type != 0) continue;
+      const GENERAL_NAMES* full = dp->distpoint->name.fullname;
+      for (int j = 0; j < sk_GENERAL_NAME_num(full); ++j) {
+        const GENERAL_NAME* g = sk_GENERAL_NAME_value(full, j);
+        if (g->type != GEN_URI) continue;
+        const ASN1_IA5STRING* s = g->d.uniformResourceIdentifier;
+        c.crl_urls.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                static_cast<std::size_t>(ASN1_STRING_length(s)));
+      }
+    }
+    CRL_DIST_POINTS_free(points);
+  }
+  if (STACK_OF(OPENSSL_STRING)* ocsp = X509_get1_ocsp(x)) {
+    for (int i = 0; i < sk_OPENSSL_STRING_num(ocsp); ++i) c.ocsp_urls.emplace_back(sk_OPENSSL_STRING_value(ocsp, i));
+    X509_email_free(ocsp);
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (X509_digest(x, EVP_sha256(), md, &len) == 1) {
+    static const char* hex = "0123456789abcdef";
+    for (unsigned int i = 0; i < len; ++i) {
+      c.sha256 += hex[md[i] >> 4];
+      c.sha256 += hex[md[i] & 15];
+    }
+  }
+  return c;
+}
+
+} // namespace
+
+std::string random_token() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    std::random_device rd;
+    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
+  }
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  // 32 bytes as unpadded base64url: 43 characters.
+  unsigned int acc = 0;
+  int bits = 0;
+  for (unsigned char b : bytes) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += alphabet[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += alphabet[(acc << (6 - bits)) & 63];
+  return out;
+}
+
+std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::string>& pem) {
+  std::vector<facts::CertificateFact> out;
+  for (const auto& p : pem)
+    if (auto x = read_pem(p)) out.push_back(to_fact(x.get()));
+  return out;
+}
+
+std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file) {
+  std::vector<X509Ptr> certs;
+  for (const auto& p : pem)
+    if (auto x = read_pem(p)) certs.push_back(std::move(x));
+  if (certs.empty()) return "no certificate was served";
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return "cannot create a trust store";
+  std::string result;
+  const bool loaded = ca_file.empty() ? X509_STORE_set_default_paths(store) == 1
+                                      : X509_STORE_load_file(store, ca_file.c_str()) == 1;
+  STACK_OF(X509)* untrusted = sk_X509_new_null();
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  if (!loaded) {
+    result = ca_file.empty() ? "cannot read the system trust store" : "cannot read the CA file " + ca_file;
+  } else if (!untrusted || !ctx) {
+    result = "out of memory";
+  } else {
+    for (std::size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted, certs[i].get());
+    if (X509_STORE_CTX_init(ctx, store, certs[0].get(), untrusted) != 1) {
+      result = "cannot start the verification";
+    } else if (X509_verify_cert(ctx) != 1) {
+      result = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
+    }
+  }
+  X509_STORE_CTX_free(ctx);
+  sk_X509_free(untrusted);
+  X509_STORE_free(store);
+  return result;
+}
+
+// --- the worker -----------------------------------------------------------------------------
+
+struct WebProbe::State {
+  std::mutex mutex;
+  std::condition_variable cv;
+  // Input from the DNS side.
+  struct Target {
+    std::string name, family, address;
+  };
+  std::deque<Target> queue;
+  std::set<std::string> seen;          // name|address
+  std::map<std::string, std::size_t> per_family;  // name|family -> count
+  bool closed = false;
+  bool stop = false;
+  CURLM* multi = nullptr;              // for curl_multi_wakeup from other threads, under mutex
+  // Output.
+  facts::WebFacts result;
+  bool done = false;
+};
+
+namespace {
+
+struct Transfer {
+  enum Kind { http, tls } kind = http;
+  std::size_t index = 0;               // into result.http or result.tls
+  CURL* easy = nullptr;
+  Clock::time_point started;
+  std::string body;
+  std::size_t body_bytes = 0;
+  std::size_t header_bytes = 0;
+  bool body_truncated = false;
+  bool header_too_large = false;
+  std::size_t max_body = 0, excerpt = 0, max_header = 0;
+  curl_slist* resolve = nullptr;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  t->body_bytes += n;
+  if (t->body.size() < t->excerpt) t->body.append(data, std::min(n, t->excerpt - t->body.size()));
+  if (t->body_bytes > t->max_body) {
+    t->body_truncated = true;
+    return 0;  // ends the transfer: what Let's Encrypt reads of a body is far less
+  }
+  return n;
+}
+
+std::size_t on_header(char*, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const std::size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > t->max_header) {
+    t->header_too_large = true;
+    return 0;
+  }
+  return n;
+}
+
+std::string header_value(CURL* e, const char* name) {
+  struct curl_header* h = nullptr;
+  if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value) return h->value;
+  return "";
+}
+
+// Bytes of an answer body are kept as evidence only as valid UTF-8 (others become '?').
+std::string utf8_clean(const std::string& in) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < in.size()) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= in.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      if ((static_cast<unsigned char>(in[i + k]) >> 6) != 2) ok = false;
+    if (ok && len == 1 && c < 0x20 && c != '\n' && c != '\r' && c != '\t') ok = false;
+    if (!ok) {
+      // A multi-byte character cut by the excerpt's end is dropped, not replaced.
+      if (len > 1 && i + len > in.size()) break;
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(in, i, len);
+    i += len;
+  }
+  return out;
+}
+
+std::string host_of(const std::string& url) {
+  auto p = url.find("://");
+  if (p == std::string::npos) return "";
+  std::string rest = url.substr(p + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
+  return lower(rest.substr(0, rest.rfind(':')));
+}
+
+std::string scheme_of(const std::string& url) {
+  auto p = url.find("://");
+  return p == std::string::npos ? "" : lower(url.substr(0, p));
+}
+
+std::string outcome_of(Transfer& t, CURLcode code) {
+  long os_errno = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+  curl_off_t connect_time = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+  switch (code) {
+  case CURLE_OK:
+    return "response";
+  case CURLE_WRITE_ERROR:
+    if (t.body_truncated) return "response";
+    if (t.header_too_large) return "too-large";
+    return "error";
+  case CURLE_COULDNT_CONNECT:
+    if (os_errno == ECONNREFUSED) return "refused";
+    if (os_errno == ETIMEDOUT) return "connect-timeout";
+    return "unreachable";
+  case CURLE_OPERATION_TIMEDOUT:
+    return connect_time == 0 ? "connect-timeout" : "timeout";
+  case CURLE_COULDNT_RESOLVE_HOST:
+    return "unresolved";
+  case CURLE_RECV_ERROR:
+  case CURLE_SEND_ERROR:
+  case CURLE_GOT_NOTHING:
+  case CURLE_PARTIAL_FILE:
+    return "reset";
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_USE_SSL_FAILED:
+    return "tls-error";
+  case CURLE_FILESIZE_EXCEEDED:
+    return "too-large";
+  default:
+    return "error";
+  }
+}
+
+class Worker {
+ public:
+  Worker(const WebRequest& request, std::shared_ptr<WebProbe::State> state) : request_(request), state_(std::move(state)) {}
+
+  void run() {
+    curl_global();
+    multi_ = curl_multi_init();
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->multi = multi_;
+    }
+    if (multi_) loop();
+    for (auto& [easy, t] : transfers_) {
+      abandon(*t);
+      curl_multi_remove_handle(multi_, easy);
+      cleanup(*t);
+    }
+    transfers_.clear();
+    std::lock_guard lock(state_->mutex);
+    state_->multi = nullptr;
+    if (multi_) curl_multi_cleanup(multi_);
+    state_->result = std::move(result_);
+    state_->done = true;
+    state_->cv.notify_all();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      bool closed = false;
+      std::deque<WebProbe::State::Target> incoming;
+      {
+        std::lock_guard lock(state_->mutex);
+        incoming.swap(state_->queue);
+        closed = state_->closed;
+        if (state_->stop) return;
+      }
+      for (const auto& target : incoming) begin(target);
+      int running = 0;
+      if (curl_multi_perform(multi_, &running) != CURLM_OK) return;
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL* easy = msg->easy_handle;
+        const CURLcode code = msg->data.result;
+        auto it = transfers_.find(easy);
+        if (it == transfers_.end()) continue;
+        std::unique_ptr<Transfer> t = std::move(it->second);
+        transfers_.erase(it);
+        curl_multi_remove_handle(multi_, easy);
+        complete(*t, code);
+        cleanup(*t);
+      }
+      if (closed && transfers_.empty()) {
+        std::lock_guard lock(state_->mutex);
+        if (state_->queue.empty()) return;
+        continue;
+      }
+      const auto now = Clock::now();
+      if (now >= request_.deadline) return;
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(request_.deadline - now).count();
+      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 1, 1000)), nullptr);
+    }
+  }
+
+  long limit_ms() const {
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(request_.deadline - Clock::now());
+    return static_cast<long>(std::min(request_.hop_timeout, remaining).count());
+  }
+
+  static std::string pin(const std::string& host, int port, const std::string& address) {
+    const bool v6 = address.find(':') != std::string::npos;
+    return host + ":" + std::to_string(port) + ":" + (v6 ? "[" + address + "]" : address);
+  }
+
+  void begin(const WebProbe::State::Target& target) {
+    facts::HttpChallenge c;
+    c.name = target.name;
+    c.family = target.family;
+    c.address = target.address;
+    c.url = "http://" + target.name + "/.well-known/acme-challenge/" + result_.token;
+    result_.http.push_back(c);
+    pinned_.push_back({target.name, target.address});
+    start_hop(result_.http.size() - 1, c.url);
+    if (request_.tls) {
+      facts::TlsProbe p;
+      p.name = target.name;
+      p.family = target.family;
+      p.address = target.address;
+      p.trust_store = request_.ca_file.empty() ? "system" : request_.ca_file;
+      result_.tls.push_back(p);
+      start_tls(result_.tls.size() - 1);
+    }
+  }
+
+  CURL* make_easy(Transfer& t, const std::string& url, long limit) {
+    CURL* e = curl_easy_init();
+    if (!e) return nullptr;
+    t.easy = e;
+    t.started = Clock::now();
+    t.max_body = request_.max_body;
+    t.excerpt = request_.excerpt;
+    t.max_header = request_.max_header;
+    curl_easy_setopt(e, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, limit);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, limit);
+    // Every request on a connection of its own, as a CA's validation does.
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    // Let's Encrypt does not check the certificate of an https redirect target; the served chain
+    // is read and verified separately (start_tls).
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "certdoctor/" CERTDOCTOR_VERSION " (HTTP-01 pre-flight check)");
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    return e;
+  }
+
+  void start_hop(std::size_t index, const std::string& url) {
+    facts::HttpChallenge& c = result_.http[index];
+    facts::HttpExchange hop;
+    hop.url = url;
+    c.hops.push_back(hop);
+    const long limit = limit_ms();
+    if (limit <= 0) {
+      c.hops.back().error = "no time left before the deadline";
+      c.stop = "deadline";
+      return;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->kind = Transfer::http;
+    t->index = index;
+    CURL* e = make_easy(*t, url, limit);
+    if (!e) {
+      c.hops.back().outcome = "error";
+      c.hops.back().error = "cannot initialise libcurl";
+      c.stop = "failed";
+      return;
+    }
+    // The certified name goes to the address under test; other hosts resolve normally.
+    const auto& [name, address] = pinned_[index];
+    if (host_of(url) == name) {
+      t->resolve = curl_slist_append(t->resolve, pin(name, 80, address).c_str());
+      t->resolve = curl_slist_append(t->resolve, pin(name, 443, address).c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    }
+    add(std::move(t));
+  }
+
+  void start_tls(std::size_t index) {
+    facts::TlsProbe& p = result_.tls[index];
+    const long limit = limit_ms();
+    if (limit <= 0) {
+      p.error = "no time left before the deadline";
+      return;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->kind = Transfer::tls;
+    t->index = index;
+    CURL* e = make_easy(*t, "https://" + p.name + "/", limit);
+    if (!e) {
+      p.outcome = "error";
+      p.error = "cannot initialise libcurl";
+      return;
+    }
+    t->resolve = curl_slist_append(t->resolve, pin(p.name, 443, p.address).c_str());
+    curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    add(std::move(t));
+  }
+
+  void add(std::unique_ptr<Transfer> t) {
+    CURL* e = t->easy;
+    if (curl_multi_add_handle(multi_, e) != CURLM_OK) {
+      abandon(*t, "cannot start the transfer");
+      cleanup(*t);
+      return;
+    }
+    transfers_[e] = std::move(t);
+  }
+
+  void complete(Transfer& t, CURLcode code) {
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
+    char* ip = nullptr;
+    curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
+    const std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
+    const std::string outcome = outcome_of(t, code);
+    if (t.kind == Transfer::tls) {
+      facts::TlsProbe& p = result_.tls[t.index];
+      p.elapsed_ms = elapsed;
+      std::vector<std::string> pem;
+      struct curl_certinfo* info = nullptr;
+      if (curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info) {
+        for (int i = 0; i < info->num_of_certs; ++i)
+          for (curl_slist* s = info->certinfo[i]; s; s = s->next)
+            if (std::string_view(s->data).rfind("Cert:", 0) == 0) pem.emplace_back(s->data + 5);
+      }
+      if (outcome == "response" && !pem.empty()) {
+        p.outcome = "handshake";
+        p.chain = parse_pem_chain(pem);
+        p.verify_error = verify_pem_chain(pem, request_.ca_file);
+        p.verified = p.verify_error.empty();
+      } else {
+        // A handshake that completed without a certificate, or garbage instead of TLS.
+        p.outcome = outcome == "response" || outcome == "error" || outcome == "reset" ? "tls-error" : outcome;
+        p.error = outcome == "response" ? "the server sent no certificate" : detail;
+      }
+      return;
+    }
+    facts::HttpChallenge& c = result_.http[t.index];
+    facts::HttpExchange& hop = c.hops.back();
+    hop.elapsed_ms = elapsed;
+    hop.address = ip ? ip : "";
+    hop.outcome = outcome;
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    if (outcome != "response") {
+      hop.error = detail;
+      hop.status = static_cast<int>(status);
+      c.stop = "failed";
+      return;
+    }
+    hop.status = static_cast<int>(status);
+    hop.server = utf8_clean(header_value(t.easy, "Server"));
+    hop.location = utf8_clean(header_value(t.easy, "Location"));
+    char* type = nullptr;
+    if (curl_easy_getinfo(t.easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) hop.content_type = utf8_clean(type);
+    hop.body_bytes = t.body_bytes;
+    hop.body_truncated = t.body_truncated;
+    hop.body_excerpt = utf8_clean(t.body);
+    if (status < 300 || status >= 400) {
+      c.stop = "answer";
+      return;
+    }
+    char* next = nullptr;
+    if (hop.location.empty() || curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
+      c.stop = "no-location";
+      return;
+    }
+    hop.next_url = next;
+    const std::string scheme = scheme_of(hop.next_url);
+    if (scheme != "http" && scheme != "https") {
+      c.stop = "scheme";
+      return;
+    }
+    for (const auto& earlier : c.hops)
+      if (earlier.url == hop.next_url) {
+        c.stop = "loop";
+        return;
+      }
+    if (static_cast<int>(c.hops.size()) > request_.max_hops) {
+      c.stop = "hop-limit";
+      return;
+    }
+    start_hop(t.index, hop.next_url);
+  }
+
+  void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline") {
+    if (t.kind == Transfer::tls) {
+      auto& p = result_.tls[t.index];
+      if (p.outcome == "not-sent") {
+        curl_off_t connect_time = 0;
+        curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+        p.outcome = connect_time == 0 ? "connect-timeout" : "timeout";
+        p.error = why;
+        p.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
+      }
+      return;
+    }
+    auto& c = result_.http[t.index];
+    auto& hop = c.hops.back();
+    if (hop.outcome == "not-sent") {
+      curl_off_t connect_time = 0;
+      curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+      hop.outcome = connect_time == 0 ? "connect-timeout" : "timeout";
+      hop.error = why;
+      hop.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
+      c.stop = "failed";
+    }
+  }
+
+  static void cleanup(Transfer& t) {
+    if (t.easy) curl_easy_cleanup(t.easy);
+    t.easy = nullptr;
+    curl_slist_free_all(t.resolve);
+    t.resolve = nullptr;
+  }
+
+  const WebRequest& request_;
+  std::shared_ptr<WebProbe::State> state_;
+  CURLM* multi_ = nullptr;
+  std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
+  facts::WebFacts result_;
+
+ public:
+  void set_token(const std::string& token) {
+    result_.token = token;
+    result_.probed = true;
+  }
+};
+
+} // namespace
+
+WebProbe::WebProbe(WebRequest request) : request_(std::move(request)), state_(std::make_shared<State>()) {
+  if (request_.token.empty()) request_.token = random_token();
+  curl_global();
+}
+
+WebProbe::~WebProbe() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stop = true;
+    if (state_->multi) curl_multi_wakeup(state_->multi);
+  }
+  if (worker_.joinable()) worker_.detach();
+}
+
+void WebProbe::start() {
+  if (started_) return;
+  started_ = true;
+  // The worker owns copies of what it needs, so a worker that outlives finish() stays valid.
+  worker_ = std::thread([request = request_, state = state_] {
+    Worker w(request, state);
+    w.set_token(request.token);
+    w.run();
+  });
+}
+
+void WebProbe::add(const std::string& name, const std::string& family, const std::vector<std::string>& addresses) {
+  std::lock_guard lock(state_->mutex);
+  if (state_->closed) return;
+  for (const auto& a : addresses) {
+    if (!state_->seen.insert(name + "|" + a).second) continue;
+    auto& count = state_->per_family[name + "|" + family];
+    if (count >= request_.max_addresses) continue;
+    ++count;
+    state_->queue.push_back(State::Target{name, family, a});
+  }
+  if (state_->multi) curl_multi_wakeup(state_->multi);
+}
+
+void WebProbe::close() {
+  std::lock_guard lock(state_->mutex);
+  state_->closed = true;
+  if (state_->multi) curl_multi_wakeup(state_->multi);
+}
+
+void WebProbe::finish(facts::WebFacts& out) {
+  close();
+  start();
+  std::unique_lock lock(state_->mutex);
+  if (state_->cv.wait_until(lock, request_.deadline + std::chrono::milliseconds(250), [&] { return state_->done; })) {
+    out = state_->result;
+    lock.unlock();
+    if (worker_.joinable()) worker_.join();
+    return;
+  }
+  // The worker is stuck past the deadline (a name lookup libcurl cannot abandon): what it
+  // gathered stays with it; the facts say the probe ran out of time.
+  state_->stop = true;
+  if (state_->multi) curl_multi_wakeup(state_->multi);
+  lock.unlock();
+  out = facts::WebFacts{};
+  out.probed = true;
+  out.token = request_.token;
+}
+
+} // namespace certdoctor::probe

@@ -1,0 +1,70 @@
+#pragma once
+// The web probe: what Let's Encrypt's HTTP-01 request and a visitor's TLS handshake meet at
+// each address of each certified name. For every address it requests
+// http://NAME/.well-known/acme-challenge/TOKEN on port 80 of exactly that address and follows
+// redirects itself, hop by hop, recording each hop; and it opens port 443 with SNI NAME and
+// records the served chain. All requests run concurrently on one libcurl multi handle in a worker
+// thread that takes addresses as the DNS answers arrive, so DNS, HTTP and TLS overlap. It judges
+// nothing: the CA's redirect policy is applied by the rules.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "facts/web.hpp"
+
+namespace certdoctor::probe {
+
+struct WebRequest {
+  std::string token;                  // the random token of the challenge URL ("" = make one)
+  std::string ca_file;                // trust store for verifying served chains ("" = system)
+  std::chrono::steady_clock::time_point deadline;
+  std::chrono::milliseconds hop_timeout{10000};  // one request, cut further by the deadline
+  int max_hops = 20;                  // more than any CA follows, so the CA's limit can be judged
+  std::size_t max_body = 64 * 1024;   // body bytes read from one answer
+  std::size_t excerpt = 4096;         // body bytes kept as evidence
+  std::size_t max_header = 32 * 1024; // header bytes accepted from one answer
+  std::size_t max_addresses = 4;      // addresses probed per name and family
+  bool tls = true;                    // also read the chain on port 443
+};
+
+/// A random challenge token: 43 characters of base64url, like an ACME token.
+std::string random_token();
+
+/// Parses PEM certificates (leaf first) into facts; unparsable ones are skipped.
+std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::string>& pem);
+
+/// Verifies a PEM chain (leaf first) against the system trust store or `ca_file`, at the current
+/// time. Returns "" when it verifies, else OpenSSL's reason. Never throws.
+std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file);
+
+class WebProbe {
+ public:
+  explicit WebProbe(WebRequest request);
+  /// Stops the worker (the deadline is then the time of destruction) and waits for it.
+  ~WebProbe();
+  WebProbe(const WebProbe&) = delete;
+  WebProbe& operator=(const WebProbe&) = delete;
+
+  /// Starts the worker thread; throws std::system_error when no thread can be started.
+  void start();
+  /// Adds the addresses of one certified name ("ipv4" or "ipv6"); thread-safe, may be called
+  /// from DNS callbacks while the worker runs. Duplicates and addresses beyond the cap are ignored.
+  void add(const std::string& name, const std::string& family, const std::vector<std::string>& addresses);
+  /// No more addresses will come; finish() then returns once every request has ended.
+  void close();
+  /// Waits for the worker (by the deadline plus a quarter of a second) and stores the results.
+  void finish(facts::WebFacts& out);
+
+  struct State;
+
+ private:
+  WebRequest request_;
+  std::shared_ptr<State> state_;
+  std::thread worker_;
+  bool started_ = false;
+};
+
+} // namespace certdoctor::probe
