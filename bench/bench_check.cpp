@@ -1,5 +1,7 @@
 // Measures full `certdoctor check` runs: wall time and CPU time (user + system) per diagnosis,
-// over repeated runs of the real binary. Run inside the lab: bench/run does that.
+// over repeated runs of the real binary, and from the report's facts the phases inside one check:
+// when DNS ended, when the first HTTP/TLS request started and when the last one ended (they
+// overlap when the first request starts before DNS ends). Run inside the lab: bench/run does that.
 //   bench_check CERTDOCTOR RUNS DOMAIN [certdoctor args...]
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -11,7 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <fstream>
+#include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -21,16 +27,18 @@ struct Sample {
   double wall_ms;
   double cpu_ms;
   int status;
+  nlohmann::json report;
 };
 
 Sample run_once(const std::vector<std::string>& argv) {
   rusage before{};
   getrusage(RUSAGE_CHILDREN, &before);
   auto start = std::chrono::steady_clock::now();
+  char path[] = "/tmp/bench_check.XXXXXX";
+  int out = mkstemp(path);
   pid_t pid = fork();
   if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
+    dup2(out, STDOUT_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -43,7 +51,12 @@ Sample run_once(const std::vector<std::string>& argv) {
   rusage after{};
   getrusage(RUSAGE_CHILDREN, &after);
   double cpu = (seconds(after.ru_utime) - seconds(before.ru_utime)) + (seconds(after.ru_stime) - seconds(before.ru_stime));
-  return {std::chrono::duration<double, std::milli>(end - start).count(), cpu * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
+  close(out);
+  std::ifstream in(path);
+  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
+  unlink(path);
+  return {std::chrono::duration<double, std::milli>(end - start).count(), cpu * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+          std::move(report)};
 }
 
 void print_stats(const char* what, std::vector<double> v) {
@@ -70,16 +83,37 @@ int main(int argc, char** argv) {
   for (int i = 4; i < argc; ++i) cmd.push_back(argv[i]);
   cmd.push_back(argv[3]);
   run_once(cmd);  // warm-up: page cache, resolver cache
-  std::vector<double> wall, cpu;
+  std::vector<double> wall, cpu, dns, web_first, web_end, inside;
   int last_status = 0;
+  std::size_t requests = 0, handshakes = 0;
   for (int i = 0; i < runs; ++i) {
     auto s = run_once(cmd);
     wall.push_back(s.wall_ms);
     cpu.push_back(s.cpu_ms);
     last_status = s.status;
+    const auto& facts = s.report.is_object() ? s.report.value("facts", nlohmann::json::object()) : nlohmann::json::object();
+    inside.push_back(facts.value("elapsed_ms", 0.0));
+    dns.push_back(facts.value("dns_elapsed_ms", 0.0));
+    const auto web = facts.value("web", nlohmann::json::object());
+    web_first.push_back(web.value("first_request_ms", 0.0));
+    web_end.push_back(web.value("elapsed_ms", 0.0));
+    requests = 0;
+    for (const auto& c : web.value("http", nlohmann::json::array())) requests += c.value("hops", nlohmann::json::array()).size();
+    handshakes = web.value("tls", nlohmann::json::array()).size();
   }
   std::printf("certdoctor check %s: %d runs (exit status %d)\n", argv[3], runs, last_status);
   print_stats("wall", wall);
   print_stats("cpu", cpu);
+  std::printf("  inside one check (%zu HTTP requests, %zu TLS handshakes):\n", requests, handshakes);
+  print_stats("check", inside);
+  print_stats("dns", dns);
+  if (requests > 0) {
+    print_stats("web>", web_first);
+    print_stats("web<", web_end);
+    std::size_t overlapped = 0;
+    for (std::size_t i = 0; i < dns.size(); ++i)
+      if (web_first[i] < dns[i]) ++overlapped;
+    std::printf("  web requests started before DNS ended in %zu of %zu runs\n", overlapped, dns.size());
+  }
   return 0;
 }

@@ -118,6 +118,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   probe::WebRequest wreq;
   wreq.ca_file = o.ca_file;
   wreq.deadline = deadline;
+  wreq.origin = started;
   probe::WebProbe web(wreq);
   if (o.web) {
     web.start();
@@ -136,6 +137,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   copts.tries = 2;
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
+  f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   outside.finish(f.ct, f.ca_status);
   if (o.web) web.finish(f.web);
   f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

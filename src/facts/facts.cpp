@@ -107,13 +107,13 @@ void from_json(const nlohmann::json& j, RequestFacts& v) {
 
 void to_json(nlohmann::json& j, const Facts& v) {
   j = nlohmann::json::object();
-  CD_PUT(version); CD_PUT(tool_version); CD_PUT(collected_at); CD_PUT(elapsed_ms); CD_PUT(request);
+  CD_PUT(version); CD_PUT(tool_version); CD_PUT(collected_at); CD_PUT(elapsed_ms); CD_PUT(dns_elapsed_ms); CD_PUT(request);
   CD_PUT(domain); CD_PUT(domain_display); CD_PUT(registered_domain); CD_PUT(public_suffix);
   CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(ct); CD_PUT(ca_status); CD_PUT(web); CD_PUT(incomplete);
   CD_PUT(queries_sent);
 }
 void from_json(const nlohmann::json& j, Facts& v) {
-  CD_GET(version); CD_GET(tool_version); CD_GET(collected_at); CD_GET(elapsed_ms); CD_GET(request);
+  CD_GET(version); CD_GET(tool_version); CD_GET(collected_at); CD_GET(elapsed_ms); CD_GET(dns_elapsed_ms); CD_GET(request);
   CD_GET(domain); CD_GET(domain_display); CD_GET(registered_domain); CD_GET(public_suffix);
   CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(ct); CD_GET(ca_status); CD_GET(web); CD_GET(incomplete);
   CD_GET(queries_sent);

@@ -135,6 +135,7 @@ struct Facts {
   std::string tool_version;
   std::string collected_at;      // RFC 3339 UTC
   double elapsed_ms = 0;
+  double dns_elapsed_ms = 0;     // from the start of the check until the last DNS answer
   RequestFacts request;
   std::string domain;            // ASCII form
   std::string domain_display;    // Unicode form

@@ -48,10 +48,10 @@ void from_json(const nlohmann::json& j, TlsProbe& v) {
 
 void to_json(nlohmann::json& j, const WebFacts& v) {
   j = nlohmann::json::object();
-  CD_PUT(probed); CD_PUT(token); CD_PUT(http); CD_PUT(tls);
+  CD_PUT(probed); CD_PUT(token); CD_PUT(http); CD_PUT(tls); CD_PUT(first_request_ms); CD_PUT(elapsed_ms);
 }
 void from_json(const nlohmann::json& j, WebFacts& v) {
-  CD_GET(probed); CD_GET(token); CD_GET(http); CD_GET(tls);
+  CD_GET(probed); CD_GET(token); CD_GET(http); CD_GET(tls); CD_GET(first_request_ms); CD_GET(elapsed_ms);
 }
 
 } // namespace certdoctor::facts

@@ -94,6 +94,8 @@ struct WebFacts {
   std::string token;         // the random token of the challenge URL
   std::vector<HttpChallenge> http;
   std::vector<TlsProbe> tls;
+  double first_request_ms = 0; // from the start of the check to the first request
+  double elapsed_ms = 0;       // from the start of the check to the end of the last request
 };
 
 void to_json(nlohmann::json&, const HttpExchange&);

@@ -378,6 +378,7 @@ class Worker {
       cleanup(*t);
     }
     transfers_.clear();
+    if (!result_.http.empty()) result_.elapsed_ms = since_origin();
     std::lock_guard lock(state_->mutex);
     state_->multi = nullptr;
     if (multi_) curl_multi_cleanup(multi_);
@@ -435,7 +436,12 @@ class Worker {
     return host + ":" + std::to_string(port) + ":" + (v6 ? "[" + address + "]" : address);
   }
 
+  double since_origin() const {
+    return std::chrono::duration<double, std::milli>(Clock::now() - request_.origin).count();
+  }
+
   void begin(const WebProbe::State::Target& target) {
+    if (result_.http.empty()) result_.first_request_ms = since_origin();
     facts::HttpChallenge c;
     c.name = target.name;
     c.family = target.family;

@@ -20,6 +20,7 @@ namespace certdoctor::probe {
 struct WebRequest {
   std::string token;                  // the random token of the challenge URL ("" = make one)
   std::string ca_file;                // trust store for verifying served chains ("" = system)
+  std::chrono::steady_clock::time_point origin;   // the start of the check, for the timings
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds hop_timeout{10000};  // one request, cut further by the deadline
   int max_hops = 20;                  // more than any CA follows, so the CA's limit can be judged
