@@ -81,7 +81,9 @@ def lego_in(env, names, workdir, webroot):
         out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         return False, [("", "timeout", f"lego did not finish within {LEGO_DEADLINE} s")], out
     out = p.stdout + p.stderr
-    errors = [(m["name"] or "", m["type"], m["detail"].strip()) for m in ACME_ERROR_RE.finditer(out)]
+    # Go's client puts the challenge URL in front of the cause: keep the cause.
+    errors = [(m["name"] or "", m["type"], re.sub(r'^Get "[^"]*": ', "", m["detail"].strip()))
+              for m in ACME_ERROR_RE.finditer(out)]
     ok = p.returncode == 0 and not errors
     if not ok and not errors:
         last = [line for line in out.strip().splitlines() if line.strip()][-1:] or ["no output"]
@@ -224,7 +226,7 @@ def main(argv):
         if started_lab and not keep:
             subprocess.run([LAB, "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    w0 = min(max(len(r[0]) for r in rows), 48) if rows else 10
+    w0 = min(max(len(r[0]) for r in rows), 100) if rows else 10
     w1 = max(len(r[1]) for r in rows) if rows else 10
     print(f"{'scenario':<{w0}}  {'predicted':<{w1}}  {'actual':<7}  ACME error")
     for label, predicted, actual, acme_error, result in rows:
