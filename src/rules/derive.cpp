@@ -216,11 +216,17 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   // a connection error), and the one it falls back to.
   json first = nullptr, fallback = nullptr;
   bool v6_first = ca.address_preference == "ipv6-first";
+  // A CA model with http01.ipv4_fallback: false (Pebble) dials the first address and no other.
+  bool falls_back = true;
+  if (ca.data.contains("http01") && ca.data["http01"].is_object()) {
+    const json& h = ca.data["http01"];
+    if (h.contains("ipv4_fallback") && h["ipv4_fallback"].is_boolean()) falls_back = h["ipv4_fallback"].get<bool>();
+  }
   const auto& primary = v6_first ? v6 : v4;
   const auto& secondary = v6_first ? v4 : v6;
   if (!primary.empty()) {
     first = primary.front();
-    if (!secondary.empty()) fallback = secondary.front();
+    if (!secondary.empty() && falls_back) fallback = secondary.front();
   } else if (!secondary.empty()) {
     first = secondary.front();
   }
@@ -398,7 +404,10 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["diagnosis"] = {{"complete", f.incomplete.empty()}, {"incomplete", f.incomplete}};
 
   RateLimitPolicy policy;
-  if (ca.data.contains("rate_limits") && ca.data["rate_limits"].is_object()) {
+  // A CA model without limits (absent, or `rate_limits: none`, as Pebble) makes the rate-limit
+  // rules silent: they look at rate_limits.enforced.
+  const bool enforced = ca.data.contains("rate_limits") && ca.data["rate_limits"].is_object();
+  if (enforced) {
     const json& rl = ca.data["rate_limits"];
     try {
       policy.per_domain = rl.value("per_domain", policy.per_domain);
@@ -415,6 +424,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   for (const auto& n : f.names) cert_names.push_back(n.name);
   json rate = derive_rate_limits(f.ct, cert_names, f.collected_at, policy);
   rate["fetch"] = f.ct.fetch;
+  rate["enforced"] = enforced;
   view["rate_limits"] = rate;
   json status = derive_ca_status(f.ca_status);
   status["fetch"] = f.ca_status.fetch;
