@@ -122,6 +122,15 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
       end = i;
       break;
     }
+    const bool ip_literal = host.find(':') != std::string::npos ||
+                            (!host.empty() && host.find_first_not_of("0123456789.") == std::string::npos);
+    if (ip_literal && !policy.to_ip_address) {
+      violation = "ip-address";
+      violation_detail = host;
+      violation_url = h.next_url;
+      end = i;
+      break;
+    }
     if (static_cast<int>(i) + 1 > policy.max_hops) {
       violation = "too-many";
       violation_detail = std::to_string(policy.max_hops);
@@ -244,6 +253,7 @@ RedirectPolicy redirect_policy(const CaModel& ca, const json& provider_profile) 
         changed = true;
       }
       if (r.contains("statuses")) p.statuses = r["statuses"].get<std::vector<int>>(), changed = true;
+      if (r.contains("to_ip_address")) p.to_ip_address = r["to_ip_address"].get<bool>(), changed = true;
       if (from_provider && changed) p.overridden_by = provider_profile.value("id", "");
     } catch (const json::exception&) {
       throw ConfigError(file + ": http01.redirects: max_hops must be a whole number, schemes a list of names, "
@@ -267,6 +277,7 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
   out["token"] = f.web.token;
   out["policy"] = {{"max_hops", policy.max_hops}, {"schemes", policy.schemes}, {"ports", policy.ports},
                    {"statuses", policy.statuses}, {"ipv4_fallback", policy.ipv4_fallback},
+                   {"to_ip_address", policy.to_ip_address},
                    {"overridden_by", policy.overridden_by}};
   std::vector<std::string> certified;
   for (const auto& n : f.names) certified.push_back(n.name);

@@ -20,6 +20,7 @@ struct RedirectPolicy {
   std::vector<std::string> schemes{"http", "https"};
   std::vector<int> ports{80, 443};  // empty: any port
   std::vector<int> statuses{301, 302, 307, 308};
+  bool to_ip_address = true;         // a redirect to a bare IP address is followed
   bool ipv4_fallback = true;
   std::string overridden_by;        // provider id when the provider changed anything
 };
