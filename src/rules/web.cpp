@@ -164,7 +164,9 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
     }
   }
   out["hops"] = hops;
-  out["redirects"] = c.hops.empty() ? 0 : static_cast<int>(std::min(end, c.hops.size() - 1));
+  // Redirects followed: `end` is the index of the hop the chain ends at for the CA, or the number
+  // of hops when every hop was a redirect (a loop, the probe's hop limit).
+  out["redirects"] = static_cast<int>(std::min(end, c.hops.size()));
   out["violation"] = violation;
   out["violation_detail"] = violation_detail;
   out["violation_url"] = violation_url;
@@ -181,6 +183,26 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   out["block_page"] = page;
   out["block_page_name"] = page.is_null() ? "" : page["name"].get<std::string>();
   out["block_page_kind"] = page.is_null() ? "" : page["kind"].get<std::string>();
+  // A proxy in front of the site: a CDN's page or Server header on any hop (a proxy that only
+  // redirects to https shows itself on the first hop, not on the final answer).
+  std::string proxy;
+  for (const auto& h : c.hops) {
+    if (!proxy.empty()) break;
+    if (pages.is_array())
+      for (const auto& p : pages) {
+        if (!p.is_object() || p.value("kind", "") != "cdn") continue;
+        bool hit = false;
+        for (const auto& m : strings_of(p.value("server", json::array())))
+          if (icontains(h.server, m)) hit = true;
+        for (const auto& m : strings_of(p.value("body", json::array())))
+          if (icontains(h.body_excerpt, m)) hit = true;
+        if (hit) {
+          proxy = p.value("name", "");
+          break;
+        }
+      }
+  }
+  out["proxy"] = proxy;
   out["first_server"] = c.hops.empty() ? "" : c.hops.front().server;
   out["first_status"] = c.hops.empty() ? 0 : c.hops.front().status;
   out["first_outcome"] = c.hops.empty() ? "not-sent" : c.hops.front().outcome;
@@ -327,7 +349,7 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
       if (ch["name"] != n.name) continue;
       const std::string server = ch["first_server"];
       if (!server.empty() && !contains(servers, server)) servers.push_back(server);
-      if (proxy.is_null() && ch["block_page_kind"] == "cdn") proxy = ch["block_page_name"];
+      if (proxy.is_null() && ch["proxy"] != "") proxy = ch["proxy"];
       std::string summary = ch["cause"] == "unreachable" ? ch["unreachable_kind"].get<std::string>()
                                                           : std::to_string(ch["first_status"].get<int>());
       answers.push_back({{"address", ch["address"]}, {"family", ch["family"]}, {"summary", summary},
@@ -353,12 +375,17 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
   const int expiring_days = cert_data.value("expiring_days", 14);
   int renewal_point = -1;
   std::string renewal_kind;
+  std::vector<int> attempts;  // the provider's renewal attempts, days before expiry, latest first
   if (profile.is_object() && profile.contains("renewal") && profile["renewal"].is_object()) {
     const json& r = profile["renewal"];
     if (r.contains("attempts_days_before_expiry") && r["attempts_days_before_expiry"].is_array() &&
         !r["attempts_days_before_expiry"].empty()) {
       for (const auto& d : r["attempts_days_before_expiry"])
-        if (d.is_number_integer()) renewal_point = std::max(renewal_point, d.get<int>());
+        if (d.is_number_integer()) {
+          renewal_point = std::max(renewal_point, d.get<int>());
+          attempts.push_back(d.get<int>());
+        }
+      std::sort(attempts.rbegin(), attempts.rend());
       renewal_kind = "attempts";
     } else if (r.contains("notice_days_before_expiry") && r["notice_days_before_expiry"].is_number_integer()) {
       renewal_point = r["notice_days_before_expiry"].get<int>();
@@ -389,7 +416,8 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
               {"days_left", nullptr}, {"expired", false}, {"covers_name", false}, {"leaf", nullptr},
               {"issuer_cn", ""}, {"not_after", ""}, {"not_before", ""}, {"revoked_intermediate", nullptr},
               {"renewal_point_days", renewal_point < 0 ? json(nullptr) : json(renewal_point)},
-              {"renewal_kind", renewal_kind}, {"expiring", false}, {"not_renewed", false},
+              {"renewal_kind", renewal_kind}, {"renewal_attempts_days", attempts},
+              {"renewal_next_days", nullptr}, {"renewal_next_date", ""}, {"expiring", false}, {"not_renewed", false},
               {"newer_in_ct", nullptr}, {"not_renewed_reason", ""}, {"expired_days_ago", 0},
               {"names_on_certificate", json::array()}, {"chain_subjects", json::array()}};
     std::vector<std::string> addresses;
@@ -419,6 +447,14 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
         c["not_renewed"] = !expired && renewal_point >= 0 && left >= expiring_days && left < renewal_point;
         if (c["not_renewed"].get<bool>()) c["not_renewed_reason"] = "schedule";
         c["expired_days_ago"] = expired ? -left : 0;
+        // The provider's next scheduled attempt: the first one not yet passed (today's counts).
+        if (!expired)
+          for (int d : attempts)
+            if (d <= left) {
+              c["renewal_next_days"] = d;
+              c["renewal_next_date"] = facts::format_utc_time(*not_after - std::int64_t{d} * 86400).substr(0, 10);
+              break;
+            }
       }
       // An intermediate on the revoked list, for a leaf issued in the affected period.
       for (const auto& r : revoked) {
