@@ -246,11 +246,11 @@ TEST_CASE("derive_web: the cause of each challenge chain") {
 
 TEST_CASE("derive_web: redirect violations of the CA's policy") {
   const std::string s = "https://example.jp" + kToken;
-  SUBCASE("status 303") {
-    const json c = judged(chain({response(url0, 303, s), response(s, 404)}));
+  SUBCASE("status 300 (Multiple Choices is not followed)") {
+    const json c = judged(chain({response(url0, 300, s), response(s, 404)}));
     CHECK(c["cause"] == "redirect-invalid");
     CHECK(c["violation"] == "status");
-    CHECK(c["violation_detail"] == "303");
+    CHECK(c["violation_detail"] == "300");
   }
   SUBCASE("port 8080") {
     const std::string p = "http://example.jp:8080" + kToken;
@@ -535,7 +535,7 @@ TEST_CASE("web rules: which ids fire") {
       {"healthy", {response(url0, 404)}, "answer", {}},
       {"offsite", {response(url0, 301, "http://parked.example/"), response("http://parked.example/", 200)}, "answer",
        {"http-redirect-offsite"}},
-      {"303", {response(url0, 303, s), response(s, 404)}, "answer", {"http-redirect-invalid/status"}},
+      {"300", {response(url0, 300, s), response(s, 404)}, "answer", {"http-redirect-invalid/status"}},
       {"8080", {response(url0, 301, "http://example.jp:8080/")}, "answer", {"http-redirect-invalid/port"}},
       {"ftp", {response(url0, 301, "ftp://example.jp/")}, "scheme", {"http-redirect-invalid/scheme"}},
       {"loop", {response(url0, 301, s), response(s, 301, url0)}, "loop", {"http-redirect-invalid/loop"}},
