@@ -99,7 +99,13 @@ int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputO
 const char* check_help_text = R"(Usage: certdoctor check [options] DOMAIN
 
 Checks whether a Let's Encrypt HTTP-01 renewal of DOMAIN will work (before renewal) or why it
-failed (after a "renewal failed" mail), from what DNS says about every name on the certificate.
+failed (after a "renewal failed" mail). For every name on the certificate (DOMAIN and, for a
+registered domain, www.DOMAIN) it asks DNS what the CA will see (addresses, nameservers,
+delegation, CAA, DNSSEC), requests the challenge path on port 80 of every address as the CA
+does (redirects followed hop by hop under the CA's rules), reads the certificate served on
+port 443, and looks up the domain's certificates in Certificate Transparency (rate limits) and
+the CA's status page. DNS, HTTP, TLS and the outside sources run at the same time under one
+deadline (--timeout).
 
 Examples:
   certdoctor check example.jp                      the domain and www.example.jp
@@ -110,9 +116,12 @@ Examples:
   certdoctor check --format json example.jp > report.json
   certdoctor check --facts-out ticket-123.json example.jp
                                                    keep the facts; replay with certdoctor explain
+  certdoctor check --no-web example.jp             DNS and outside sources only
+  certdoctor check --ca pebble --ca-file lab-root.pem example.jp
+                                                   predict a test CA's result; trust a lab root
 
-Exit status: 0 renewal expected to succeed, 1 blocking problems found, 2 usage or input
-error, 3 the diagnosis could not be completed (for example no resolver answered).
+Exit status: 0 renewal expected to succeed (warnings may be listed), 1 blocking problems found,
+2 usage or input error, 3 the diagnosis could not be completed (for example no resolver answered).
 
 Options)";
 
@@ -127,10 +136,12 @@ Usage:
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 
-certdoctor asks DNS what the certificate authority will see for DOMAIN (and www.DOMAIN):
-addresses, nameservers, delegation, CAA and DNSSEC. It names each problem with a stable id
-(for example aaaa-not-host or caa-forbids), the evidence, and what to do for Sakura
-Internet, Xserver or any other host, in Japanese or English.
+certdoctor looks at DOMAIN (and www.DOMAIN) the way the certificate authority will: DNS
+(addresses, nameservers, delegation, CAA, DNSSEC), the HTTP-01 challenge path on port 80 of
+every address, the certificate served on port 443, the domain's issuance history and the CA's
+status. It names each problem with a stable id (for example aaaa-not-host,
+http-access-restricted or cert-expired), the evidence, and what to do for Sakura Internet,
+Xserver or any other host, in Japanese or English.
 
 Run `certdoctor COMMAND --help` for the options of a command.
 )";
