@@ -57,6 +57,9 @@ def run_check(binary, env, domain, args, facts_out=None):
     for flag, default in (("--ct-url", "none"), ("--status-url", "none"), ("--timeout", "20")):
         if flag not in args:
             cmd += [flag, default]
+    # The served certificates are verified against the lab CA's roots.
+    if "--ca-file" not in args and env.get("LAB_CA_FILE"):
+        cmd += ["--ca-file", env["LAB_CA_FILE"]]
     cmd += args
     if facts_out:
         cmd += ["--facts-out", facts_out]
