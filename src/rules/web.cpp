@@ -335,6 +335,12 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
     ch["role"] = n ? n->value("role", "") : "";
     if (!ch.contains("ca_role")) ch["ca_role"] = "unused";
     ch["decisive"] = ch["ca_role"] == "decisive";
+    // An address the DNS rules already name as not the hosting server's.
+    bool off_host = false;
+    if (n && n->contains("off_host"))
+      for (const auto& a : (*n)["off_host"])
+        if (a == ch["address"]) off_host = true;
+    ch["off_host"] = off_host;
   }
   out["challenges"] = challenges;
 
@@ -345,8 +351,10 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
     std::set<std::string> signatures;
     std::vector<std::string> servers;
     json proxy = nullptr;
+    bool fallen_back = false;
     for (const auto& ch : challenges) {
       if (ch["name"] != n.name) continue;
+      if (ch["ca_role"] == "fallen-back") fallen_back = true;
       const std::string server = ch["first_server"];
       if (!server.empty() && !contains(servers, server)) servers.push_back(server);
       if (proxy.is_null() && ch["proxy"] != "") proxy = ch["proxy"];
@@ -364,7 +372,8 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
     const json* nv = find_name(names, n.name);
     per_name.push_back({{"name", n.name}, {"display", nv ? nv->value("display", n.name) : n.name},
                         {"answers", answers}, {"answer_summary", answer_text}, {"servers", servers},
-                        {"proxy", proxy.is_null() ? "" : proxy}, {"discrepancy", signatures.size() > 1}});
+                        {"proxy", proxy.is_null() ? "" : proxy}, {"discrepancy", signatures.size() > 1},
+                        {"fallen_back", fallen_back}});
   }
   out["names"] = per_name;
 
