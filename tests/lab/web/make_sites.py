@@ -6,6 +6,7 @@
 WEBDIR/hosting.conf     nginx servers (included by web/nginx.conf.in)
 WEBDIR/special.json     listeners of web/special_http.py
 WEBDIR/docroot/SITE/    document roots (index.html; the CA's tokens go to .well-known/acme-challenge/)
+WEBDIR/sites.json       sites.yaml as JSON (for tests), with the generation time
 WEBDIR/htpasswd, WEBDIR/pages/
 CADIR/root.pem          the lab roots: "certdoctor lab root" and "certdoctor lab root 2" (JPRS-like
                         chain) -- the file for `certdoctor check --ca-file`
@@ -515,6 +516,9 @@ def main():
         json.dump(special, f, indent=1)
     with open(os.path.join(webdir, "sites.json"), "w") as f:
         json.dump({"generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "hosts": {name: {"addresses": [str(a) for a in h["addresses"]],
+                                    "ports": {str(p): k for p, k in (h.get("ports") or {}).items()}}
+                             for name, h in hosts.items()},
                    "sites": [{k: v for k, v in s.items() if k != "host"} for s in sites]}, f, indent=1,
                   ensure_ascii=False)
 

@@ -46,6 +46,7 @@ svc_addresses() {
     local name
     printf '%s\n' $WEB_CT $WEB_STATUS
     web_site_hosts
+    # shellcheck disable=SC2086 # one address a line
     for name in "${HOST_NAMES[@]}"; do printf '%s\n' ${HOST_ADDRESSES[$name]}; done
 }
 
