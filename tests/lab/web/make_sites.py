@@ -8,6 +8,8 @@ WEBDIR/special.json     listeners of web/special_http.py
 WEBDIR/docroot/SITE/    document roots (index.html; the CA's tokens go to .well-known/acme-challenge/)
 WEBDIR/sites.json       sites.yaml as JSON (for tests), with the generation time
 WEBDIR/htpasswd, WEBDIR/pages/
+WEBDIR/config-ready     written once the above are (before the certificates: the servers load
+                        them per connection, so they may start while the CA is being made)
 CADIR/root.pem          the lab roots: "certdoctor lab root" and "certdoctor lab root 2" (JPRS-like
                         chain) -- the file for `certdoctor check --ca-file`
 CADIR/lab-root.pem, intermediate.pem, jprs-root.pem, jprs-intermediate.pem
@@ -126,13 +128,30 @@ def _add(p, q):
     return (nx, (r * (u1h2 - nx) - s1 * h3) % P, h * p[2] * q[2] % P)
 
 
+_G_TABLE = []  # 2^i G, i = 0..255, for multiplications of G without doublings
+
+
 def _mul(k, point=G):
-    result, addend = (0, 1, 0), (point[0], point[1], 1)
-    while k:
-        if k & 1:
-            result = _add(result, addend)
-        addend = _double(addend)
-        k >>= 1
+    result = (0, 1, 0)
+    if point == G:
+        if not _G_TABLE:
+            addend = (G[0], G[1], 1)
+            for _ in range(256):
+                _G_TABLE.append(addend)
+                addend = _double(addend)
+        i = 0
+        while k:
+            if k & 1:
+                result = _add(result, _G_TABLE[i])
+            k >>= 1
+            i += 1
+    else:
+        addend = (point[0], point[1], 1)
+        while k:
+            if k & 1:
+                result = _add(result, addend)
+            addend = _double(addend)
+            k >>= 1
     x, y, z = result
     zi = pow(z, -1, P)
     return (x * zi * zi % P, y * zi * zi * zi % P)
@@ -494,7 +513,6 @@ def main():
     sites_file, webdir, cadir = sys.argv[1:]
     hosts, sites = load(sites_file)
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
-    make_ca(cadir, sites, now)
     for s in sites:
         d = os.path.join(webdir, "docroot", s["site"])
         os.makedirs(os.path.join(d, ".well-known", "acme-challenge"), exist_ok=True)
@@ -522,6 +540,10 @@ def main():
                    "sites": [{k: v for k, v in s.items() if k != "host"} for s in sites]}, f, indent=1,
                   ensure_ascii=False)
 
+    # The servers may start now (nginx loads a certificate chosen by a variable at each handshake).
+    with open(os.path.join(webdir, "config-ready"), "w") as f:
+        f.write("ok\n")
+    make_ca(cadir, sites, now)
 
 if __name__ == "__main__":
     main()

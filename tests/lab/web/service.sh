@@ -69,7 +69,12 @@ svc_up() {
     "$python" "$LAB_HOME/web/make_sites.py" "$WEB_SITES" "$dir" "$LAB_DIR/ca" &
     sites=$!
     "$python" "$LAB_HOME/web/make_fixtures.py" "$dir/fixtures" || lab_die "could not write the web fixtures"
-    wait "$sites" || lab_die "could not make the hosting sites and the lab CA from $WEB_SITES"
+    # The servers start once the configuration is written, while the CA is still being made.
+    while [ ! -e "$dir/config-ready" ]; do
+        kill -0 "$sites" 2>/dev/null || break
+        lab_sleep 0.02
+    done
+    [ -e "$dir/config-ready" ] || { wait "$sites"; lab_die "could not make the hosting sites from $WEB_SITES"; }
     lab_spawn web-special "$dir/special.log" "$python" "$LAB_HOME/web/special_http.py" \
         --config "$dir/special.json" --certs "$LAB_DIR/ca" --pidfile "$dir/special-ready"
     web_listen $WEB_CT
@@ -86,6 +91,7 @@ svc_up() {
     if ! (lab_wait_path -s "$dir/special-ready" "special_http.py") 2>/dev/null; then
         lab_die "special_http.py did not start: $(tail -n 3 "$dir/special.log" 2>/dev/null | tr '\n' ' ')"
     fi
+    wait "$sites" || lab_die "could not make the lab CA's certificates (see above)"
 }
 
 svc_summary() {
@@ -112,7 +118,6 @@ svc_env() {
     echo "LAB_DOCROOT=$LAB_DIR/web/docroot"
     echo "LAB_CA_FILE=$LAB_DIR/ca/root.pem"
     echo "LAB_CA_DIR=$LAB_DIR/ca"
-    echo "LAB_SAKURA_HOST=203.0.113.10,2001:db8:10::10"
-    echo "LAB_XSERVER_HOST=203.0.113.20,2001:db8:20::20"
+    # (LAB_SAKURA_HOST, LAB_XSERVER_HOST and their HOST6 come from the knot service.)
     echo "LAB_OTHER_HOST=203.0.113.99"
 }

@@ -115,16 +115,20 @@ class Certificates:
     def __init__(self, directory):
         self.directory = directory
         self.contexts = {}
-        self.lock = threading.Lock()
-        self.default = None
-        self.default = self.context("default")
+        self.lock = threading.RLock()
+
+    @property
+    def default(self):
+        """The context a handshake starts with: the default certificate (loaded at first use:
+        the server starts before the lab CA is made)."""
+        return self.context("default")
 
     def context(self, site):
         with self.lock:
             if site not in self.contexts:
                 chain = os.path.join(self.directory, "sites", site + ".pem")
                 if not os.path.exists(chain):
-                    return self.default
+                    return self.default if site != "default" else None
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(chain, os.path.join(self.directory, "leaf.key"))
                 ctx.sni_callback = self.choose
