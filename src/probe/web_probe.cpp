@@ -491,7 +491,7 @@ class Worker {
     return e;
   }
 
-  void start_hop(std::size_t index, const std::string& url) {
+  void start_hop(std::size_t index, std::string url) {  // a copy: pushing the hop may move its source
     facts::HttpChallenge& c = result_.http[index];
     facts::HttpExchange hop;
     hop.url = url;
