@@ -164,6 +164,28 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
     }
   }
   out["hops"] = hops;
+  // For people: the chain in one line, the token shortened, long chains cut in the middle.
+  {
+    std::vector<std::string> parts;
+    for (const auto& h : c.hops) {
+      std::string u = h.url;
+      const std::string marker = "/.well-known/acme-challenge/";
+      if (auto p = u.find(marker); p != std::string::npos && u.size() > p + marker.size() + 8)
+        u = u.substr(0, p + marker.size()) + u.substr(p + marker.size(), 6) + "...";
+      parts.push_back((h.outcome == "response" ? std::to_string(h.status) : h.outcome) + " " + u);
+    }
+    std::string line;
+    const std::size_t n = parts.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (n > 5 && i == 2) {
+        line += " -> ... (" + std::to_string(n - 4) + " more) ...";
+        i = n - 3;
+        continue;
+      }
+      line += (line.empty() ? "" : " -> ") + parts[i];
+    }
+    out["hops_summary"] = line;
+  }
   // Redirects followed: `end` is the index of the hop the chain ends at for the CA, or the number
   // of hops when every hop was a redirect (a loop, the probe's hop limit).
   out["redirects"] = static_cast<int>(std::min(end, c.hops.size()));
