@@ -574,8 +574,11 @@ TEST_CASE("certificate rules: which ids fire") {
     return fired(f);
   };
   CHECK(run(tls("example.jp", {leaf({"example.jp"}, 10, 80)})).empty());
-  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)})) == std::vector<std::string>{"cert-expired"});
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)})) == std::vector<std::string>{"cert-expired/client-retries"});
   CHECK(run(tls("example.jp", {leaf({"example.jp"}, 80, 9)})) == std::vector<std::string>{"cert-expiring"});
+  // A provider that renews on a schedule has stopped once the certificate expired: an error.
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)}), "sakura") ==
+        std::vector<std::string>{"cert-expired/provider-stopped"});
   CHECK(run(tls("example.jp", {leaf({"example.jp"}, 63, 27)}), "xserver") ==
         std::vector<std::string>{"cert-not-renewed/schedule"});
   facts::CtCertificate newer{"0c", "CN=R10", facts::format_utc_time(now - 2 * kDay), "", "", {"example.jp"}, true};
@@ -583,7 +586,7 @@ TEST_CASE("certificate rules: which ids fire") {
         std::vector<std::string>{"cert-not-renewed/not-installed"});
   CHECK(run(tls("example.jp", {leaf({"example.jp"}, 10, 80)}, false)) == std::vector<std::string>{"cert-untrusted"});
   // An expired chain that also fails to verify is reported once, as expired.
-  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)}, false)) == std::vector<std::string>{"cert-expired"});
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)}, false)) == std::vector<std::string>{"cert-expired/client-retries"});
   facts::TlsProbe refused;
   refused.name = "example.jp";
   refused.family = "ipv4";
