@@ -16,6 +16,9 @@ A row may carry `acme:` (documented at the top of scenarios.yaml):
                              (Let's Encrypt) model must block with ID, the Pebble model must not,
                              and the Pebble prediction must still agree with Pebble; `why:` says
                              what differs
+  acme: {ca_difference: ID, stricter: pebble}
+                             the other way round: the Pebble model must block with ID, the Let's
+                             Encrypt model must not (Let's Encrypt is the more lenient CA here)
 An exit status 3 (diagnosis incomplete) predicts nothing and counts as a disagreement unless the
 row says `acme: skip`.
 
@@ -208,18 +211,25 @@ def main(argv):
             if isinstance(acme, dict) and acme.get("ca_difference"):
                 rid = acme["ca_difference"]
                 lcode, lreport, _, _ = run_check(binary, env, s["domain"], args)
-                if lcode != 1 or rid not in blocking(lreport):
-                    problems.append(f"ca_difference {rid}: the Let's Encrypt model gives exit {lcode}, "
-                                    f"blocking {blocking(lreport) or '-'}")
-                if rid in blocking(report):
-                    problems.append(f"ca_difference {rid}: the {ca} model blocks with it too")
+                if acme.get("stricter") == ca:
+                    if rid not in blocking(report):
+                        problems.append(f"ca_difference {rid}: the {ca} model does not block with it")
+                    if rid in blocking(lreport):
+                        problems.append(f"ca_difference {rid}: the Let's Encrypt model blocks with it too")
+                else:
+                    if lcode != 1 or rid not in blocking(lreport):
+                        problems.append(f"ca_difference {rid}: the Let's Encrypt model gives exit {lcode}, "
+                                        f"blocking {blocking(lreport) or '-'}")
+                    if rid in blocking(report):
+                        problems.append(f"ca_difference {rid}: the {ca} model blocks with it too")
                 if not acme.get("why"):
                     problems.append("ca_difference without why")
             elif acme is not None:
                 problems.append(f"unknown acme: {acme!r}")
             result = "agree" if not problems else "DISAGREE: " + "; ".join(problems)
             if isinstance(acme, dict) and acme.get("ca_difference") and not problems:
-                result = f"agree; known difference: the Let's Encrypt model blocks with {acme['ca_difference']}"
+                stricter = "the " + ca + " model" if acme.get("stricter") == ca else "the Let's Encrypt model"
+                result = f"agree; known difference: {stricter} blocks with {acme['ca_difference']}"
             rows.append((label, predicted, actual, acme_error, result + f" [check {elapsed:.1f}s]"))
             failed += bool(problems)
     finally:
