@@ -548,7 +548,7 @@ class Worker {
   void add(std::unique_ptr<Transfer> t) {
     CURL* e = t->easy;
     if (curl_multi_add_handle(multi_, e) != CURLM_OK) {
-      abandon(*t, "cannot start the transfer");
+      abandon(*t, "cannot start the transfer", false);
       cleanup(*t);
       return;
     }
@@ -631,28 +631,31 @@ class Worker {
     start_hop(t.index, hop.next_url);
   }
 
-  void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline") {
+  // Ends a request that got no answer: at the deadline (`started`: a timeout, before or after the
+  // connection was made) or because it could not be started at all (an error).
+  void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline", bool started = true) {
+    std::string outcome = "error";
+    if (started) {
+      curl_off_t connect_time = 0;
+      curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
+      outcome = connect_time == 0 ? "connect-timeout" : "timeout";
+    }
+    const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
+    auto mark = [&](std::string& o, std::string& error, double& ms) {
+      if (o != "not-sent") return false;
+      o = outcome;
+      error = why;
+      ms = elapsed;
+      return true;
+    };
     if (t.kind == Transfer::tls) {
       auto& p = result_.tls[t.index];
-      if (p.outcome == "not-sent") {
-        curl_off_t connect_time = 0;
-        curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
-        p.outcome = connect_time == 0 ? "connect-timeout" : "timeout";
-        p.error = why;
-        p.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
-      }
+      mark(p.outcome, p.error, p.elapsed_ms);
       return;
     }
     auto& c = result_.http[t.index];
     auto& hop = c.hops.back();
-    if (hop.outcome == "not-sent") {
-      curl_off_t connect_time = 0;
-      curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
-      hop.outcome = connect_time == 0 ? "connect-timeout" : "timeout";
-      hop.error = why;
-      hop.elapsed_ms = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
-      c.stop = "failed";
-    }
+    if (mark(hop.outcome, hop.error, hop.elapsed_ms)) c.stop = "failed";
   }
 
   static void cleanup(Transfer& t) {

@@ -16,6 +16,9 @@ A row may carry `acme:` (documented at the top of scenarios.yaml):
                              (Let's Encrypt) model must block with ID, the Pebble model must not,
                              and the Pebble prediction must still agree with Pebble; `why:` says
                              what differs
+  acme: {beyond_ca: ID}      the prediction is blocked by ID alone, a finding about the provider's
+                             workflow or the served site rather than the CA's validation (an
+                             expired certificate Sakura will not renew by itself): the CA must issue
   acme: {ca_difference: ID, stricter: pebble}
                              the other way round: the Pebble model must block with ID, the Let's
                              Encrypt model must not (Let's Encrypt is the more lenient CA here)
@@ -207,6 +210,24 @@ def main(argv):
             ok, errors = outcomes[names]
             actual = "issued" if ok else "refused"
             acme_error = "; ".join(f"[{n}] {t} :: {d[:120]}" if n else f"{t} :: {d[:120]}" for n, t, d in errors) or "-"
+            if isinstance(acme, dict) and acme.get("beyond_ca"):
+                # The blocking finding is about the provider's workflow or the site, not the CA's
+                # validation: it must be the only one, and the CA must issue.
+                rid = acme["beyond_ca"]
+                problems = []
+                if code != 1 or blocking(report) != [rid]:
+                    problems.append(f"beyond_ca {rid}: expected exit 1 blocked by {rid} alone, got exit {code}, "
+                                    f"blocking {blocking(report) or '-'}")
+                if not ok:
+                    problems.append(f"beyond_ca {rid}: the CA refused, so something the CA checks is wrong too")
+                if not acme.get("why"):
+                    problems.append("beyond_ca without why")
+                result = "agree" if not problems else "DISAGREE: " + "; ".join(problems)
+                if not problems:
+                    result = f"agree; {rid} blocks the provider's renewal, not the CA's validation"
+                rows.append((label, predicted, actual, acme_error, result + f" [check {elapsed:.1f}s]"))
+                failed += bool(problems)
+                continue
             problems = compare(code, report, ok, errors, accepted)
             if isinstance(acme, dict) and acme.get("ca_difference"):
                 rid = acme["ca_difference"]
