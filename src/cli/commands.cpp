@@ -38,8 +38,6 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
 // --- output settings ------------------------------------------------------------------------
 
 std::string default_lang() {
@@ -64,6 +62,8 @@ bool use_color() {
   const char* term = std::getenv("TERM");
   return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && !(term && std::string(term) == "dumb");
 }
+
+namespace {
 
 struct OutputOptions {
   std::string format = "text";
@@ -124,13 +124,15 @@ std::string main_help() {
 Usage:
   certdoctor check [options] DOMAIN     will the renewal work? why did it fail?
   certdoctor explain --facts FILE       judge saved facts again, offline, with the current rules
+  certdoctor triage [FILE|-]            from a provider's mail or an ACME error to a diagnosis
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 
 certdoctor asks DNS what the certificate authority will see for DOMAIN (and www.DOMAIN):
 addresses, nameservers, delegation, CAA and DNSSEC. It names each problem with a stable id
 (for example aaaa-not-host or caa-forbids), the evidence, and what to do for Sakura
-Internet, Xserver or any other host, in Japanese or English.
+Internet, Xserver or any other host, in Japanese or English. `triage` reads a provider's
+"renewal failed" mail or an ACME client's error, says what it means, and checks each domain.
 
 Run `certdoctor COMMAND --help` for the options of a command.
 )";
