@@ -291,15 +291,28 @@ std::optional<AcmeReport> read_client_log(const AcmeCatalogue& cat, std::string_
     std::string trimmed = trim(line);
     if (trimmed.rfind("Domain:", 0) == 0) context_domain = trim(trimmed.substr(7));
     if (trimmed.rfind("Detail:", 0) == 0) {
+      // certbot wraps long details (older versions at 80 columns) onto indented lines, up to an
+      // empty line or the next "Word:" label.
       std::size_t indent = line.find_first_not_of(' ');
-      while (i + 1 < lines.size() && !trim(lines[i + 1]).empty() && lines[i + 1].find_first_not_of(' ') > indent &&
-             line.size() < max_line) {
-        line += " " + trim(lines[++i]);
+      while (i + 1 < lines.size() && line.size() < max_line) {
+        const std::string& next = lines[i + 1];
+        std::size_t nb = next.find_first_not_of(" \t");
+        std::string nt = nb == std::string::npos ? "" : next.substr(nb);
+        if (nt.empty() || next.find_first_not_of(' ') < indent) break;
+        std::size_t colon = nt.find(": ");
+        bool label = colon != std::string::npos && colon < 12 && nt.find(' ') > colon;
+        if (label && nt.rfind("http", 0) != 0) break;
+        line += " " + nt;
+        ++i;
       }
     }
     std::string type;
-    if (!trimmed.empty() && trimmed[0] == '{') {
-      json j = json::parse(trimmed, nullptr, false);
+    // A JSON object in the line: the whole line (Caddy), or a response printed after a prefix
+    // (acme.sh prints the CA's answer after its own words).
+    std::size_t brace = trimmed.find('{');
+    std::size_t last = trimmed.rfind('}');
+    if (brace != std::string::npos && last != std::string::npos && last > brace) {
+      json j = json::parse(trimmed.substr(brace, last - brace + 1), nullptr, false);
       if (j.is_object()) {
         std::vector<std::tuple<std::string, std::string, std::string>> probs;
         problems_of(j, j.contains("identifier") && j["identifier"].is_string() ? j["identifier"].get<std::string>() : "",

@@ -155,14 +155,127 @@ std::string header_address(InternetAddressList* list, std::string* name) {
   return {};
 }
 
+int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+std::string decode_b(std::string_view in) {
+  std::string out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = b64_value(c);
+    if (v < 0) continue;  // padding and stray characters
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+std::string decode_q(std::string_view in) {
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '_') out += ' ';
+    else if (in[i] == '=' && i + 2 < in.size() && std::isxdigit(static_cast<unsigned char>(in[i + 1])) &&
+             std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else out += in[i];
+  }
+  return out;
+}
+
+/// Header text with RFC 2047 encoded words, decoded and unfolded. Adjacent encoded words in one
+/// charset are joined as bytes before conversion: mailers split multibyte characters across
+/// words, and pad each B word (GMime's own decoder stops at such padding).
+std::string decode_header(std::string_view raw) {
+  std::string out, literal, encoded, charset, gap;
+  bool last_encoded = false;
+  auto flush_encoded = [&] {
+    if (!encoded.empty()) out += to_utf8(encoded, charset);
+    encoded.clear();
+  };
+  auto flush_literal = [&] {
+    if (!literal.empty()) out += to_utf8(literal, "");
+    literal.clear();
+  };
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    char c = raw[i];
+    if (c == '\r' || c == '\n') {
+      ++i;
+      continue;
+    }
+    if (c == '=' && i + 1 < raw.size() && raw[i + 1] == '?') {
+      std::size_t q1 = raw.find('?', i + 2);
+      std::size_t end = std::string_view::npos;
+      if (q1 != std::string_view::npos && q1 + 2 < raw.size() && raw[q1 + 2] == '?' && q1 - i < 80)
+        end = raw.find("?=", q1 + 3);
+      if (end != std::string_view::npos && end - i < 4096) {
+        std::string cs(raw.substr(i + 2, q1 - i - 2));
+        if (auto star = cs.find('*'); star != std::string::npos) cs.resize(star);  // RFC 2231 language
+        char enc = static_cast<char>(std::toupper(static_cast<unsigned char>(raw[q1 + 1])));
+        std::string_view payload = raw.substr(q1 + 3, end - q1 - 3);
+        if ((enc == 'B' || enc == 'Q') && cs.find(' ') == std::string::npos) {
+          std::string bytes = enc == 'B' ? decode_b(payload) : decode_q(payload);
+          flush_literal();
+          // White space between two encoded words is not part of the text (RFC 2047 section 6.2).
+          if (!last_encoded) out += gap;
+          if (lower(cs) != lower(charset)) flush_encoded();
+          gap.clear();
+          charset = cs;
+          encoded += bytes;
+          last_encoded = true;
+          i = end + 2;
+          continue;
+        }
+      }
+    }
+    if (c == ' ' || c == '\t') {
+      gap += c;
+      ++i;
+      continue;
+    }
+    flush_encoded();
+    if (!gap.empty()) {
+      literal += gap;
+      gap.clear();
+    }
+    literal += c;
+    last_encoded = false;
+    ++i;
+  }
+  flush_encoded();
+  flush_literal();
+  return out;
+}
+
+std::string raw_header(GMimeObject* obj, const char* name) {
+  GMimeHeaderList* list = g_mime_object_get_header_list(obj);
+  if (!list) return {};
+  GMimeHeader* h = g_mime_header_list_get_header(list, name);
+  if (!h) return {};
+  const char* raw = g_mime_header_get_raw_value(h);
+  return raw ? raw : "";
+}
+
 struct Walker {
   Mail& mail;
   int leaf_index = 0;
 
   void message(GMimeMessage* msg, const char* origin, int depth) {
     MailHeaderSet h;
-    const char* subj = g_mime_message_get_subject(msg);
-    h.subject = subj ? subj : "";
+    h.subject = decode_header(raw_header(GMIME_OBJECT(msg), "Subject"));
+    h.subject.erase(0, h.subject.find_first_not_of(" \t"));
     h.from = header_address(g_mime_message_get_from(msg), &h.from_name);
     h.origin = origin;
     mail.messages.push_back(std::move(h));
@@ -302,11 +415,40 @@ std::string unquote(std::string_view text) {
 }
 
 bool looks_like_mail(std::string_view b) {
-  // The first line is "Name: value" with a header name of printable ASCII, or an mbox "From ".
-  if (b.rfind("From ", 0) == 0) return true;
-  std::size_t i = 0;
-  while (i < b.size() && i < 80 && b[i] != ':' && b[i] > 32 && b[i] < 127) ++i;
-  return i > 0 && i < b.size() && b[i] == ':';
+  // A header block: "Name: value" lines (names of letters, digits and '-') and folded
+  // continuations up to the first empty line, with at least one of the headers every mail
+  // system writes. An mbox "From " line may come first. Logs such as "Name:  web-tls" or
+  // {"level": ...} are not mail.
+  if (b.rfind("From ", 0) == 0) {
+    std::size_t nl = b.find('\n');
+    if (nl == std::string_view::npos) return false;
+    b = b.substr(nl + 1);
+  }
+  static const char* known[] = {"from", "subject", "date", "message-id", "received", "return-path", "mime-version",
+                                "delivered-to", "to", "reply-to", "x-mailer", "content-type"};
+  int seen = 0;
+  std::size_t pos = 0, lines = 0;
+  while (pos < b.size() && lines++ < 500) {
+    std::size_t nl = b.find('\n', pos);
+    std::string_view line = b.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? b.size() : nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (lines == 1) return false;
+      continue;
+    }
+    std::size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon > 76) return false;
+    for (std::size_t i = 0; i < colon; ++i) {
+      unsigned char c = static_cast<unsigned char>(line[i]);
+      if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
+    }
+    std::string name = lower(std::string(line.substr(0, colon)));
+    for (const char* k : known)
+      if (name == k) ++seen;
+  }
+  return seen >= 2;
 }
 
 Mail parse_mail(std::string_view bytes) {
@@ -354,9 +496,7 @@ Mail parse_mail(std::string_view bytes) {
         std::string v = line.substr(l.size());
         v.erase(0, v.find_first_not_of(" \t"));
         // A quoted subject may itself carry encoded words.
-        gchar* dec = g_mime_utils_header_decode_text(nullptr, v.c_str());
-        quoted.subject = dec ? dec : v;
-        g_free(dec);
+        quoted.subject = decode_header(v);
       }
     }
     for (const char* label : {"From:", "差出人:", "差出人：", "送信者:"}) {

@@ -203,7 +203,7 @@ Triage triage(std::string_view bytes, const TriageData& d) {
     if (!t.notice) t.kind = "unrelated";
     // Domains and ids: the labelled fields of the provider's notices (not every domain-looking
     // string of a mail is a common name: support URLs and sender domains are not).
-    if (!t.provider.empty()) {
+    if (t.notice) {
       const auto& fields = d.data.provider(t.provider).notices.fields;
       for (const auto& [field, labels] : fields)
         for (const auto& v : labelled_values(t.mail.body, labels)) {
@@ -222,6 +222,9 @@ Triage triage(std::string_view bytes, const TriageData& d) {
       if (t.domains.empty())
         for (const auto& dom : rep->domains) add_domain(t, dom);
     }
+    // A mail that is no known notice but carries a CA's error (a cron mail of certbot, a
+    // colleague's forward of a log) is about that error.
+    if (!t.notice && !t.causes.empty()) t.kind = "acme-error";
     if (t.mail.skipped_bytes > 0)
       t.notes.push_back(std::to_string(t.mail.skipped_bytes) + " bytes of attachments were not read");
     return t;
