@@ -144,7 +144,15 @@ int run_triage(const std::vector<std::string>& args) {
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
   report::Labels tlabels = report::Labels::load(reports_dir(), "triage.yaml");
   const std::string bytes = read_input(input, max_mb * 1024 * 1024);
-  triage::Triage t = triage::triage(bytes, triage::TriageData{k.data, acme});
+  triage::Triage t;
+  try {
+    t = triage::triage(bytes, triage::TriageData{k.data, acme});
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    // Input that cannot be read at all is a usage error (exit 2), named with its file.
+    throw UsageError("triage: " + (input == "-" ? std::string("standard input") : input) + ": " + e.what());
+  }
 
   report::TriageReport r;
   r.lang = lang;

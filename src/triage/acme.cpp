@@ -228,6 +228,16 @@ bool has_error_words(const std::string& s) {
 void add_cause(AcmeReport& rep, AcmeCause c, const std::string& context_domain) {
   if (c.domain.empty()) c.domain = context_domain;
   if (!c.domain.empty()) add_domain(rep.domains, c.domain);
+  // A rate limit on an exact set names the set: "a.jp,www.a.jp".
+  if (c.evidence.contains("names") && c.evidence["names"].is_string()) {
+    std::string cur;
+    for (char ch : c.evidence["names"].get<std::string>() + ",") {
+      if (ch == ',') {
+        add_domain(rep.domains, cur);
+        cur.clear();
+      } else cur += ch;
+    }
+  }
   // The same error printed twice (a log and its summary) counts once.
   for (const auto& x : rep.causes)
     if (x.rule == c.rule && x.domain == c.domain && x.finding == c.finding) return;
