@@ -341,6 +341,9 @@ std::optional<AcmeReport> read_client_log(const AcmeCatalogue& cat, std::string_
       }
     }
     if (!has_error_words(line)) continue;
+    // certbot's "Detail:" label is not part of the CA's words.
+    if (std::size_t b = line.find_first_not_of(" \t"); b != std::string::npos && line.compare(b, 8, "Detail: ") == 0)
+      line = line.substr(b + 8);
     AcmeCause c = classify_error(cat, line, type);
     if (c.finding.empty()) continue;
     // The detail reported is the error text from its start where the client's prefix ends.
