@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include <boost/program_options.hpp>
 
@@ -88,7 +89,7 @@ std::string read_input(const std::string& path, std::size_t limit) {
 
 int run_triage(const std::vector<std::string>& args) {
   std::string format = "text", lang, input = "-", from = "certdoctor@localhost", to;
-  std::vector<std::string> rules_dirs;
+  std::vector<std::string> rules_dir_args;
   bool offline = false, help = false, no_cache = false;
   double timeout = 60;
   std::size_t max_mb = 100, max_domains = 5;
@@ -117,7 +118,7 @@ int run_triage(const std::vector<std::string>& args) {
       ("status-url", po::value(&c.status_url)->value_name("URL"), "the CA's status page JSON (none: skip)")
       ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "cache of the outside sources")
       ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
-      ("rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
+      ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
   po::options_description all;
   all.add(visible).add_options()("input", po::value(&input));
   po::positional_options_description pos;
@@ -140,13 +141,19 @@ int run_triage(const std::vector<std::string>& args) {
   c.use_cache = !no_cache;
 
   const auto started = std::chrono::steady_clock::now();
-  Knowledge k(rules_dirs);
-  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
+  // Offline, only the triage data is read: the rule catalogue and address registries are what
+  // most of the start-up time would go to, and only the live checks need them.
+  std::unique_ptr<Knowledge> knowledge;
+  if (!offline) knowledge = std::make_unique<Knowledge>(rules_dir_args);
+  const auto dirs = knowledge ? knowledge->dirs : rules_dirs(rules_dir_args);
+  const rules::DataSet data_only = knowledge ? rules::DataSet{} : rules::DataSet::load(dirs);
+  const rules::DataSet& data = knowledge ? knowledge->data : data_only;
+  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(dirs);
   report::Labels tlabels = report::Labels::load(reports_dir(), "triage.yaml");
   const std::string bytes = read_input(input, max_mb * 1024 * 1024);
   triage::Triage t;
   try {
-    t = triage::triage(bytes, triage::TriageData{k.data, acme});
+    t = triage::triage(bytes, triage::TriageData{data, acme});
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {
@@ -160,7 +167,7 @@ int run_triage(const std::vector<std::string>& args) {
   r.offline = offline;
   r.input_size = bytes.size();
   if (!t.provider.empty()) {
-    const auto& name = k.data.provider(t.provider).data["name"];
+    const auto& name = data.provider(t.provider).data["name"];
     r.provider_name = name.is_object() && name.contains(lang) ? name[lang].get<std::string>() : t.provider;
   }
   if (t.notice) {
@@ -171,6 +178,7 @@ int run_triage(const std::vector<std::string>& args) {
   int status = exit_ok;
   r.verdict = "offline";
   if (!offline) {
+    const Knowledge& k = *knowledge;
     // One deadline for all the checks; each domain gets an equal share of what is left.
     const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
     std::size_t n = std::min(t.domains.size(), max_domains);
@@ -208,9 +216,10 @@ int run_triage(const std::vector<std::string>& args) {
   }
 
   if (format == "json") std::cout << report::render_triage_json(r).dump(2) << '\n';
-  else if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, k.labels);
-  else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, k.labels, from, to);
-  else std::cout << report::render_triage_text(r, tlabels, k.labels, terminal_width(), use_color());
+  const report::Labels labels = knowledge ? knowledge->labels : report::Labels{};
+  if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, labels);
+  else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, labels, from, to);
+  else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, terminal_width(), use_color());
   std::cout.flush();
   return status;
 }
