@@ -116,6 +116,18 @@ p, _ = run(["--offline", "--format", "eml", os.path.join(corpus, "certbot-two-do
 if p.returncode != 2 or b"--format eml answers a mail" not in p.stderr:
     fail("eml", "a log answered as a mail: exit %d %s" % (p.returncode, p.stderr))
 
+# --- the live part, without a network: a resolver that refuses makes each check incomplete -----
+p, took = run(["--resolver", "127.0.0.1:9", "--timeout", "10", "--ct-url", "none", "--status-url", "none", "--format",
+               "json", os.path.join(corpus, "certbot-two-domains.log")], timeout=30)
+if p.returncode != 3:
+    fail("live", "exit %d (expected 3, incomplete): %s" % (p.returncode, p.stderr[:300]))
+else:
+    j = json.loads(p.stdout)
+    if [c["domain"] for c in j["checks"]] != ["example-garden.jp", "www.example-garden.jp"] or j["verdict"] != "incomplete":
+        fail("live", "checks %r, verdict %r" % ([c["domain"] for c in j["checks"]], j["verdict"]))
+    if took > 10:
+        fail("live", "past the deadline: %.1f s" % took)
+
 # --- hostile and damaged inputs ---------------------------------------------------------------
 with tempfile.TemporaryDirectory() as tmp:
     notice = open(os.path.join(corpus, "sakura-renewal-error-iso2022jp-7bit.eml"), "rb").read()
