@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -29,6 +30,7 @@
 #include "rules/derive.hpp"
 #include "rules/engine.hpp"
 #include "rules/lint.hpp"
+#include "triage/acme.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
 
@@ -37,8 +39,6 @@ namespace certdoctor::cli {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-namespace {
 
 // --- output settings ------------------------------------------------------------------------
 
@@ -64,6 +64,8 @@ bool use_color() {
   const char* term = std::getenv("TERM");
   return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && !(term && std::string(term) == "dumb");
 }
+
+namespace {
 
 struct OutputOptions {
   std::string format = "text";
@@ -133,6 +135,7 @@ std::string main_help() {
 Usage:
   certdoctor check [options] DOMAIN     will the renewal work? why did it fail?
   certdoctor explain --facts FILE       judge saved facts again, offline, with the current rules
+  certdoctor triage [FILE|-]            from a provider's mail or an ACME error to a diagnosis
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 
@@ -141,7 +144,8 @@ certdoctor looks at DOMAIN (and www.DOMAIN) the way the certificate authority wi
 every address, the certificate served on port 443, the domain's issuance history and the CA's
 status. It names each problem with a stable id (for example aaaa-not-host,
 http-access-restricted or cert-expired), the evidence, and what to do for Sakura Internet,
-Xserver or any other host, in Japanese or English.
+Xserver or any other host, in Japanese or English. `triage` reads a provider's "renewal
+failed" mail or an ACME client's error, says what it means, and checks each domain.
 
 Run `certdoctor COMMAND --help` for the options of a command.
 )";
@@ -264,6 +268,26 @@ int run_rules(const std::vector<std::string>& args) {
   for (const auto& r : k.catalogue.rules())
     if (!r.source.empty() && !k.sources.contains(r.source))
       issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
+  // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
+  // and cite known sources. Loading already rejected invalid patterns and missing languages.
+  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
+  std::set<std::string> ids(acme.other_ids.begin(), acme.other_ids.end());
+  for (const auto& r : k.catalogue.rules()) ids.insert(r.id);
+  for (const auto& c : acme.causes)
+    if (!c.finding.empty() && !ids.count(c.finding))
+      issues.push_back(rules::LintIssue{c.file, c.line, "ACME cause '" + c.id + "': unknown finding id '" + c.finding +
+                                                            "' (not a rule id, nor in other_ids)"});
+  std::map<std::string, std::string> kinds;
+  for (const auto& [id, prof] : k.data.providers())
+    for (const auto& kind : prof.notices.kinds) {
+      if (kinds.count(kind.id) && kinds[kind.id] != prof.file)
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is also defined in " + kinds[kind.id]});
+      kinds[kind.id] = prof.file;
+      if (kind.id == "unrelated" || kind.id == "acme-error")
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is reserved by triage"});
+      if (!kind.source.empty() && !k.sources.contains(kind.source))
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "': unknown source '" + kind.source + "'"});
+    }
   for (const auto& issue : issues) std::cout << issue.file << ":" << issue.line << ": " << issue.message << '\n';
   std::cout << k.catalogue.rules().size() << " rules, " << issues.size() << " problems\n";
   return issues.empty() ? exit_ok : exit_problems;

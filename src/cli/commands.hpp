@@ -17,6 +17,13 @@ enum Exit : int {
 int run_check(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
+int run_triage(const std::vector<std::string>& args);
+
+/// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the
+/// terminal's width (COLUMNS, else the tty, else 80) and whether to colour.
+std::string default_lang();
+int terminal_width();
+bool use_color();
 
 /// The top-level help text.
 std::string main_help();

@@ -28,9 +28,7 @@ fs::path reports_dir() {
   return fs::path(CERTDOCTOR_DATA_DIR) / "reports";
 }
 
-namespace {
-
-std::vector<fs::path> rule_dirs(const std::vector<std::string>& extra) {
+std::vector<fs::path> rules_dirs(const std::vector<std::string>& extra) {
   std::vector<fs::path> dirs{base_rules_dir()};
   for (const auto& d : extra) {
     std::error_code ec;
@@ -39,6 +37,8 @@ std::vector<fs::path> rule_dirs(const std::vector<std::string>& extra) {
   }
   return dirs;
 }
+
+namespace {
 
 std::vector<fs::path> data_dirs(const std::vector<fs::path>& dirs) {
   std::vector<fs::path> out;
@@ -67,7 +67,7 @@ json load_sources(const std::vector<fs::path>& dirs) {
 } // namespace
 
 Knowledge::Knowledge(const std::vector<std::string>& extra)
-      : dirs(rule_dirs(extra)),
+      : dirs(rules_dirs(extra)),
         data(rules::DataSet::load(dirs)),
         catalogue(rules::Catalogue::load(dirs)),
         classifier(rules::address::AddressClassifier::load(data_dirs(dirs))),

@@ -21,6 +21,10 @@ std::filesystem::path base_rules_dir();
 /// The report templates directory, found the same way ($CERTDOCTOR_REPORTS_DIR).
 std::filesystem::path reports_dir();
 
+/// The built-in rules directory followed by `extra` (--rules-dir); throws UsageError for a
+/// directory that does not exist.
+std::vector<std::filesystem::path> rules_dirs(const std::vector<std::string>& extra);
+
 struct Knowledge {
   std::vector<std::filesystem::path> dirs;
   rules::DataSet data;

@@ -27,8 +27,9 @@ int main(int argc, char** argv) {
     if (command == "check") return cli::run_check(rest);
     if (command == "explain") return cli::run_explain(rest);
     if (command == "rules") return cli::run_rules(rest);
+    if (command == "triage") return cli::run_triage(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules"})
+    for (const char* known : {"check", "explain", "rules", "triage"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << "certdoctor: error: unknown command '" << command << "'"
               << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";

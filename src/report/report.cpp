@@ -12,8 +12,8 @@ namespace certdoctor::report {
 
 using nlohmann::json;
 
-Labels Labels::load(const std::filesystem::path& reports_dir) {
-  auto file = reports_dir / "labels.yaml";
+Labels Labels::load(const std::filesystem::path& reports_dir, const std::string& name) {
+  auto file = reports_dir / name;
   Labels l;
   try {
     YAML::Node root = YAML::LoadFile(file.string());

@@ -46,8 +46,9 @@ struct Report {
 /// The renderers' own words per language, from reports/labels.yaml.
 class Labels {
  public:
-  /// Loads `<dir>/labels.yaml`; throws ConfigError naming the file when it is missing or malformed.
-  static Labels load(const std::filesystem::path& reports_dir);
+  /// Loads `<dir>/<name>` (a `labels:` map per language); throws ConfigError naming the file
+  /// when it is missing or malformed.
+  static Labels load(const std::filesystem::path& reports_dir, const std::string& name = "labels.yaml");
   /// The label at a dotted key ("verdicts.fail") for a language; the key itself when absent.
   std::string get(const std::string& lang, const std::string& key) const;
 

@@ -77,6 +77,66 @@ YAML::Node load_yaml(const fs::path& file) {
   }
 }
 
+/// Reads the `notices:` map of a provider profile. Fields a renderer shows (means, next) must
+/// exist in both languages; every kind needs a subject or body pattern.
+ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
+  ProviderNotices out;
+  if (!n) return out;
+  if (!n.IsMap()) throw ConfigError(where(file, n) + ": 'notices' must be a map (senders, subject_tags, fields, kinds)");
+  out.senders = string_list(file, n, "senders");
+  out.subject_tags = string_list(file, n, "subject_tags");
+  if (const YAML::Node f = n["fields"]) {
+    if (!f.IsMap()) throw ConfigError(where(file, f) + ": 'fields' must map a field name to its labels");
+    for (const auto& kv : f) {
+      const auto key = kv.first.as<std::string>();
+      if (key != "domain" && key != "account" && key != "server" && key != "member")
+        throw ConfigError(where(file, kv.first) + ": unknown field '" + key + "' (use domain, account, server or member)");
+      out.fields[key] = string_list(file, f, key.c_str());
+    }
+  }
+  auto patterns = [&](const YAML::Node& kind, const char* key) {
+    std::vector<std::vector<std::string>> res;
+    const YAML::Node list = kind[key];
+    if (!list) return res;
+    if (!list.IsSequence()) throw ConfigError(where(file, list) + ": '" + key + "' must be a list of patterns");
+    for (const auto& p : list) {
+      std::vector<std::string> parts;
+      if (p.IsScalar()) parts.push_back(p.as<std::string>());
+      else if (p.IsSequence())
+        for (const auto& part : p) parts.push_back(part.as<std::string>());
+      else throw ConfigError(where(file, p) + ": a pattern is a string or a list of strings");
+      if (parts.empty()) throw ConfigError(where(file, p) + ": empty pattern");
+      res.push_back(std::move(parts));
+    }
+    return res;
+  };
+  const YAML::Node kinds = n["kinds"];
+  if (kinds && !kinds.IsSequence()) throw ConfigError(where(file, kinds) + ": 'kinds' must be a list");
+  for (const auto& k : kinds) {
+    NoticeKind kind;
+    if (!k["id"]) throw ConfigError(where(file, k) + ": notice kind without 'id'");
+    kind.id = k["id"].as<std::string>();
+    kind.line = k.Mark().line + 1;
+    kind.subjects = patterns(k, "subjects");
+    kind.body = patterns(k, "body");
+    if (kind.subjects.empty() && kind.body.empty())
+      throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "' needs 'subjects' or 'body' patterns");
+    kind.means = yaml_to_json(k["means"]);
+    kind.next = yaml_to_json(k["next"]);
+    for (const char* lang : {"en", "ja"}) {
+      for (const auto& [what, text] : {std::pair<const char*, const nlohmann::json*>{"means", &kind.means},
+                                        std::pair<const char*, const nlohmann::json*>{"next", &kind.next}})
+        if (!text->is_object() || !text->contains(lang) || !text->at(lang).is_string())
+          throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "': '" + what + "' needs a text for '" + lang + "'");
+    }
+    if (k["source"]) kind.source = k["source"].as<std::string>();
+    for (const auto& other : out.kinds)
+      if (other.id == kind.id) throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "' appears twice");
+    out.kinds.push_back(std::move(kind));
+  }
+  return out;
+}
+
 template <typename Map>
 std::vector<std::string> ids_of(const Map& m) {
   std::vector<std::string> ids;
@@ -106,6 +166,7 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
         prof.nameservers = string_list(file, p, "nameservers");
         prof.nameserver_patterns = string_list(file, p, "nameserver_patterns");
         prof.host_addresses = string_list(file, p, "host_addresses");
+        prof.notices = load_notices(file, root["notices"]);
       } catch (const YAML::Exception& e) {
         throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
       }

@@ -12,12 +12,35 @@
 
 namespace certdoctor::rules {
 
+/// One kind of mail a provider sends about certificates (the `notices:` section of a profile).
+/// A pattern is a list of fragments that must all appear; a kind matches when any of its subject
+/// patterns matches a subject, or any of its body patterns matches the body.
+struct NoticeKind {
+  std::string id;
+  std::vector<std::vector<std::string>> subjects;
+  std::vector<std::vector<std::string>> body;
+  nlohmann::json means;  // {en, ja}: what the notice says happened
+  nlohmann::json next;   // {en, ja}: what the provider does next and what the customer does
+  std::string source;    // a sources.yaml id
+  int line = 0;
+};
+
+/// How a provider's mails are recognised and read: sender globs, subject tags, the labels in
+/// front of the fields worth extracting (domain, account, server, member), and the kinds.
+struct ProviderNotices {
+  std::vector<std::string> senders;        // globs over the From address
+  std::vector<std::string> subject_tags;   // fragments that name the provider in a subject
+  std::map<std::string, std::vector<std::string>> fields;
+  std::vector<NoticeKind> kinds;
+};
+
 /// A hosting provider: how to recognise it and how to ask it. The whole profile is in `data`.
 struct ProviderProfile {
   std::string id;
   std::vector<std::string> nameservers;         // asked directly for the certified names
   std::vector<std::string> nameserver_patterns; // shell-style globs over NS host names
   std::vector<std::string> host_addresses;      // known hosting addresses, if the profile lists any
+  ProviderNotices notices;                      // from the top-level `notices:` map, if any
   std::string file;
   nlohmann::json data;
 };

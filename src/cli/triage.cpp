@@ -1,0 +1,227 @@
+// certdoctor triage: a provider's notice mail, an ACME problem document or an ACME client's
+// output -> what it is about (src/triage), then a live check of each domain (check.hpp).
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <boost/program_options.hpp>
+
+#include "cli/check.hpp"
+#include "cli/commands.hpp"
+#include "cli/knowledge.hpp"
+#include "probe/outside_probe.hpp"
+#include "report/triage_report.hpp"
+#include "triage/acme.hpp"
+#include "triage/triage.hpp"
+#include "util/error.hpp"
+
+namespace certdoctor::cli {
+
+namespace po = boost::program_options;
+
+namespace {
+
+const char* triage_help_text = R"(Usage: certdoctor triage [options] [FILE|-]
+
+Reads one of these from FILE (or standard input) and says what it is about:
+  - a hosting provider's mail about a certificate, as saved (.eml) or piped from a mail
+    system: Sakura Internet's renewal-error and expiry notices, its JPRS reissue, renewal and
+    issuance mails, Xserver's failed automatic renewal. Forwarded, quoted or attached
+    (message/rfc822) notices count too; ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8 are read.
+  - an ACME problem document (JSON with "type": "urn:ietf:params:acme:error:...")
+  - the error output of certbot, lego, acme.sh, Caddy, Traefik or cert-manager
+
+It names the provider, the kind of notice (for example sakura-renewal-error, or unrelated for
+any other mail), the domains concerned and the account or server ids, and maps the CA's error
+to the finding ids of `certdoctor check` ("Timeout during connect" -> http-unreachable,
+"CAA record for X prevents issuance" -> caa-forbids, "too many certificates" -> rate-limited
+with its retry-after time). The report leads with what the notice means and what the provider
+will do next; then, unless --offline, it runs `certdoctor check` on each domain.
+
+Examples:
+  certdoctor triage renewal-error.eml                what is this mail, and is the domain fixed now?
+  certdoctor triage --offline --format json mail.eml  classify only (no network), for scripts
+  certbot renew 2>&1 | certdoctor triage -          a client's error output from a pipe
+  certdoctor triage --format eml --from support@example.net mail.eml | sendmail -t
+                                                     answer the mail with the diagnosis
+
+Exit status: 0 triaged (and, when checked live, renewal expected to succeed), 1 a live check
+found blocking problems, 2 usage or unreadable input, 3 a live check could not be completed.
+The kinds, subjects and texts are data: rules/providers/*.yaml (notices:) and
+rules/acme-errors.yaml.
+
+Options)";
+
+std::string read_input(const std::string& path, std::size_t limit) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw UsageError("triage: cannot open " + path + ": " + std::strerror(errno));
+  std::error_code ec;
+  if (path != "-" && std::filesystem::is_directory(path, ec)) {
+    std::fclose(f);
+    throw UsageError("triage: " + path + " is a directory; give one mail or log file");
+  }
+  std::string out;
+  char buf[65536];
+  while (true) {
+    std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    if (n == 0) break;
+    out.append(buf, n);
+    if (out.size() > limit) {
+      if (f != stdin) std::fclose(f);
+      throw UsageError("triage: the input is larger than " + std::to_string(limit / (1024 * 1024)) +
+                       " MB; a notice is a few kilobytes: strip large attachments or raise --max-size");
+    }
+  }
+  bool failed = std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  if (failed) throw UsageError("triage: cannot read " + path);
+  return out;
+}
+
+} // namespace
+
+int run_triage(const std::vector<std::string>& args) {
+  std::string format = "text", lang, input = "-", from = "certdoctor@localhost", to;
+  std::vector<std::string> rules_dir_args;
+  bool offline = false, help = false, no_cache = false;
+  double timeout = 60;
+  std::size_t max_mb = 100, max_domains = 5;
+  CheckOptions c;
+  c.ct_url = probe::default_ct_url;
+
+  po::options_description visible(triage_help_text);
+  visible.add_options()
+      ("help,h", po::bool_switch(&help), "show this help")
+      ("offline", po::bool_switch(&offline), "only read the input: no DNS, no live check")
+      ("format", po::value(&format)->default_value("text")->value_name("FMT"),
+       "output: text, json, markdown, or eml (a complete reply to the mail, for a mail system)")
+      ("lang", po::value(&lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
+      ("from", po::value(&from)->default_value(from)->value_name("ADDR"), "--format eml: the reply's From address")
+      ("to", po::value(&to)->value_name("ADDR"), "--format eml: the reply's To address (default: the mail's Reply-To or From)")
+      ("timeout", po::value(&timeout)->default_value(60)->value_name("SECONDS"), "deadline for all the live checks together")
+      ("max-domains", po::value(&max_domains)->default_value(5)->value_name("N"), "check at most N domains live")
+      ("max-size", po::value(&max_mb)->default_value(100)->value_name("MB"), "refuse inputs larger than this")
+      ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
+       "provider for the live checks (default: the one the mail comes from, else auto)")
+      ("server-ip", po::value(&c.server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
+      ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable)")
+      ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk")
+      ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
+      ("ct-url", po::value(&c.ct_url)->default_value(c.ct_url)->value_name("URL"), "Certificate Transparency search (none: skip)")
+      ("status-url", po::value(&c.status_url)->value_name("URL"), "the CA's status page JSON (none: skip)")
+      ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "cache of the outside sources")
+      ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
+      ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
+  po::options_description all;
+  all.add(visible).add_options()("input", po::value(&input));
+  po::positional_options_description pos;
+  pos.add("input", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << visible << '\n';
+    return exit_ok;
+  }
+  if (lang.empty()) lang = default_lang();
+  if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
+  if (format != "text" && format != "json" && format != "markdown" && format != "eml")
+    throw UsageError("--format " + format + ": use text, json, markdown or eml");
+  if (!(timeout > 0 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
+  if (max_mb < 1 || max_mb > 1024) throw UsageError("--max-size: give 1 to 1024 MB");
+  if (input == "-" && isatty(STDIN_FILENO))
+    throw UsageError("triage: no input; give a FILE, or pipe a mail or a log into certdoctor triage -");
+  c.use_cache = !no_cache;
+
+  const auto started = std::chrono::steady_clock::now();
+  // Offline, only the triage data is read: the rule catalogue and address registries are what
+  // most of the start-up time would go to, and only the live checks need them.
+  std::unique_ptr<Knowledge> knowledge;
+  if (!offline) knowledge = std::make_unique<Knowledge>(rules_dir_args);
+  const auto dirs = knowledge ? knowledge->dirs : rules_dirs(rules_dir_args);
+  const rules::DataSet data_only = knowledge ? rules::DataSet{} : rules::DataSet::load(dirs);
+  const rules::DataSet& data = knowledge ? knowledge->data : data_only;
+  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(dirs);
+  report::Labels tlabels = report::Labels::load(reports_dir(), "triage.yaml");
+  const std::string bytes = read_input(input, max_mb * 1024 * 1024);
+  triage::Triage t;
+  try {
+    t = triage::triage(bytes, triage::TriageData{data, acme});
+  } catch (const UsageError&) {
+    throw;
+  } catch (const Error& e) {
+    // Input that cannot be read at all is a usage error (exit 2), named with its file.
+    throw UsageError("triage: " + (input == "-" ? std::string("standard input") : input) + ": " + e.what());
+  }
+
+  report::TriageReport r;
+  r.lang = lang;
+  r.triage = &t;
+  r.offline = offline;
+  r.input_size = bytes.size();
+  if (!t.provider.empty()) {
+    const auto& name = data.provider(t.provider).data["name"];
+    r.provider_name = name.is_object() && name.contains(lang) ? name[lang].get<std::string>() : t.provider;
+  }
+  if (t.notice) {
+    r.means = t.notice->means.value(lang, "");
+    r.next = t.notice->next.value(lang, "");
+  }
+
+  int status = exit_ok;
+  r.verdict = "offline";
+  if (!offline) {
+    const Knowledge& k = *knowledge;
+    // One deadline for all the checks; each domain gets an equal share of what is left.
+    const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
+    std::size_t n = std::min(t.domains.size(), max_domains);
+    if (t.domains.size() > n)
+      t.notes.push_back(std::to_string(t.domains.size() - n) + " more domains were not checked (--max-domains)");
+    const std::string provider = c.provider != "auto" ? c.provider : t.provider.empty() ? "auto" : t.provider;
+    int rank = -1;  // ok < warning < incomplete < fail
+    for (std::size_t i = 0; i < n; ++i) {
+      double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      double share = std::min(30.0, left / static_cast<double>(n - i));
+      if (share < 1) {
+        t.notes.push_back(t.domains[i].ascii + ": not checked, the --timeout deadline was reached");
+        status = std::max(status, static_cast<int>(exit_incomplete));
+        continue;
+      }
+      CheckOptions o = c;
+      o.domain = t.domains[i].ascii;
+      o.provider = provider;
+      o.timeout_s = share;
+      validate(o, k);
+      facts::Facts f = gather(o, k);
+      Diagnosis d = diagnose(f, k, lang);
+      int s = exit_status(d);
+      static const char* order[] = {"ok", "warning", "incomplete", "fail"};
+      int rr = static_cast<int>(std::find(std::begin(order), std::end(order), d.report.verdict) - std::begin(order));
+      if (rr > rank && rr < 4) {
+        rank = rr;
+        r.verdict = order[rr];
+      }
+      if (s == exit_problems) status = exit_problems;
+      else if (s == exit_incomplete && status != exit_problems) status = exit_incomplete;
+      r.checks.push_back(report::TriageCheck{t.domains[i].ascii, std::move(d.report)});
+    }
+    if (n == 0) r.verdict = "no-domains";
+  }
+
+  if (format == "json") std::cout << report::render_triage_json(r).dump(2) << '\n';
+  const report::Labels labels = knowledge ? knowledge->labels : report::Labels{};
+  if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, labels);
+  else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, labels, from, to);
+  else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, terminal_width(), use_color());
+  std::cout.flush();
+  return status;
+}
+
+} // namespace certdoctor::cli

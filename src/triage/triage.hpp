@@ -1,0 +1,55 @@
+#pragma once
+// Triage: from a provider's notice mail, an ACME problem document or an ACME client's output to
+// what it is about: the provider and kind of notice, the domains, the account and server ids,
+// and the CA's cause as a finding id of `certdoctor check`. Pure: no network, no files.
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/data.hpp"
+#include "triage/acme.hpp"
+#include "triage/mail.hpp"
+
+namespace certdoctor::triage {
+
+/// The data triage reads: provider profiles (with their `notices:`) and the ACME error map.
+struct TriageData {
+  const rules::DataSet& data;
+  const AcmeCatalogue& acme;
+};
+
+/// A domain concerned, in both forms.
+struct TriagedDomain {
+  std::string ascii;    // A-label form
+  std::string unicode;  // U-label form (same as ascii when not an IDN)
+};
+
+struct Triage {
+  std::string input_type;          // "mail", "acme-problem", "client-log" or "unknown"
+  std::string provider;            // a profile id, or ""
+  std::string kind;                // a notice kind id, "acme-error" or "unrelated"
+  const rules::NoticeKind* notice = nullptr;  // the matched kind, when kind is a notice
+  std::string matched_by;          // "subject", "body" or ""
+  std::vector<TriagedDomain> domains;
+  std::map<std::string, std::vector<std::string>> ids;  // account, server, member -> values
+  std::string client;              // ACME client id, if recognised
+  std::vector<AcmeCause> causes;
+  Mail mail;                       // when input_type is mail
+  std::vector<std::string> notes;  // best-effort repairs and limits met
+};
+
+/// Triages `bytes`. Throws Error with a message for a person when the input is empty or
+/// is neither a mail nor ACME output in any readable form.
+Triage triage(std::string_view bytes, const TriageData&);
+
+/// Text normalised for matching: NFKC (full-width ASCII and half-width kana folded), case
+/// folded, white space removed.
+std::string normalise(std::string_view utf8);
+
+/// The values after `labels` in `text` ("コモンネーム : example.jp", "サーバーID「xs123」").
+std::vector<std::string> labelled_values(const std::string& text, const std::vector<std::string>& labels);
+
+} // namespace certdoctor::triage
