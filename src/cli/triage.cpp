@@ -90,7 +90,7 @@ std::string read_input(const std::string& path, std::size_t limit) {
 int run_triage(const std::vector<std::string>& args) {
   std::string format = "text", lang, input = "-", from = "certdoctor@localhost", to;
   std::vector<std::string> rules_dir_args;
-  bool offline = false, help = false, no_cache = false;
+  bool offline = false, help = false, no_cache = false, no_web = false;
   double timeout = 60;
   std::size_t max_mb = 100, max_domains = 5;
   CheckOptions c;
@@ -118,6 +118,9 @@ int run_triage(const std::vector<std::string>& args) {
       ("status-url", po::value(&c.status_url)->value_name("URL"), "the CA's status page JSON (none: skip)")
       ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "cache of the outside sources")
       ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
+      ("no-web", po::bool_switch(&no_web), "live checks without the challenge path and the certificate")
+      ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
+      ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify served certificates with (default: the system's)")
       ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
   po::options_description all;
   all.add(visible).add_options()("input", po::value(&input));
@@ -139,6 +142,7 @@ int run_triage(const std::vector<std::string>& args) {
   if (input == "-" && isatty(STDIN_FILENO))
     throw UsageError("triage: no input; give a FILE, or pipe a mail or a log into certdoctor triage -");
   c.use_cache = !no_cache;
+  c.web = !no_web;
 
   const auto started = std::chrono::steady_clock::now();
   // Offline, only the triage data is read: the rule catalogue and address registries are what
