@@ -29,6 +29,7 @@ usage: acme_agreement.py CERTDOCTOR [--keep-lab] [--only DOMAIN]... [--ca ID]
        acme_agreement.py --lego DOMAIN [NAME...]   (one lego run in a running lab, for a look)
 """
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -54,6 +55,18 @@ ACME_ERROR_RE = re.compile(r"(?:\[(?P<name>[^\]]+)\] )?acme: error: (?P<status>\
 def site_of(name):
     """The hosting server's document root folder for a Host: the name without a leading www."""
     return name[4:] if name.startswith("www.") else name
+
+
+def triage_cause(binary, text):
+    """The finding id `certdoctor triage --offline` gives for an ACME client's output ("" when
+    it names none)."""
+    p = subprocess.run([binary, "triage", "--offline", "--format", "json", "-"], input=text.encode(),
+                       capture_output=True, timeout=60)
+    try:
+        report = json.loads(p.stdout)
+    except ValueError:
+        return ""
+    return (((report or {}).get("acme") or {}).get("cause") or {}).get("finding") or ""
 
 
 def run_lego(env, names, workdir):
@@ -156,6 +169,7 @@ def main(argv):
         started_lab = True
     rows = []
     failed = 0
+    triage_seen = []  # per refusal: did triage of lego's output name the predicted finding?
     try:
         env = lab_env()
         missing = [k for k in ("LAB_ACME_DIR", "LAB_ACME_CA", "LAB_DOCROOT") if not env.get(k)]
@@ -191,8 +205,8 @@ def main(argv):
                 for j, names in enumerate(sets):
                     work = os.path.join(tmp, f"lego-{i}-{j}")
                     os.makedirs(work)
-                    ok, errors, _ = run_lego(env, list(names), work)
-                    outcomes[names] = (ok, errors)
+                    ok, errors, out = run_lego(env, list(names), work)
+                    outcomes[names] = (ok, errors, out)
             with concurrent.futures.ThreadPoolExecutor(max_workers=LEGO_PARALLEL) as pool:
                 for f in [pool.submit(run_site, i, sets) for i, sets in enumerate(by_site.values())]:
                     f.result()
@@ -207,7 +221,11 @@ def main(argv):
                 rows.append((label, predicted, "-", "-", "DISAGREE: no names in the report; " + stderr.strip()[:200]))
                 failed += 1
                 continue
-            ok, errors = outcomes[names]
+            ok, errors, lego_out = outcomes[names]
+            # What `certdoctor triage` makes of lego's own error output (automation's view).
+            triaged = triage_cause(binary, lego_out) if not ok else None
+            if triaged is not None:
+                triage_seen.append((blocking(report) or ["-"])[0] == triaged)
             actual = "issued" if ok else "refused"
             acme_error = "; ".join(f"[{n}] {t} :: {d[:120]}" if n else f"{t} :: {d[:120]}" for n, t, d in errors) or "-"
             if isinstance(acme, dict) and acme.get("beyond_ca"):
@@ -251,6 +269,8 @@ def main(argv):
             if isinstance(acme, dict) and acme.get("ca_difference") and not problems:
                 stricter = "the " + ca + " model" if acme.get("stricter") == ca else "the Let's Encrypt model"
                 result = f"agree; known difference: {stricter} blocks with {acme['ca_difference']}"
+            if triaged is not None:
+                result += f"; triage of lego's output: {triaged or 'no cause'}"
             rows.append((label, predicted, actual, acme_error, result + f" [check {elapsed:.1f}s]"))
             failed += bool(problems)
     finally:
@@ -266,6 +286,9 @@ def main(argv):
     agreed = sum(1 for r in rows if r[4].startswith("agree"))
     skipped = sum(1 for r in rows if r[4].startswith("skipped"))
     print(f"{agreed} agree, {failed} disagree, {skipped} skipped (CA model: {ca})")
+    if triage_seen:
+        print(f"certdoctor triage of lego's error output named the predicted blocking finding in "
+              f"{sum(triage_seen)} of {len(triage_seen)} refusals")
     return 0 if failed == 0 else 1
 
 

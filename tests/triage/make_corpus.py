@@ -324,6 +324,12 @@ def clients():
           "2025/03/13 01:02:09 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
           "[example-studio.jp] acme: error: 400 :: urn:ietf:params:acme:error:connection :: 198.51.100.80: Fetching "
           "http://example-studio.jp/.well-known/acme-challenge/Gh78Ij90Kl12: Connection refused\n")
+    write("lego-pebble-basic-auth.log",
+          "2025/03/13 01:10:00 [INFO] [example-members.jp] acme: Obtaining bundled SAN certificate\n"
+          "2025/03/13 01:10:01 [INFO] [example-members.jp] acme: Trying to solve HTTP-01\n"
+          "2025/03/13 01:10:03 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
+          "[example-members.jp] acme: error: 403 :: urn:ietf:params:acme:error:unauthorized :: Non-200 status code "
+          "from HTTP: http://example-members.jp:80/.well-known/acme-challenge/Wx12Yz34 returned 401\n")
     write("acmesh-forbidden.log",
           "[Thu Mar 13 02:00:01 UTC 2025] Renew: 'example-salon.jp'\n"
           "[Thu Mar 13 02:00:02 UTC 2025] Getting webroot for domain='example-salon.jp'\n"
