@@ -3,10 +3,7 @@
 // when DNS ended, when the first HTTP/TLS request started and when the last one ended (they
 // overlap when the first request starts before DNS ends). Run inside the lab: bench/run does that.
 //   bench_check CERTDOCTOR RUNS DOMAIN [certdoctor args...]
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
+#include "measure.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -19,55 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
-namespace {
-
-double seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
-
-struct Sample {
-  double wall_ms;
-  double cpu_ms;
-  int status;
-  nlohmann::json report;
-};
-
-Sample run_once(const std::vector<std::string>& argv) {
-  rusage before{};
-  getrusage(RUSAGE_CHILDREN, &before);
-  auto start = std::chrono::steady_clock::now();
-  char path[] = "/tmp/bench_check.XXXXXX";
-  int out = mkstemp(path);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out, STDOUT_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  auto end = std::chrono::steady_clock::now();
-  rusage after{};
-  getrusage(RUSAGE_CHILDREN, &after);
-  double cpu = (seconds(after.ru_utime) - seconds(before.ru_utime)) + (seconds(after.ru_stime) - seconds(before.ru_stime));
-  close(out);
-  std::ifstream in(path);
-  nlohmann::json report = nlohmann::json::parse(in, nullptr, false);
-  unlink(path);
-  return {std::chrono::duration<double, std::milli>(end - start).count(), cpu * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-          std::move(report)};
-}
-
-void print_stats(const char* what, std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  std::printf("  %-5s min %8.1f ms  median %8.1f ms  mean %8.1f ms  max %8.1f ms\n", what, v.front(), v[v.size() / 2],
-              sum / v.size(), v.back());
-}
-
-} // namespace
+using bench::print_stats;
+using bench::run_once;
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -87,11 +37,12 @@ int main(int argc, char** argv) {
   int last_status = 0;
   std::size_t requests = 0, handshakes = 0;
   for (int i = 0; i < runs; ++i) {
-    auto s = run_once(cmd);
+    auto s = run_once(cmd, true);
+    const nlohmann::json report = nlohmann::json::parse(s.output, nullptr, false);
     wall.push_back(s.wall_ms);
     cpu.push_back(s.cpu_ms);
     last_status = s.status;
-    const auto& facts = s.report.is_object() ? s.report.value("facts", nlohmann::json::object()) : nlohmann::json::object();
+    const auto& facts = report.is_object() ? report.value("facts", nlohmann::json::object()) : nlohmann::json::object();
     inside.push_back(facts.value("elapsed_ms", 0.0));
     dns.push_back(facts.value("dns_elapsed_ms", 0.0));
     const auto web = facts.value("web", nlohmann::json::object());

@@ -4,10 +4,7 @@
 // and, to tell the triage work from process start-up (51 shared libraries), in one process:
 // loading the triage data once, then reading and triaging FILE RUNS times.
 //   bench_triage --in-process RUNS FILE
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <fcntl.h>
-#include <unistd.h>
+#include "measure.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -21,48 +18,8 @@
 
 #include "triage/triage.hpp"
 
-namespace {
-
-double seconds(const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; }
-
-struct Sample {
-  double wall_ms;
-  double cpu_ms;
-  int status;
-};
-
-Sample run_once(const std::vector<std::string>& argv) {
-  rusage before{};
-  getrusage(RUSAGE_CHILDREN, &before);
-  auto start = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, STDOUT_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  auto end = std::chrono::steady_clock::now();
-  rusage after{};
-  getrusage(RUSAGE_CHILDREN, &after);
-  double cpu = (seconds(after.ru_utime) - seconds(before.ru_utime)) + (seconds(after.ru_stime) - seconds(before.ru_stime));
-  return {std::chrono::duration<double, std::milli>(end - start).count(), cpu * 1000, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
-
-void print_stats(const char* what, std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  std::printf("  %-5s min %8.1f ms  median %8.1f ms  mean %8.1f ms  max %8.1f ms\n", what, v.front(), v[v.size() / 2],
-              sum / v.size(), v.back());
-}
-
-} // namespace
+using bench::print_stats;
+using bench::run_once;
 
 int in_process(int runs, const char* file) {
   using namespace certdoctor;
