@@ -129,6 +129,17 @@ Options)";
 
 } // namespace
 
+void parse_arguments(const std::vector<std::string>& args, const po::options_description& visible, const char* name,
+                     std::string& positional) {
+  po::options_description all;
+  all.add(visible).add_options()(name, po::value(&positional));
+  po::positional_options_description pos;
+  pos.add(name, 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+}
+
 std::string main_help() {
   return R"(certdoctor: diagnose Let's Encrypt (HTTP-01) certificate renewals on shared hosting
 
@@ -181,13 +192,7 @@ int run_check(const std::vector<std::string>& args) {
       ("no-web", po::bool_switch(&no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
       ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)");
   add_output_options(visible, out);
-  po::options_description all;
-  all.add(visible).add_options()("domain", po::value(&c.domain));
-  po::positional_options_description pos;
-  pos.add("domain", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  parse_arguments(args, visible, "domain", c.domain);
   if (help) {
     std::cout << visible << '\n';
     return exit_ok;

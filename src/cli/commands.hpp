@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options/options_description.hpp>
+
 namespace certdoctor::cli {
 
 /// Exit statuses, stable for scripts.
@@ -22,6 +24,11 @@ int run_triage(const std::vector<std::string>& args);
 /// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the
 /// terminal's width (COLUMNS, else the tty, else 80) and whether to colour.
 std::string default_lang();
+/// Parses a subcommand's arguments: the `visible` options (those --help shows) and one positional
+/// argument stored in `positional` under the option name `name`. Throws boost's errors, which
+/// main() reports with the command's name.
+void parse_arguments(const std::vector<std::string>& args, const boost::program_options::options_description& visible,
+                     const char* name, std::string& positional);
 int terminal_width();
 bool use_color();
 

@@ -122,13 +122,7 @@ int run_triage(const std::vector<std::string>& args) {
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
       ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify served certificates with (default: the system's)")
       ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
-  po::options_description all;
-  all.add(visible).add_options()("input", po::value(&input));
-  po::positional_options_description pos;
-  pos.add("input", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  parse_arguments(args, visible, "input", input);
   if (help) {
     std::cout << visible << '\n';
     return exit_ok;
