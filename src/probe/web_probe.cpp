@@ -187,25 +187,32 @@ std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::strin
   return out;
 }
 
-std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file) {
+TrustStore::TrustStore(const std::string& ca_file) : store_(X509_STORE_new()) {
+  if (!store_) {
+    error_ = "cannot create a trust store";
+    return;
+  }
+  const bool loaded = ca_file.empty() ? X509_STORE_set_default_paths(store_) == 1
+                                      : X509_STORE_load_file(store_, ca_file.c_str()) == 1;
+  if (!loaded) error_ = ca_file.empty() ? "cannot read the system trust store" : "cannot read the CA file " + ca_file;
+}
+
+TrustStore::~TrustStore() { X509_STORE_free(store_); }
+
+std::string TrustStore::verify(const std::vector<std::string>& pem) const {
   std::vector<X509Ptr> certs;
   for (const auto& p : pem)
     if (auto x = read_pem(p)) certs.push_back(std::move(x));
   if (certs.empty()) return "no certificate was served";
-  X509_STORE* store = X509_STORE_new();
-  if (!store) return "cannot create a trust store";
+  if (!error_.empty()) return error_;
   std::string result;
-  const bool loaded = ca_file.empty() ? X509_STORE_set_default_paths(store) == 1
-                                      : X509_STORE_load_file(store, ca_file.c_str()) == 1;
   STACK_OF(X509)* untrusted = sk_X509_new_null();
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
-  if (!loaded) {
-    result = ca_file.empty() ? "cannot read the system trust store" : "cannot read the CA file " + ca_file;
-  } else if (!untrusted || !ctx) {
+  if (!untrusted || !ctx) {
     result = "out of memory";
   } else {
     for (std::size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted, certs[i].get());
-    if (X509_STORE_CTX_init(ctx, store, certs[0].get(), untrusted) != 1) {
+    if (X509_STORE_CTX_init(ctx, store_, certs[0].get(), untrusted) != 1) {
       result = "cannot start the verification";
     } else if (X509_verify_cert(ctx) != 1) {
       result = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
@@ -213,8 +220,11 @@ std::string verify_pem_chain(const std::vector<std::string>& pem, const std::str
   }
   X509_STORE_CTX_free(ctx);
   sk_X509_free(untrusted);
-  X509_STORE_free(store);
   return result;
+}
+
+std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file) {
+  return TrustStore(ca_file).verify(pem);
 }
 
 // --- the worker -----------------------------------------------------------------------------
@@ -574,7 +584,9 @@ class Worker {
       if (outcome == "response" && !pem.empty()) {
         p.outcome = "handshake";
         p.chain = parse_pem_chain(pem);
-        p.verify_error = verify_pem_chain(pem, request_.ca_file);
+        // The trust store is read once per check, at the first chain to verify.
+        if (!trust_) trust_ = std::make_unique<TrustStore>(request_.ca_file);
+        p.verify_error = trust_->verify(pem);
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.
@@ -670,6 +682,7 @@ class Worker {
   CURLM* multi_ = nullptr;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
+  std::unique_ptr<TrustStore> trust_;
   facts::WebFacts result_;
 
  public:

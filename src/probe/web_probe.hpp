@@ -15,6 +15,8 @@
 
 #include "facts/web.hpp"
 
+struct x509_store_st;  // OpenSSL's X509_STORE
+
 namespace certdoctor::probe {
 
 struct WebRequest {
@@ -37,8 +39,23 @@ std::string random_token();
 /// Parses PEM certificates (leaf first) into facts; unparsable ones are skipped.
 std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::string>& pem);
 
-/// Verifies a PEM chain (leaf first) against the system trust store or `ca_file`, at the current
-/// time. Returns "" when it verifies, else OpenSSL's reason. Never throws.
+/// Trusted roots, read once: the system trust store, or a PEM file of roots.
+class TrustStore {
+ public:
+  explicit TrustStore(const std::string& ca_file);  // "" = the system's
+  ~TrustStore();
+  TrustStore(const TrustStore&) = delete;
+  TrustStore& operator=(const TrustStore&) = delete;
+  /// Verifies a PEM chain (leaf first) at the current time. Returns "" when it verifies, else
+  /// the reason (OpenSSL's, or that the store could not be read). Never throws.
+  std::string verify(const std::vector<std::string>& pem) const;
+
+ private:
+  ::x509_store_st* store_;
+  std::string error_;
+};
+
+/// TrustStore(ca_file).verify(pem), for a single chain.
 std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file);
 
 class WebProbe {
