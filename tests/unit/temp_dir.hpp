@@ -1,5 +1,6 @@
 #pragma once
-// A directory under the system temporary directory, removed with its contents at scope exit.
+// A directory under the system temporary directory, removed with its contents at scope exit
+// (shared by the unit tests).
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,7 +10,7 @@
 class TempDir {
 public:
   TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "certdoctor-rules-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "certdoctor-test-XXXXXX").string();
     if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
@@ -21,6 +22,7 @@ public:
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
 
   /// Writes `content` to NAME inside the directory and returns its path as a string.
   std::string write(const std::string& name, const std::string& content) const {

@@ -8,6 +8,7 @@
 
 #include "rules/address.hpp"
 #include "util/error.hpp"
+#include "../temp_dir.hpp"
 
 using namespace certdoctor::rules::address;
 namespace fs = std::filesystem;
@@ -22,31 +23,6 @@ const AddressClassifier& shipped() {
 }
 
 // A scratch directory removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "certdoctor-address-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path_ / name, std::ios::binary) << text;
-    return (path_ / name).string();
-  }
-
- private:
-  fs::path path_;
-};
-
 std::string load_error(const std::vector<fs::path>& dirs) {
   try {
     AddressClassifier::load(dirs);

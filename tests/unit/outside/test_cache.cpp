@@ -7,29 +7,12 @@
 #include <sys/stat.h>
 
 #include "probe/cache.hpp"
+#include "../temp_dir.hpp"
 
 using namespace certdoctor;
 using namespace std::chrono_literals;
 
 namespace {
-
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "certdoctor-cache-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 std::chrono::system_clock::time_point at(std::int64_t s) {
   return std::chrono::system_clock::time_point(std::chrono::seconds(s));

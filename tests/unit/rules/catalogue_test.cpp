@@ -6,7 +6,7 @@
 
 #include "printing.hpp"
 #include "rules/catalogue.hpp"
-#include "temp_dir.hpp"
+#include "../temp_dir.hpp"
 
 using certdoctor::ConfigError;
 using certdoctor::rules::Catalogue;

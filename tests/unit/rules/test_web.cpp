@@ -18,7 +18,7 @@
 #include "rules/derive.hpp"
 #include "rules/engine.hpp"
 #include "rules/web.hpp"
-#include "temp_dir.hpp"
+#include "../temp_dir.hpp"
 
 using namespace certdoctor;
 using nlohmann::json;

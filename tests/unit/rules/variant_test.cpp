@@ -6,7 +6,7 @@
 #include "rules/catalogue.hpp"
 #include "rules/engine.hpp"
 #include "rules/lint.hpp"
-#include "temp_dir.hpp"
+#include "../temp_dir.hpp"
 
 using certdoctor::ConfigError;
 using certdoctor::rules::Catalogue;
