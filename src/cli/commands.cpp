@@ -15,8 +15,9 @@
 #include <boost/program_options.hpp>
 #include <yaml-cpp/yaml.h>
 
-#include "cli/check.hpp"
-#include "cli/knowledge.hpp"
+#include "pipeline/check.hpp"
+#include "pipeline/knowledge.hpp"
+#include "pipeline/lint.hpp"
 #include "facts/facts.hpp"
 #include "probe/dns_client.hpp"
 #include "probe/dns_probe.hpp"
@@ -24,10 +25,10 @@
 #include "probe/resolv_conf.hpp"
 #include "probe/root_hints.hpp"
 #include "report/report.hpp"
-#include "rules/address.hpp"
+#include "view/address.hpp"
 #include "rules/catalogue.hpp"
-#include "rules/data.hpp"
-#include "rules/derive.hpp"
+#include "view/data.hpp"
+#include "view/derive.hpp"
 #include "rules/engine.hpp"
 #include "rules/lint.hpp"
 #include "triage/acme.hpp"
@@ -37,6 +38,9 @@
 namespace certdoctor::cli {
 
 namespace po = boost::program_options;
+using pipeline::CheckOptions;
+using pipeline::Diagnosis;
+using pipeline::Knowledge;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -90,12 +94,12 @@ void check_output_options(OutputOptions& o) {
 
 /// Judges facts with the current rules and prints the report; returns the exit status.
 int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o) {
-  Diagnosis d = diagnose(facts, k, o.lang);
+  Diagnosis d = pipeline::diagnose(facts, k, o.lang);
   if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
   else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
   else std::cout << report::render_text(d.report, k.labels, terminal_width(), use_color());
   std::cout.flush();
-  return exit_status(d);
+  return pipeline::exit_status(d);
 }
 
 const char* check_help_text = R"(Usage: certdoctor check [options] DOMAIN
@@ -204,8 +208,8 @@ int run_check(const std::vector<std::string>& args) {
   // Parsed before the rules are loaded so that a bad domain is reported first.
   parse_domain(c.domain);
   Knowledge k(out.rules_dirs);
-  validate(c, k);
-  facts::Facts f = gather(c, k);
+  pipeline::validate(c, k);
+  facts::Facts f = pipeline::gather(c, k);
   if (!facts_out.empty()) facts::save_file(f, facts_out);
   return judge_and_print(f, k, out);
 }
@@ -242,7 +246,7 @@ Options)");
     f.request.provider = provider;
   }
   if (show_view) {
-    json view = rules::derive(f, rules::DeriveContext{k.data, k.classifier});
+    json view = view::derive(f, view::DeriveContext{k.data, k.classifier});
     view.erase("facts");
     std::cout << view.dump(2) << '\n';
     return exit_ok;
@@ -265,34 +269,7 @@ int run_rules(const std::vector<std::string>& args) {
     else throw UsageError("rules lint: unexpected argument '" + args[i] + "'");
   }
   Knowledge k(extra);
-  std::set<std::string> providers;
-  for (const auto& [id, _] : k.data.providers()) providers.insert(id);
-  facts::Facts sample = facts::sample();
-  json shape = rules::derive(sample, rules::DeriveContext{k.data, k.classifier});
-  auto issues = rules::lint(k.catalogue, shape, providers);
-  for (const auto& r : k.catalogue.rules())
-    if (!r.source.empty() && !k.sources.contains(r.source))
-      issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
-  // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
-  // and cite known sources. Loading already rejected invalid patterns and missing languages.
-  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
-  std::set<std::string> ids(acme.other_ids.begin(), acme.other_ids.end());
-  for (const auto& r : k.catalogue.rules()) ids.insert(r.id);
-  for (const auto& c : acme.causes)
-    if (!c.finding.empty() && !ids.count(c.finding))
-      issues.push_back(rules::LintIssue{c.file, c.line, "ACME cause '" + c.id + "': unknown finding id '" + c.finding +
-                                                            "' (not a rule id, nor in other_ids)"});
-  std::map<std::string, std::string> kinds;
-  for (const auto& [id, prof] : k.data.providers())
-    for (const auto& kind : prof.notices.kinds) {
-      if (kinds.count(kind.id) && kinds[kind.id] != prof.file)
-        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is also defined in " + kinds[kind.id]});
-      kinds[kind.id] = prof.file;
-      if (kind.id == "unrelated" || kind.id == "acme-error")
-        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is reserved by triage"});
-      if (!kind.source.empty() && !k.sources.contains(kind.source))
-        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "': unknown source '" + kind.source + "'"});
-    }
+  const auto issues = pipeline::lint_knowledge(k);
   for (const auto& issue : issues) std::cout << issue.file << ":" << issue.line << ": " << issue.message << '\n';
   std::cout << k.catalogue.rules().size() << " rules, " << issues.size() << " problems\n";
   return issues.empty() ? exit_ok : exit_problems;

@@ -6,15 +6,14 @@
 
 #include <boost/program_options/options_description.hpp>
 
+#include "pipeline/check.hpp"
+
 namespace certdoctor::cli {
 
-/// Exit statuses, stable for scripts.
-enum Exit : int {
-  exit_ok = 0,          // renewal expected to succeed
-  exit_problems = 1,    // blocking problems found
-  exit_usage = 2,       // usage or input error
-  exit_incomplete = 3,  // the diagnosis could not be completed
-};
+using pipeline::exit_ok;
+using pipeline::exit_problems;
+using pipeline::exit_usage;
+using pipeline::exit_incomplete;
 
 int run_check(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);

@@ -13,9 +13,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "cli/check.hpp"
 #include "cli/commands.hpp"
-#include "cli/knowledge.hpp"
+#include "pipeline/knowledge.hpp"
+#include "pipeline/triage.hpp"
 #include "probe/outside_probe.hpp"
 #include "report/triage_report.hpp"
 #include "triage/acme.hpp"
@@ -25,6 +25,9 @@
 namespace certdoctor::cli {
 
 namespace po = boost::program_options;
+using pipeline::CheckOptions;
+using pipeline::Diagnosis;
+using pipeline::Knowledge;
 
 namespace {
 
@@ -143,11 +146,11 @@ int run_triage(const std::vector<std::string>& args) {
   // most of the start-up time would go to, and only the live checks need them.
   std::unique_ptr<Knowledge> knowledge;
   if (!offline) knowledge = std::make_unique<Knowledge>(rules_dir_args);
-  const auto dirs = knowledge ? knowledge->dirs : rules_dirs(rules_dir_args);
-  const rules::DataSet data_only = knowledge ? rules::DataSet{} : rules::DataSet::load(dirs);
-  const rules::DataSet& data = knowledge ? knowledge->data : data_only;
+  const auto dirs = knowledge ? knowledge->dirs : pipeline::rules_dirs(rules_dir_args);
+  const view::DataSet data_only = knowledge ? view::DataSet{} : view::DataSet::load(dirs);
+  const view::DataSet& data = knowledge ? knowledge->data : data_only;
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(dirs);
-  report::Labels tlabels = report::Labels::load(reports_dir(), "triage.yaml");
+  report::Labels tlabels = report::Labels::load(pipeline::reports_dir(), "triage.yaml");
   const std::string bytes = read_input(input, max_mb * 1024 * 1024);
   triage::Triage t;
   try {
@@ -176,41 +179,12 @@ int run_triage(const std::vector<std::string>& args) {
   int status = exit_ok;
   r.verdict = "offline";
   if (!offline) {
-    const Knowledge& k = *knowledge;
-    // One deadline for all the checks; each domain gets an equal share of what is left.
     const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
-    std::size_t n = std::min(t.domains.size(), max_domains);
-    if (t.domains.size() > n)
-      t.notes.push_back(std::to_string(t.domains.size() - n) + " more domains were not checked (--max-domains)");
-    const std::string provider = c.provider != "auto" ? c.provider : t.provider.empty() ? "auto" : t.provider;
-    int rank = -1;  // ok < warning < incomplete < fail
-    for (std::size_t i = 0; i < n; ++i) {
-      double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
-      double share = std::min(30.0, left / static_cast<double>(n - i));
-      if (share < 1) {
-        t.notes.push_back(t.domains[i].ascii + ": not checked, the --timeout deadline was reached");
-        status = std::max(status, static_cast<int>(exit_incomplete));
-        continue;
-      }
-      CheckOptions o = c;
-      o.domain = t.domains[i].ascii;
-      o.provider = provider;
-      o.timeout_s = share;
-      validate(o, k);
-      facts::Facts f = gather(o, k);
-      Diagnosis d = diagnose(f, k, lang);
-      int s = exit_status(d);
-      static const char* order[] = {"ok", "warning", "incomplete", "fail"};
-      int rr = static_cast<int>(std::find(std::begin(order), std::end(order), d.report.verdict) - std::begin(order));
-      if (rr > rank && rr < 4) {
-        rank = rr;
-        r.verdict = order[rr];
-      }
-      if (s == exit_problems) status = exit_problems;
-      else if (s == exit_incomplete && status != exit_problems) status = exit_incomplete;
-      r.checks.push_back(report::TriageCheck{t.domains[i].ascii, std::move(d.report)});
-    }
-    if (n == 0) r.verdict = "no-domains";
+    pipeline::TriageChecks live = pipeline::check_triaged(t, c, *knowledge, lang, max_domains, deadline);
+    t.notes.insert(t.notes.end(), live.notes.begin(), live.notes.end());
+    r.checks = std::move(live.checks);
+    r.verdict = live.verdict;
+    status = live.status;
   }
 
   if (format == "json") std::cout << report::render_triage_json(r).dump(2) << '\n';

@@ -1,5 +1,7 @@
 #include "probe/outside_probe.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
@@ -24,11 +26,6 @@ using nlohmann::json;
 struct Malformed {
   std::string reason;
 };
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r\n");

@@ -1,5 +1,7 @@
 #include "probe/web_probe.hpp"
 
+#include "util/text.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -70,11 +72,6 @@ std::string time_text(const ASN1_TIME* t) {
   std::tm tm{};
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return "";
   return facts::format_utc_time(static_cast<std::int64_t>(timegm(&tm)));
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 std::string key_type(X509* x) {

@@ -1,11 +1,13 @@
 #include "report/report.hpp"
 
+#include "util/yaml.hpp"
+
 #include <algorithm>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
-#include "rules/data.hpp"
+#include "view/data.hpp"
 #include "util/error.hpp"
 
 namespace certdoctor::report {
@@ -17,7 +19,7 @@ Labels Labels::load(const std::filesystem::path& reports_dir, const std::string&
   Labels l;
   try {
     YAML::Node root = YAML::LoadFile(file.string());
-    l.data_ = rules::yaml_to_json(root["labels"]);
+    l.data_ = yaml_to_json(root["labels"]);
   } catch (const YAML::Exception& e) {
     throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

@@ -1,5 +1,7 @@
 #include "report/triage_report.hpp"
 
+#include "util/text.hpp"
+
 #include <gmime/gmime.h>
 
 #include <sstream>
@@ -208,9 +210,7 @@ std::string render_triage_eml(const TriageReport& r, const Labels& T, const Labe
   std::string recipient = !to.empty() ? to : !t.mail.reply_to.empty() ? t.mail.reply_to : t.mail.messages[0].from;
   if (!recipient.empty()) add(GMIME_ADDRESS_TYPE_TO, recipient);
   std::string subject = t.mail.messages[0].subject;
-  std::string head = subject.substr(0, 3);
-  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (head != "re:") subject = "Re: " + subject;
+  if (lower(subject.substr(0, 3)) != "re:") subject = "Re: " + subject;
   g_mime_message_set_subject(msg, subject.c_str(), "utf-8");
   GDateTime* now = g_date_time_new_now_utc();
   g_mime_message_set_date(msg, now);

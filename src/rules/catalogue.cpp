@@ -1,4 +1,5 @@
 #include "rules/catalogue.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <fstream>

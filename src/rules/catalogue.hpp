@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rules/engine.hpp"
 #include "rules/expr.hpp"
+#include "rules/finding.hpp"
 
 namespace certdoctor::rules {
 

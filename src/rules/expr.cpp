@@ -1,5 +1,7 @@
 #include "rules/expr.hpp"
 
+#include "util/text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -811,50 +813,6 @@ std::string to_text(const json& v) {
   }
 }
 
-namespace {
-
-// Optimal string alignment distance: Levenshtein plus adjacent transposition ("whne" -> "when").
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
-  for (std::size_t i = 0; i <= n; ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j) d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[n][m];
-}
-
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
-  // Words longer than this are not names anyone mistyped; skip the quadratic work.
-  if (word.size() > 64) return std::nullopt;
-  const std::size_t limit = word.size() <= 3 ? 1 : (word.size() <= 6 ? 2 : 3);
-  std::optional<std::string> best;
-  std::size_t best_d = limit + 1;
-  for (const auto& c : candidates) {
-    if (c == word || c.size() > 64) continue;
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d && d < std::max(word.size(), c.size())) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
-} // namespace
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  auto c = closest(word, candidates);
-  return c ? " (did you mean '" + *c + "'?)" : "";
-}
-
 bool is_identifier(std::string_view text) {
   if (text.empty() || !ident_start(text[0])) return false;
   for (char c : text) {
@@ -1423,8 +1381,8 @@ private:
       for (auto i = base.begin(); i != base.end(); ++i) names.push_back(i.key());
       auto p = path_text(*n.kids[0]);
       if (p) {
-        auto c = closest(key, names);
-        report(n, "unknown fact '" + *p + "." + key + "'" + (c ? " (did you mean '" + *p + "." + *c + "'?)" : ""));
+        const std::string c = closest_name(key, names);
+        report(n, "unknown fact '" + *p + "." + key + "'" + (c.empty() ? "" : " (did you mean '" + *p + "." + c + "'?)"));
       } else {
         report(n, "unknown field '" + key + "'" + did_you_mean(key, names));
       }

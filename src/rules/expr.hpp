@@ -121,10 +121,6 @@ bool truthy(const nlohmann::json& value);
 /// a list of values joined with ", ", an object as compact JSON.
 std::string to_text(const nlohmann::json& value);
 
-/// " (did you mean 'X'?)" for the candidate closest to `word` by edit distance (transpositions
-/// count once) when it is close enough, else "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
-
 /// True for [A-Za-z_][A-Za-z0-9_]* that is not a keyword (and, or, not, in, true, false, null).
 bool is_identifier(std::string_view text);
 

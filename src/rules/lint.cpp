@@ -1,4 +1,5 @@
 #include "rules/lint.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 

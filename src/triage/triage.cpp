@@ -6,6 +6,7 @@
 
 #include "util/domain.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::triage {
 
@@ -168,7 +169,7 @@ Triage triage(std::string_view bytes, const TriageData& d) {
       bool hit = false;
       for (const auto& m : t.mail.messages) {
         for (const auto& s : nt.senders)
-          if (!m.from.empty() && rules::glob_match(s, m.from)) hit = true;
+          if (!m.from.empty() && glob_match(s, m.from)) hit = true;
         std::string subj = normalise(m.subject);
         for (const auto& tag : nt.subject_tags)
           if (!subj.empty() && subj.find(normalise(tag)) != std::string::npos) hit = true;

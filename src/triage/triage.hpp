@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "rules/data.hpp"
+#include "view/data.hpp"
 #include "triage/acme.hpp"
 #include "triage/mail.hpp"
 
@@ -17,7 +17,7 @@ namespace certdoctor::triage {
 
 /// The data triage reads: provider profiles (with their `notices:`) and the ACME error map.
 struct TriageData {
-  const rules::DataSet& data;
+  const view::DataSet& data;
   const AcmeCatalogue& acme;
 };
 
@@ -31,7 +31,7 @@ struct Triage {
   std::string input_type;          // "mail", "acme-problem", "client-log" or "unknown"
   std::string provider;            // a profile id, or ""
   std::string kind;                // a notice kind id, "acme-error" or "unrelated"
-  const rules::NoticeKind* notice = nullptr;  // the matched kind, when kind is a notice
+  const view::NoticeKind* notice = nullptr;  // the matched kind, when kind is a notice
   std::string matched_by;          // "subject", "body" or ""
   std::vector<TriagedDomain> domains;
   std::map<std::string, std::vector<std::string>> ids;  // account, server, member -> values

@@ -1,5 +1,7 @@
 #include "util/domain.hpp"
 
+#include "util/text.hpp"
+
 #include <arpa/inet.h>
 #include <idn2.h>
 #include <libpsl.h>
@@ -74,8 +76,7 @@ DomainName parse_domain(const std::string& raw) {
     throw UsageError(shown + " is not a valid domain name (" + idn2_strerror(rc) + ")");
   }
   CString ascii_owner(out);
-  std::string ascii = out;
-  std::transform(ascii.begin(), ascii.end(), ascii.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string ascii = lower(out);
   if (ascii.size() > 253) throw UsageError(shown + " is too long for a domain name (at most 253 characters)");
   std::size_t start = 0;
   int labels = 0;

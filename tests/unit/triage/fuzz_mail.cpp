@@ -9,7 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace certdoctor;
-  static rules::DataSet set = rules::DataSet::load({CERTDOCTOR_FUZZ_RULES_DIR});
+  static view::DataSet set = view::DataSet::load({CERTDOCTOR_FUZZ_RULES_DIR});
   static triage::AcmeCatalogue acme = triage::AcmeCatalogue::load({CERTDOCTOR_FUZZ_RULES_DIR});
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   try {

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 struct Data {
-  rules::DataSet data = rules::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR});
+  view::DataSet data = view::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR});
   AcmeCatalogue acme = AcmeCatalogue::load({CERTDOCTOR_SOURCE_RULES_DIR});
   TriageData view() const { return TriageData{data, acme}; }
 };
@@ -71,12 +71,12 @@ TEST_CASE("triage::triage") {
   }
 }
 
-TEST_CASE("rules::DataSet notices") {
+TEST_CASE("view::DataSet notices") {
   SUBCASE("a new provider's notice needs no code") {
     auto dir = profile_dir(
         "provider: {id: newhost}\nnotices:\n  senders: ['*@newhost.example']\n  fields: {domain: [Domain]}\n  kinds:\n"
         "    - id: newhost-failed\n      subjects: [[certificate, failed]]\n      means: {en: m, ja: m}\n      next: {en: n, ja: n}\n");
-    rules::DataSet set = rules::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR, dir});
+    view::DataSet set = view::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR, dir});
     AcmeCatalogue acme;
     Triage t = triage::triage("From: bot@newhost.example\nDate: x\nSubject: Your certificate renewal failed\n\nDomain: new.example.com\n",
                       TriageData{set, acme});
@@ -89,14 +89,14 @@ TEST_CASE("rules::DataSet notices") {
   SUBCASE("a kind without its Japanese text is a load error") {
     auto dir = profile_dir("provider: {id: bad}\nnotices:\n  kinds:\n    - id: bad-kind\n      subjects: [x]\n"
                            "      means: {en: m}\n      next: {en: n, ja: n}\n");
-    CHECK_THROWS_WITH_AS(rules::DataSet::load({dir}), ((dir / "providers" / "p.yaml").string() +
+    CHECK_THROWS_WITH_AS(view::DataSet::load({dir}), ((dir / "providers" / "p.yaml").string() +
                                                          ":4: notice kind 'bad-kind': 'means' needs a text for 'ja'").c_str(),
                          ConfigError);
     fs::remove_all(dir);
   }
   SUBCASE("an unknown field is a load error") {
     auto dir = profile_dir("provider: {id: bad}\nnotices:\n  fields: {domian: [x]}\n");
-    CHECK_THROWS_WITH_AS(rules::DataSet::load({dir}), ((dir / "providers" / "p.yaml").string() +
+    CHECK_THROWS_WITH_AS(view::DataSet::load({dir}), ((dir / "providers" / "p.yaml").string() +
                                                          ":3: unknown field 'domian' (use domain, account, server or member)").c_str(),
                          ConfigError);
     fs::remove_all(dir);

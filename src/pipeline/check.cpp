@@ -1,0 +1,160 @@
+#include "pipeline/check.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "probe/dns_client.hpp"
+#include "probe/dns_probe.hpp"
+#include "probe/outside_probe.hpp"
+#include "probe/resolv_conf.hpp"
+#include "probe/root_hints.hpp"
+#include "probe/web_probe.hpp"
+#include "view/derive.hpp"
+#include "util/domain.hpp"
+#include "util/error.hpp"
+
+namespace certdoctor::pipeline {
+
+namespace {
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+} // namespace
+
+void validate(const CheckOptions& o, const Knowledge& k) {
+  if (o.www && o.no_www) throw UsageError("--www and --no-www contradict each other: give one of them");
+  if (!(o.timeout_s > 0 && o.timeout_s <= 600))
+    throw UsageError("--timeout " + std::to_string(o.timeout_s) + ": give 1 to 600 seconds");
+  if (o.provider != "auto") k.data.provider(o.provider);
+  k.data.ca(o.ca);
+  if (!o.ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(o.ca_file, ec))
+      throw UsageError("--ca-file " + o.ca_file + ": no such file; give a PEM file of trusted root certificates");
+  }
+  for (const auto& ip : o.server_ips)
+    if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
+}
+
+facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
+  DomainName d = parse_domain(o.domain);
+  const std::string ct_url = o.ct_url.empty() ? probe::default_ct_url : o.ct_url;
+  const std::string status_url = o.status_url.empty() ? probe::default_status_url : o.status_url;
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
+
+  facts::Facts f;
+  f.tool_version = CERTDOCTOR_VERSION;
+  f.collected_at = now_rfc3339();
+  f.domain = d.ascii;
+  f.domain_display = d.unicode;
+  f.registered_domain = d.registered;
+  f.public_suffix = d.public_suffix;
+  f.request.input = o.domain;
+  f.request.provider = o.provider;
+  f.request.server_ips = o.server_ips;
+  f.request.allow_reserved = o.allow_reserved;
+  f.request.ca = o.ca;
+  f.request.timeout_s = o.timeout_s;
+  // The providers' recommended multi-domain setting puts www on the certificate of a
+  // registered domain; a subdomain's certificate carries the subdomain alone.
+  f.request.www_explicit = o.www || o.no_www;
+  f.request.www = o.www || (!o.no_www && d.ascii == d.registered);
+  f.request.web = o.web;
+  f.request.ca_file = o.ca_file;
+
+  probe::DnsProbeRequest req;
+  facts::NameFacts main_name;
+  main_name.name = d.ascii;
+  main_name.display = d.unicode;
+  main_name.role = "main";
+  req.names.push_back(main_name);
+  if (f.request.www && d.ascii.rfind("www.", 0) != 0) {
+    facts::NameFacts w;
+    w.name = "www." + d.ascii;
+    w.display = "www." + d.unicode;
+    w.role = "www";
+    req.names.push_back(w);
+  }
+  req.zone = d.registered;
+  if (o.resolvers.empty()) req.resolvers = probe::system_resolvers();
+  else
+    for (const auto& r : o.resolvers) req.resolvers.push_back(probe::parse_server(r));
+  for (const auto& r : req.resolvers) f.request.resolvers.push_back(r.to_string());
+  req.roots = o.root_hints.empty() ? probe::builtin_root_servers() : probe::load_root_hints(o.root_hints);
+  for (const auto& [id, prof] : k.data.providers()) {
+    if (prof.nameservers.empty()) continue;
+    if (o.provider != "auto" && o.provider != id) continue;
+    req.providers.push_back(probe::ProviderQuery{id, prof.nameservers});
+  }
+  req.deadline = deadline;
+
+  // The outside sources run in their own thread, overlapping the DNS questions.
+  probe::OutsideRequest oreq;
+  oreq.registered_domain = d.registered;
+  oreq.ct_url = ct_url;
+  f.request.ct_url = ct_url;
+  f.request.status_url = status_url;
+  oreq.status_url = status_url;
+  oreq.cache_dir = o.cache_dir;
+  oreq.use_cache = o.use_cache;
+  oreq.deadline = deadline;
+  probe::OutsideProbe outside(oreq);
+  outside.start();
+
+  // The web probe takes each name's addresses as the resolver's answers arrive, so HTTP and TLS
+  // run while the rest of DNS (delegation walk, CAA, provider nameservers) is still asked.
+  // Addresses the CA could not reach (private, documentation) are not requested.
+  probe::WebRequest wreq;
+  wreq.ca_file = o.ca_file;
+  wreq.deadline = deadline;
+  wreq.origin = started;
+  probe::WebProbe web(wreq);
+  if (o.web) {
+    web.start();
+    req.on_addresses = [&](const facts::NameFacts& name, const facts::Lookup& lookup) {
+      std::vector<std::string> usable;
+      for (const auto& a : lookup.values(lookup.qtype))
+        if (!k.classifier.unreachable_for_ca(k.classifier.classify(a), o.allow_reserved)) usable.push_back(a);
+      web.add(name.name, lookup.qtype == "AAAA" ? "ipv6" : "ipv4", usable);
+    };
+  }
+
+  probe::DnsClient::Options copts;
+  // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
+  copts.attempt_timeout =
+      std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(o.timeout_s * 1000 / 6), 300, 2000));
+  copts.tries = 2;
+  probe::DnsClient client(copts);
+  probe::gather_dns(client, req, f);
+  f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  outside.finish(f.ct, f.ca_status);
+  if (o.web) web.finish(f.web);
+  f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  return f;
+}
+
+Diagnosis diagnose(const facts::Facts& facts, const Knowledge& k, const std::string& lang) {
+  Diagnosis d;
+  d.view = view::derive(facts, view::DeriveContext{k.data, k.classifier});
+  d.findings = rules::evaluate(k.catalogue, d.view);
+  d.report = report::build(facts, d.view, d.findings, k.catalogue, k.sources, lang);
+  return d;
+}
+
+int exit_status(const Diagnosis& d) {
+  if (d.report.verdict == "incomplete") return exit_incomplete;
+  return d.report.verdict == "fail" ? exit_problems : exit_ok;
+}
+
+} // namespace certdoctor::pipeline

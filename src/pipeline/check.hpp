@@ -1,0 +1,64 @@
+#pragma once
+// One diagnosis, without the command line: gather the facts of a domain (DNS, HTTP, TLS, outside
+// sources) under one deadline, then judge them. Every front end (check, explain, triage) calls
+// these; the command line only parses options and prints.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pipeline/knowledge.hpp"
+#include "facts/facts.hpp"
+#include "report/report.hpp"
+#include "rules/engine.hpp"
+
+namespace certdoctor::pipeline {
+
+/// What a check is asked to do; the defaults are those of `certdoctor check`.
+struct CheckOptions {
+  std::string domain;                   // as typed (Unicode or ASCII)
+  std::string provider = "auto";        // a profile id or auto
+  std::vector<std::string> server_ips;
+  std::vector<std::string> resolvers;   // IP[:PORT]; empty: /etc/resolv.conf
+  std::string root_hints;               // file; empty: built in
+  bool www = false;                     // --www
+  bool no_www = false;                  // --no-www
+  bool allow_reserved = false;
+  std::string ca = "letsencrypt";
+  double timeout_s = 30;
+  std::string ct_url;                   // empty: the default source; "none" disables
+  std::string status_url;
+  std::string cache_dir;
+  bool use_cache = true;
+  bool web = true;                      // request the challenge path and read the served chain
+  std::string ca_file;                  // trust store for the served chain; empty: the system's
+};
+
+/// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws
+/// UsageError naming the option and the fix.
+void validate(const CheckOptions&, const Knowledge&);
+
+/// Gathers every fact of one domain. Network conditions become facts, never exceptions;
+/// throws UsageError for a domain that cannot be parsed.
+facts::Facts gather(const CheckOptions&, const Knowledge&);
+
+/// The judgement of a set of facts: the rule view, the findings and the report in `lang`.
+struct Diagnosis {
+  nlohmann::json view;
+  std::vector<rules::Finding> findings;
+  report::Report report;
+};
+Diagnosis diagnose(const facts::Facts&, const Knowledge&, const std::string& lang);
+
+/// Exit statuses, stable for scripts.
+enum Exit : int {
+  exit_ok = 0,          // renewal expected to succeed
+  exit_problems = 1,    // blocking problems found
+  exit_usage = 2,       // usage or input error
+  exit_incomplete = 3,  // the diagnosis could not be completed
+};
+
+/// The exit status a diagnosis stands for (0 ok or warnings, 1 blocking problems, 3 incomplete).
+int exit_status(const Diagnosis&);
+
+} // namespace certdoctor::pipeline

@@ -1,0 +1,47 @@
+#include "pipeline/lint.hpp"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "facts/facts.hpp"
+#include "triage/acme.hpp"
+#include "view/derive.hpp"
+
+namespace certdoctor::pipeline {
+
+using nlohmann::json;
+
+std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
+  std::set<std::string> providers;
+  for (const auto& [id, _] : k.data.providers()) providers.insert(id);
+  facts::Facts sample = facts::sample();
+  json shape = view::derive(sample, view::DeriveContext{k.data, k.classifier});
+  auto issues = rules::lint(k.catalogue, shape, providers);
+  for (const auto& r : k.catalogue.rules())
+    if (!r.source.empty() && !k.sources.contains(r.source))
+      issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
+  // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
+  // and cite known sources. Loading already rejected invalid patterns and missing languages.
+  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
+  std::set<std::string> ids(acme.other_ids.begin(), acme.other_ids.end());
+  for (const auto& r : k.catalogue.rules()) ids.insert(r.id);
+  for (const auto& c : acme.causes)
+    if (!c.finding.empty() && !ids.count(c.finding))
+      issues.push_back(rules::LintIssue{c.file, c.line, "ACME cause '" + c.id + "': unknown finding id '" + c.finding +
+                                                            "' (not a rule id, nor in other_ids)"});
+  std::map<std::string, std::string> kinds;
+  for (const auto& [id, prof] : k.data.providers())
+    for (const auto& kind : prof.notices.kinds) {
+      if (kinds.count(kind.id) && kinds[kind.id] != prof.file)
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is also defined in " + kinds[kind.id]});
+      kinds[kind.id] = prof.file;
+      if (kind.id == "unrelated" || kind.id == "acme-error")
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "' is reserved by triage"});
+      if (!kind.source.empty() && !k.sources.contains(kind.source))
+        issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id + "': unknown source '" + kind.source + "'"});
+    }
+  return issues;
+}
+
+} // namespace certdoctor::pipeline

@@ -1,0 +1,46 @@
+#include "pipeline/triage.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace certdoctor::pipeline {
+
+TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
+                           std::size_t max_domains, std::chrono::steady_clock::time_point deadline) {
+  TriageChecks out;
+  const std::size_t n = std::min(t.domains.size(), max_domains);
+  if (t.domains.size() > n)
+    out.notes.push_back(std::to_string(t.domains.size() - n) + " more domains were not checked (--max-domains)");
+  const std::string provider = base.provider != "auto" ? base.provider : t.provider.empty() ? "auto" : t.provider;
+  static const char* order[] = {"ok", "warning", "incomplete", "fail"};  // mildest first
+  int rank = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+    const double share = std::min(30.0, left / static_cast<double>(n - i));
+    if (share < 1) {
+      out.notes.push_back(t.domains[i].ascii + ": not checked, the --timeout deadline was reached");
+      out.status = std::max(out.status, static_cast<int>(exit_incomplete));
+      continue;
+    }
+    CheckOptions o = base;
+    o.domain = t.domains[i].ascii;
+    o.provider = provider;
+    o.timeout_s = share;
+    validate(o, k);
+    Diagnosis d = diagnose(gather(o, k), k, lang);
+    const int s = exit_status(d);
+    const int rr = static_cast<int>(std::find(std::begin(order), std::end(order), d.report.verdict) - std::begin(order));
+    if (rr > rank && rr < 4) {
+      rank = rr;
+      out.verdict = order[rr];
+    }
+    if (s == exit_problems) out.status = exit_problems;
+    else if (s == exit_incomplete && out.status != exit_problems) out.status = exit_incomplete;
+    out.checks.push_back(report::TriageCheck{t.domains[i].ascii, std::move(d.report)});
+  }
+  if (n == 0) out.verdict = "no-domains";
+  else if (out.verdict.empty()) out.verdict = "incomplete";  // every domain was left out
+  return out;
+}
+
+} // namespace certdoctor::pipeline

@@ -1,0 +1,30 @@
+#pragma once
+// The live part of a triage: each domain a notice or an ACME error names is checked with the
+// same gather() and diagnose() as `check`, under one deadline shared out among the domains.
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "pipeline/check.hpp"
+#include "pipeline/knowledge.hpp"
+#include "report/triage_report.hpp"
+#include "triage/triage.hpp"
+
+namespace certdoctor::pipeline {
+
+/// The checks of a triage and what they add up to.
+struct TriageChecks {
+  std::vector<report::TriageCheck> checks;
+  std::string verdict;             ///< the worst of the checks' verdicts; "no-domains" when none was named
+  int status = exit_ok;            ///< exit status: 1 when a check found blocking problems, else 3 when one was incomplete
+  std::vector<std::string> notes;  ///< domains left out (--max-domains, the deadline)
+};
+
+/// Checks at most `max_domains` of the triage's domains with `base` (its domain and timeout are
+/// set per domain), each getting an equal share of the time left before `deadline` (at most 30 s).
+/// The provider is `base.provider` unless it is "auto", else the one the notice came from.
+/// Throws UsageError for options `validate` rejects.
+TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
+                           std::size_t max_domains, std::chrono::steady_clock::time_point deadline);
+
+} // namespace certdoctor::pipeline

@@ -1,0 +1,42 @@
+#include "util/yaml.hpp"
+
+#include <cctype>
+#include <exception>
+
+namespace certdoctor {
+
+nlohmann::json yaml_to_json(const YAML::Node& node) {
+  switch (node.Type()) {
+  case YAML::NodeType::Null:
+  case YAML::NodeType::Undefined: return nullptr;
+  case YAML::NodeType::Sequence: {
+    auto arr = nlohmann::json::array();
+    for (const auto& item : node) arr.push_back(yaml_to_json(item));
+    return arr;
+  }
+  case YAML::NodeType::Map: {
+    auto obj = nlohmann::json::object();
+    for (const auto& kv : node) obj[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    return obj;
+  }
+  case YAML::NodeType::Scalar: break;
+  }
+  const std::string& s = node.Scalar();
+  // A quoted scalar stays a string ("0" is a label, 0 is a number).
+  if (node.Tag() == "!") return s;
+  if (s == "true" || s == "false") return s == "true";
+  if (s == "null" || s == "~") return nullptr;
+  if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) {
+    std::size_t used = 0;
+    try {
+      long long i = std::stoll(s, &used);
+      if (used == s.size()) return i;
+      double d = std::stod(s, &used);
+      if (used == s.size()) return d;
+    } catch (const std::exception&) {
+    }
+  }
+  return s;
+}
+
+} // namespace certdoctor

@@ -1,0 +1,83 @@
+#pragma once
+// Rules data other than the rule catalogue: provider profiles (rules/providers/*.yaml) and CA
+// models (rules/ca/*.yaml). Each is kept whole as JSON so that rules and report templates can
+// use any field (panel labels, renewal schedule) without code.
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+namespace certdoctor::view {
+
+/// One kind of mail a provider sends about certificates (the `notices:` section of a profile).
+/// A pattern is a list of fragments that must all appear; a kind matches when any of its subject
+/// patterns matches a subject, or any of its body patterns matches the body.
+struct NoticeKind {
+  std::string id;
+  std::vector<std::vector<std::string>> subjects;
+  std::vector<std::vector<std::string>> body;
+  nlohmann::json means;  // {en, ja}: what the notice says happened
+  nlohmann::json next;   // {en, ja}: what the provider does next and what the customer does
+  std::string source;    // a sources.yaml id
+  int line = 0;
+};
+
+/// How a provider's mails are recognised and read: sender globs, subject tags, the labels in
+/// front of the fields worth extracting (domain, account, server, member), and the kinds.
+struct ProviderNotices {
+  std::vector<std::string> senders;        // globs over the From address
+  std::vector<std::string> subject_tags;   // fragments that name the provider in a subject
+  std::map<std::string, std::vector<std::string>> fields;
+  std::vector<NoticeKind> kinds;
+};
+
+/// A hosting provider: how to recognise it and how to ask it. The whole profile is in `data`.
+struct ProviderProfile {
+  std::string id;
+  std::vector<std::string> nameservers;         // asked directly for the certified names
+  std::vector<std::string> nameserver_patterns; // shell-style globs over NS host names
+  std::vector<std::string> host_addresses;      // known hosting addresses, if the profile lists any
+  ProviderNotices notices;                      // from the top-level `notices:` map, if any
+  std::string file;
+  nlohmann::json data;
+};
+
+/// A certificate authority's validation behaviour (issue 4 adds more CAs as files).
+struct CaModel {
+  std::string id;
+  std::vector<std::string> caa_issuer_domains;
+  std::string validation_method = "http-01";
+  std::string address_preference = "ipv6-first"; // or "ipv4-first"
+  bool caa_bit1_critical = true;
+  std::string file;
+  nlohmann::json data;
+};
+
+/// Provider profiles and CA models loaded from rule directories; later directories override
+/// entries with the same id (an overlay such as the lab's).
+class DataSet {
+ public:
+  /// Loads `<dir>/providers/*.yaml` and `<dir>/ca/*.yaml` from each dir. Throws ConfigError
+  /// with "file:line: message" for malformed files.
+  static DataSet load(const std::vector<std::filesystem::path>& dirs);
+
+  const std::map<std::string, ProviderProfile>& providers() const { return providers_; }
+  const std::map<std::string, CaModel>& cas() const { return cas_; }
+  /// Returns the profile with this id; throws UsageError naming the known ids otherwise.
+  const ProviderProfile& provider(const std::string& id) const;
+  /// Returns the CA model with this id; throws UsageError naming the known ids otherwise.
+  const CaModel& ca(const std::string& id) const;
+  /// The web data (`<dir>/data/web.yaml`: block pages, certificate thresholds, revoked
+  /// intermediates), top-level keys of later directories replacing earlier ones; {} when absent.
+  const nlohmann::json& web() const { return web_; }
+
+ private:
+  std::map<std::string, ProviderProfile> providers_;
+  std::map<std::string, CaModel> cas_;
+  nlohmann::json web_ = nlohmann::json::object();
+};
+
+} // namespace certdoctor::view

@@ -1,0 +1,441 @@
+#include "view/derive.hpp"
+#include "view/web.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "view/caa.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+#include "view/ratelimit.hpp"
+
+namespace certdoctor::view {
+
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string> transport_failures = {"timeout", "connection-refused", "malformed", "error", "not-sent"};
+
+bool failed(const facts::Lookup& l) {
+  return l.outcome == "servfail" || l.outcome == "refused" || l.outcome == "rcode" || transport_failures.count(l.outcome);
+}
+
+// RFC 8914 codes 1-12 are DNSSEC problems (unsupported algorithm ... no Zone Key bit set).
+bool dnssec_ede(const facts::Lookup& l) {
+  return std::any_of(l.ede.begin(), l.ede.end(), [](const facts::ExtendedErrorFact& e) { return e.code >= 1 && e.code <= 12; });
+}
+
+std::string ede_text(const facts::Lookup& l) {
+  std::string out;
+  for (const auto& e : l.ede)
+    out += (out.empty() ? "" : "; ") + std::string("EDE ") + std::to_string(e.code) + (e.text.empty() ? "" : " (" + e.text + ")");
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+bool ns_matches_profile(const std::string& ns, const ProviderProfile& p) {
+  if (contains(p.nameservers, ns)) return true;
+  return std::any_of(p.nameserver_patterns.begin(), p.nameserver_patterns.end(),
+                     [&](const std::string& pat) { return glob_match(pat, ns); });
+}
+
+std::vector<std::string> delegation_ns(const facts::DelegationFacts& d) {
+  std::vector<std::string> all = d.parent_ns;
+  for (const auto& n : d.child_ns)
+    if (!contains(all, n)) all.push_back(n);
+  return all;
+}
+
+// Which provider hosts the domain: the user's word first, then the nameserver names, then a
+// provider whose own nameservers answer authoritatively for the domain (the customer moved
+// the nameservers elsewhere but the zone still exists at the provider).
+json detect_provider(const facts::Facts& f, const DataSet& data) {
+  json out = {{"id", "generic"}, {"source", "default"}, {"name", nullptr}, {"profile", nullptr}, {"dns_operator", nullptr}};
+  const auto all_ns = delegation_ns(f.delegation);
+  std::string by_ns;
+  for (const auto& [id, prof] : data.providers())
+    for (const auto& ns : all_ns)
+      if (by_ns.empty() && ns_matches_profile(ns, prof)) by_ns = id;
+  if (!by_ns.empty()) out["dns_operator"] = by_ns;
+
+  std::string chosen, source;
+  if (f.request.provider != "auto" && !f.request.provider.empty()) {
+    data.provider(f.request.provider);  // throws for an unknown id
+    chosen = f.request.provider;
+    source = "option";
+  } else if (!by_ns.empty() && by_ns != "generic") {
+    chosen = by_ns;
+    source = "nameservers";
+  } else {
+    for (const auto& pn : f.provider_nameservers) {
+      if (!chosen.empty()) break;
+      for (const auto& n : f.names) {
+        if (n.role != "main") continue;
+        for (const auto* list : {&n.provider_a, &n.provider_aaaa})
+          for (const auto& l : *list)
+            if (l.aa && l.outcome == "answer" && contains(pn.nameservers, l.server_name)) chosen = pn.provider;
+      }
+    }
+    if (!chosen.empty()) source = "provider-answer";
+  }
+  if (chosen.empty() || !data.providers().count(chosen)) {
+    if (data.providers().count("generic")) out["profile"] = data.providers().at("generic").data;
+    return out;
+  }
+  const auto& prof = data.providers().at(chosen);
+  out["id"] = chosen;
+  out["source"] = source;
+  out["profile"] = prof.data;
+  out["name"] = prof.data.contains("name") ? prof.data["name"] : json(chosen);
+  return out;
+}
+
+// The hosting server's addresses: --server-ip, else what the provider's own nameservers
+// answer for the certified names, else the profile's static list.
+json learn_host(const facts::Facts& f, const json& provider, const DataSet& data, bool ns_is_provider) {
+  json out = {{"addresses", json::array()}, {"source", "none"}, {"known", false}, {"asked", json::array()},
+              {"provider_zone_addresses", json::array()}};
+  std::vector<std::string> addrs;
+  if (!f.request.server_ips.empty()) {
+    addrs = f.request.server_ips;
+    out["source"] = "option";
+  } else {
+    std::string pid = provider["id"];
+    std::vector<std::string> provider_ns;
+    for (const auto& pn : f.provider_nameservers)
+      if (pn.provider == pid) provider_ns = pn.nameservers;
+    for (const auto& n : f.names)
+      for (const auto* list : {&n.provider_a, &n.provider_aaaa})
+        for (const auto& l : *list) {
+          if (!contains(provider_ns, l.server_name)) continue;
+          if (!contains(out["asked"].get<std::vector<std::string>>(), l.server_name)) out["asked"].push_back(l.server_name);
+          if (!l.aa || l.outcome != "answer") continue;
+          for (const auto& a : l.values(l.qtype))
+            if (!contains(addrs, a)) addrs.push_back(a);
+        }
+    // When the domain is delegated to the provider's own nameservers, their answer is the very
+    // data under test, not independent evidence of where the server is.
+    if (ns_is_provider) {
+      out["provider_zone_addresses"] = addrs;
+      addrs.clear();
+    }
+    if (!addrs.empty()) out["source"] = "provider-nameservers";
+    if (addrs.empty() && data.providers().count(pid)) {
+      addrs = data.providers().at(pid).host_addresses;
+      if (!addrs.empty()) out["source"] = "profile";
+    }
+  }
+  out["addresses"] = addrs;
+  out["known"] = !addrs.empty();
+  return out;
+}
+
+caa::Level to_level(const std::string& domain, const facts::Lookup& l) {
+  caa::Level level;
+  level.domain = domain;
+  if (l.outcome == "answer") {
+    level.outcome = caa::LookupOutcome::records;
+    for (const auto& data : l.values("CAA")) {
+      int flags = 0;
+      std::string tag, value;
+      if (parse_caa_presentation(data, flags, tag, value))
+        level.records.push_back(caa::Record{static_cast<std::uint8_t>(flags), tag, value});
+    }
+    if (level.records.empty()) level.outcome = caa::LookupOutcome::empty;
+  } else if (l.outcome == "nodata" || l.outcome == "nxdomain") {
+    level.outcome = caa::LookupOutcome::empty;
+  } else {
+    level.outcome = caa::LookupOutcome::failed;
+    level.failure = l.outcome == "servfail" ? "SERVFAIL" : l.outcome == "refused" ? "REFUSED" : l.outcome;
+    if (!l.rcode.empty() && l.outcome == "rcode") level.failure = l.rcode;
+    std::string ede = ede_text(l);
+    if (!ede.empty()) level.failure += " " + ede;
+  }
+  return level;
+}
+
+json derive_caa(const facts::NameFacts& n, const CaModel& ca) {
+  std::vector<caa::Level> climb;
+  for (const auto& l : n.caa) climb.push_back(to_level(l.qname, l));
+  caa::Policy policy;
+  if (!ca.caa_issuer_domains.empty()) policy.issuer_domains = ca.caa_issuer_domains;
+  policy.validation_method = ca.validation_method;
+  policy.bit1_is_critical = ca.caa_bit1_critical;
+  auto d = caa::decide(n.name, climb, policy);
+  json set = json::array();
+  for (const auto& r : d.relevant_set) set.push_back(caa::presentation(r));
+  json levels = json::array();
+  for (const auto& l : n.caa) levels.push_back({{"domain", l.qname}, {"outcome", l.outcome}, {"server", l.server}});
+  return {{"verdict", caa::verdict_name(d.verdict)}, {"relevant_domain", d.relevant_domain}, {"relevant_set", set},
+          {"reason", d.reason}, {"detail", d.detail}, {"levels", levels},
+          {"issuer_domains", policy.issuer_domains}};
+}
+
+json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& host, const CaModel& ca,
+                 const address::AddressClassifier& classifier) {
+  json out;
+  out["name"] = n.name;
+  out["display"] = n.display;
+  out["role"] = n.role;
+  out["a"] = n.a;
+  out["aaaa"] = n.aaaa;
+  out["a_status"] = n.a.outcome;
+  out["aaaa_status"] = n.aaaa.outcome;
+  out["cname_chain"] = n.a.cname_chain();
+
+  const auto host_addrs = host["addresses"].get<std::vector<std::string>>();
+  const bool host_known = host["known"];
+  auto v4 = n.a.values("A");
+  auto v6 = n.aaaa.values("AAAA");
+  json addresses = json::array();
+  std::vector<std::string> off_a, off_aaaa, unreachable;
+  auto add = [&](const std::string& a, int family) {
+    auto c = classifier.classify(a);
+    bool unusable = classifier.unreachable_for_ca(c, f.request.allow_reserved);
+    bool is_host = contains(host_addrs, a);
+    addresses.push_back({{"address", a}, {"family", family}, {"reserved", c.reserved}, {"reserved_kind", c.kind},
+                         {"reserved_block", c.block}, {"reserved_name", c.block_name}, {"unreachable", unusable},
+                         {"cdn", c.cdn}, {"cdn_name", c.cdn_name}, {"cdn_range", c.cdn_range}, {"is_host", is_host}});
+    if (host_known && !is_host) (family == 4 ? off_a : off_aaaa).push_back(a);
+    if (unusable) unreachable.push_back(a);
+  };
+  for (const auto& a : v4) add(a, 4);
+  for (const auto& a : v6) add(a, 6);
+  out["addresses"] = addresses;
+  out["a_addresses"] = v4;
+  out["aaaa_addresses"] = v6;
+  out["off_host_a"] = off_a;
+  out["off_host_aaaa"] = off_aaaa;
+  std::vector<std::string> off_all = off_a;
+  off_all.insert(off_all.end(), off_aaaa.begin(), off_aaaa.end());
+  out["off_host"] = off_all;
+  out["unreachable_addresses"] = unreachable;
+
+  // The address the CA dials first (Let's Encrypt: the first AAAA, then the first A only after
+  // a connection error), and the one it falls back to.
+  json first = nullptr, fallback = nullptr;
+  bool v6_first = ca.address_preference == "ipv6-first";
+  // A CA model with http01.ipv4_fallback: false (Pebble) dials the first address and no other.
+  bool falls_back = true;
+  if (ca.data.contains("http01") && ca.data["http01"].is_object()) {
+    const json& h = ca.data["http01"];
+    if (h.contains("ipv4_fallback") && h["ipv4_fallback"].is_boolean()) falls_back = h["ipv4_fallback"].get<bool>();
+  }
+  const auto& primary = v6_first ? v6 : v4;
+  const auto& secondary = v6_first ? v4 : v6;
+  if (!primary.empty()) {
+    first = primary.front();
+    if (!secondary.empty() && falls_back) fallback = secondary.front();
+  } else if (!secondary.empty()) {
+    first = secondary.front();
+  }
+  out["ca_first_address"] = first;
+  out["ca_fallback_address"] = fallback;
+  out["on_host"] = host_known && (!v4.empty() || !v6.empty()) && off_all.empty();
+
+  std::string status;
+  if (!addresses.empty()) status = "ok";
+  else if (n.a.outcome == "nxdomain" || n.aaaa.outcome == "nxdomain") status = "nxdomain";
+  else if (n.a.outcome == "servfail" || n.aaaa.outcome == "servfail") status = "servfail";
+  else if (failed(n.a) || failed(n.aaaa)) status = transport_failures.count(n.a.outcome) ? n.a.outcome : n.aaaa.outcome;
+  else status = "nodata";
+  if (status == "refused" || status == "rcode") status = "servfail";
+  out["status"] = status;
+
+  // Lookups that failed, with the server that failed them, for dns-servfail's evidence.
+  json failures = json::array();
+  for (const auto* l : {&n.a, &n.aaaa})
+    if (failed(*l))
+      failures.push_back({{"qtype", l->qtype}, {"outcome", l->outcome}, {"rcode", l->rcode}, {"server", l->server},
+                          {"ede", ede_text(*l)}, {"error", l->error}});
+  out["failures"] = failures;
+  std::vector<std::string> failure_text;
+  for (const auto& fl : failures)
+    failure_text.push_back(fl["qtype"].get<std::string>() + " " +
+                           (fl["rcode"].get<std::string>().empty() ? fl["outcome"].get<std::string>() : fl["rcode"].get<std::string>()) +
+                           " from " + fl["server"].get<std::string>() +
+                           (fl["ede"].get<std::string>().empty() ? "" : " [" + fl["ede"].get<std::string>() + "]"));
+  out["failure_summary"] = failure_text;
+
+  // RFC 4035 §5.5: a SERVFAIL that a CD=1 retry answers is a validation failure; an EDE in
+  // the DNSSEC range says so directly.
+  bool bogus = false;
+  std::string bogus_ede;
+  for (const auto& [l, cd] : {std::pair{&n.a, &n.a_cd}, std::pair{&n.aaaa, &n.aaaa_cd}}) {
+    if (l->outcome != "servfail") continue;
+    bool cd_ok = cd->has_value() && ((*cd)->outcome == "answer" || (*cd)->outcome == "nodata");
+    if (dnssec_ede(*l) || cd_ok) {
+      bogus = true;
+      if (bogus_ede.empty()) bogus_ede = ede_text(*l);
+    }
+  }
+  out["dnssec"] = {{"bogus", bogus}, {"ede", bogus_ede}, {"resolver", n.a.server}};
+  out["caa"] = derive_caa(n, ca);
+
+  json provider_answers = json::array();
+  for (const auto* list : {&n.provider_a, &n.provider_aaaa})
+    for (const auto& l : *list)
+      provider_answers.push_back({{"server", l.server_name}, {"address", l.server}, {"qtype", l.qtype}, {"outcome", l.outcome},
+                                  {"aa", l.aa}, {"values", l.values(l.qtype)}});
+  out["provider_answers"] = provider_answers;
+  return out;
+}
+
+json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data) {
+  json out = d;
+  std::vector<std::string> only_parent, only_child;
+  for (const auto& n : d.parent_ns)
+    if (!contains(d.child_ns, n)) only_parent.push_back(n);
+  for (const auto& n : d.child_ns)
+    if (!contains(d.parent_ns, n)) only_child.push_back(n);
+  out["only_parent"] = only_parent;
+  out["only_child"] = only_child;
+  out["mismatch"] = d.status == "delegated" && !d.child_ns.empty() && (!only_parent.empty() || !only_child.empty());
+
+  json lame = json::array();
+  std::size_t answering = 0;
+  for (const auto& s : d.servers) {
+    // Lameness is about delegated servers; a server named only in the child's NS set shows up
+    // as a delegation mismatch instead.
+    if (!s.in_parent) continue;
+    bool ok = s.soa.aa && (s.soa.outcome == "answer");
+    if (ok) {
+      ++answering;
+      continue;
+    }
+    std::string why = s.soa.outcome;
+    if (s.soa.outcome == "answer" || s.soa.outcome == "nodata" || s.soa.outcome == "referral") why = "not authoritative";
+    if (!s.soa.rcode.empty() && s.soa.rcode != "NOERROR") why = s.soa.rcode;
+    if (s.address_source == "unresolved") why = "name does not resolve";
+    lame.push_back({{"name", s.name}, {"address", s.address}, {"reason", why}, {"in_parent", s.in_parent}, {"in_child", s.in_child}});
+  }
+  out["lame_servers"] = lame;
+  out["lame_names"] = json::array();
+  for (const auto& l : lame) out["lame_names"].push_back(l["name"].get<std::string>() + (l["address"].get<std::string>().empty() ? "" : " (" + l["address"].get<std::string>() + ")") + ": " + l["reason"].get<std::string>());
+  out["all_lame"] = !lame.empty() && answering == 0;
+  out["answering_servers"] = answering;
+
+  // Are the nameservers the provider's own?
+  const auto all_ns = delegation_ns(d);
+  std::string pid = provider["id"];
+  bool is_provider = false;
+  if (data.providers().count(pid)) {
+    const auto& prof = data.providers().at(pid);
+    for (const auto& ns : all_ns)
+      if (ns_matches_profile(ns, prof)) is_provider = true;
+  }
+  out["ns_is_provider"] = is_provider;
+  out["ns"] = all_ns;
+  return out;
+}
+
+} // namespace
+
+bool parse_caa_presentation(const std::string& text, int& flags, std::string& tag, std::string& value) {
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  };
+  skip();
+  std::size_t start = i;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == start || i - start > 3) return false;
+  flags = std::stoi(text.substr(start, i - start));
+  if (flags > 255) return false;
+  skip();
+  start = i;
+  while (i < text.size() && text[i] != ' ' && text[i] != '\t') ++i;
+  if (i == start) return false;
+  tag = text.substr(start, i - start);
+  skip();
+  value.clear();
+  if (i < text.size() && text[i] == '"') {
+    ++i;
+    while (i < text.size() && text[i] != '"') {
+      if (text[i] == '\\' && i + 1 < text.size()) {
+        // RFC 1035 §5.1: \DDD is a decimal octet, \X is X.
+        if (i + 3 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isdigit(static_cast<unsigned char>(text[i + 2])) && std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
+          value.push_back(static_cast<char>(std::stoi(text.substr(i + 1, 3)) & 0xff));
+          i += 4;
+          continue;
+        }
+        value.push_back(text[i + 1]);
+        i += 2;
+        continue;
+      }
+      value.push_back(text[i++]);
+    }
+    return i < text.size();
+  }
+  value = text.substr(i);
+  return true;
+}
+
+json derive(const facts::Facts& f, const DeriveContext& ctx) {
+  json view;
+  view["facts"] = f;
+  view["request"] = f.request;
+  view["domain"] = {{"ascii", f.domain}, {"unicode", f.domain_display}, {"registered", f.registered_domain},
+                    {"public_suffix", f.public_suffix}, {"is_registered_domain", f.domain == f.registered_domain}};
+  const CaModel& ca = ctx.data.ca(f.request.ca.empty() ? "letsencrypt" : f.request.ca);
+  view["ca"] = ca.data;
+  json provider = detect_provider(f, ctx.data);
+  view["provider"] = provider;
+  json delegation = derive_delegation(f.delegation, provider, ctx.data);
+  json host = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
+  view["host"] = host;
+  json names = json::array();
+  for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier));
+  view["names"] = names;
+  view["delegation"] = delegation;
+  bool all_on_host = !f.names.empty();
+  for (const auto& n : names)
+    if (!n["on_host"].get<bool>()) all_on_host = false;
+  view["all_names_on_host"] = all_on_host;
+  // The main name resolves, to the hosting server when that is known: a problem of www alone
+  // is then the multi-domain case.
+  bool main_ok = false;
+  for (const auto& n : names)
+    if (n["role"] == "main")
+      main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && (!host["known"].get<bool>() || n["off_host"].empty());
+  view["main_name_ok"] = main_ok;
+  view["diagnosis"] = {{"complete", f.incomplete.empty()}, {"incomplete", f.incomplete}};
+
+  RateLimitPolicy policy;
+  // A CA model without limits (absent, or `rate_limits: none`, as Pebble) makes the rate-limit
+  // rules silent: they look at rate_limits.enforced.
+  const bool enforced = ca.data.contains("rate_limits") && ca.data["rate_limits"].is_object();
+  if (enforced) {
+    const json& rl = ca.data["rate_limits"];
+    try {
+      policy.per_domain = rl.value("per_domain", policy.per_domain);
+      policy.per_exact_set = rl.value("per_exact_set", policy.per_exact_set);
+      policy.window_days = rl.value("window_days", policy.window_days);
+      policy.renewal_window_days = rl.value("renewal_window_days", policy.renewal_window_days);
+      policy.near_fraction = rl.value("near_fraction", policy.near_fraction);
+    } catch (const json::exception&) {
+      throw ConfigError(ca.file + ": rate_limits: per_domain, per_exact_set, window_days and renewal_window_days "
+                        "must be whole numbers and near_fraction a number");
+    }
+  }
+  std::vector<std::string> cert_names;
+  for (const auto& n : f.names) cert_names.push_back(n.name);
+  json rate = derive_rate_limits(f.ct, cert_names, f.collected_at, policy);
+  rate["fetch"] = f.ct.fetch;
+  rate["enforced"] = enforced;
+  view["rate_limits"] = rate;
+  json status = derive_ca_status(f.ca_status);
+  status["fetch"] = f.ca_status.fetch;
+  view["ca_status"] = status;
+  json web = derive_web(f, view["names"], provider, ca, ctx.data);
+  for (auto& n : view["names"])
+    for (const auto& w : web["names"])
+      if (w["name"] == n["name"]) n["web"] = w;
+  view["web"] = web;
+  return view;
+}
+
+} // namespace certdoctor::view

@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "../printing.hpp"
+#include "rules/lint.hpp"
+
+using certdoctor::rules::Catalogue;
+using certdoctor::rules::lint;
+using certdoctor::rules::LintIssue;
+using nlohmann::json;
+
+namespace {
+
+const std::string fixtures = RULES_FIXTURES;
+
+const json shape = R"({
+  "domain": {"ascii": "", "unicode": "", "registered": ""},
+  "provider": {"id": "", "source": ""},
+  "names": [{"name": "", "display": "", "role": "", "status": "",
+             "addresses": [{"address": "", "family": 4, "is_host": true, "reserved": false}],
+             "servers": [{"address": ""}]}],
+  "delegation": {"status": "", "parent_ns": [""], "child_ns": [""]},
+  "host": {"addresses": [""], "source": ""}
+})"_json;
+
+const std::set<std::string> providers = {"sakura", "xserver"};
+
+// Issues as "BASENAME:LINE: MESSAGE" to keep the expectations short.
+std::vector<std::string> lines(const std::vector<LintIssue>& issues) {
+  std::vector<std::string> out;
+  for (const auto& i : issues) {
+    LintIssue shortened = i;
+    shortened.file = std::filesystem::path(i.file).filename().string();
+    out.push_back(to_string(shortened));
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("rules::lint") {
+  SUBCASE("a clean catalogue has no issues") {
+    CHECK(lines(lint(Catalogue::load({fixtures + "/basic"}), shape, providers)).empty());
+    CHECK(lines(lint(Catalogue::load({fixtures + "/basic", fixtures + "/overlay"}), shape, providers)).empty());
+  }
+
+  SUBCASE("every check") {
+    const Catalogue c = Catalogue::load({fixtures + "/lint"});
+    const std::vector<std::string> expected = {
+        "a.yaml:17: rule 'lint-facts', each: unknown fact 'nmes' (did you mean 'names'?)",
+        "a.yaml:19: rule 'lint-facts', when: unknown fact 'domain.asci' (did you mean 'domain.ascii'?)",
+        "a.yaml:19: rule 'lint-facts', when: unknown fact 'names[0].adresses' (did you mean 'names[0].addresses'?)",
+        "a.yaml:21: rule 'lint-facts', argument 'roles': unknown fact 'n.rol' (did you mean 'n.role'?)",
+        "a.yaml:22: rule 'lint-facts', argument 'status': 'names' is a list; it has no field 'status'",
+        "a.yaml:31: rule 'lint-each-scalar', each: the value is a string, not a list",
+        "a.yaml:46: rule 'lint-texts': text.en.title: placeholder {nmae} is not an argument (did you mean 'name'?)",
+        "a.yaml:49: rule 'lint-texts': text.en.remediation: unknown provider 'sakra' (did you mean 'sakura'?)",
+        "a.yaml:50: rule 'lint-texts': text.en.remediation.xserver: unmatched '}' at column 12 (write '}}' for a "
+        "literal brace)",
+        "a.yaml:52: rule 'lint-texts': placeholders of text.ja.title {name, server} differ from text.en.title "
+        "{name, nmae}",
+        "a.yaml:53: rule 'lint-texts': text.ja.remediation has no 'generic'",
+        "a.yaml:55: rule 'lint-texts': text.fr has no 'remediation'",
+        "a.yaml:56: rule 'lint-texts': text.fr.title: unmatched '{' at column 1 (write '{{' for a literal brace)",
+        "a.yaml:56: rule 'lint-texts': placeholders of text.fr.title {} differ from text.en.title {name, nmae}",
+        "a.yaml:61: rule 'lint-missing' has no text in 'ja'",
+        "a.yaml:62: rule 'lint-missing': text.en has no 'title'",
+        "b.yaml:2: duplicate rule id 'lint-dup' (also defined at " + fixtures + "/lint/a.yaml:65)",
+    };
+    CHECK(lines(lint(c, shape, providers)) == expected);
+  }
+
+  SUBCASE("the languages to require are a parameter") {
+    const Catalogue c = Catalogue::load({fixtures + "/basic"});
+    const auto issues = lines(lint(c, shape, providers, {"en", "ja", "ko"}));
+    CHECK(issues == std::vector<std::string>{
+                        "10-dns.yaml:12: rule 'dns-no-address' has no text in 'ko'",
+                        "10-dns.yaml:30: rule 'dns-not-delegated' has no text in 'ko'",
+                        "20-host.yaml:5: rule 'host-info' has no text in 'ko'",
+                        "20-host.yaml:20: rule 'host-count' has no text in 'ko'",
+                    });
+  }
+
+  SUBCASE("providers not known to the caller") {
+    const Catalogue c = Catalogue::load({fixtures + "/basic"});
+    CHECK(lines(lint(c, shape, {"xserver"})) ==
+          std::vector<std::string>{"10-dns.yaml:17: rule 'dns-no-address': text.en.remediation: unknown provider "
+                                   "'sakura'"});
+  }
+
+  SUBCASE("facts missing from the shape") {
+    json small = shape;
+    small["names"][0].erase("servers");
+    const Catalogue c = Catalogue::load({fixtures + "/basic"});
+    CHECK(lines(lint(c, small, providers)) ==
+          std::vector<std::string>{"10-dns.yaml:11: rule 'dns-no-address', argument 'servers': unknown fact "
+                                   "'name.servers'"});
+  }
+}
+
+TEST_CASE("rules::to_string(LintIssue)") {
+  CHECK(certdoctor::rules::to_string(LintIssue{"rules/dns.yaml", 12, "message"}) == "rules/dns.yaml:12: message");
+}

@@ -1,0 +1,625 @@
+// The web part of the view (src/rules/web): the CA's redirect policy applied to recorded
+// challenge chains, the CA's use of each chain, answers compared across addresses, block pages,
+// certificate ages against the provider's schedule, revoked intermediates; then the catalogue's
+// http-*, cert-* and cdn-proxy rules over such views.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "facts/facts.hpp"
+#include "../printing.hpp"
+#include "view/address.hpp"
+#include "rules/catalogue.hpp"
+#include "view/data.hpp"
+#include "view/derive.hpp"
+#include "rules/engine.hpp"
+#include "view/web.hpp"
+#include "../temp_dir.hpp"
+
+using namespace certdoctor;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRules = CERTDOCTOR_SOURCE_RULES_DIR;
+const std::string kNow = "2026-11-23T12:00:00Z";
+constexpr std::int64_t kDay = 86400;
+const std::string kToken = "/.well-known/acme-challenge/tok";
+
+const view::DataSet& shipped_data() {
+  static const view::DataSet data = view::DataSet::load({kRules});
+  return data;
+}
+
+const view::address::AddressClassifier& classifier() {
+  static const auto c = view::address::AddressClassifier::load({kRules / "data"});
+  return c;
+}
+
+const rules::Catalogue& catalogue() {
+  static const rules::Catalogue c = rules::Catalogue::load({kRules});
+  return c;
+}
+
+facts::Lookup answer(const std::string& name, const std::string& type, const std::string& address) {
+  facts::Lookup l;
+  l.server = "192.0.2.53";
+  l.qname = name;
+  l.qtype = type;
+  l.outcome = "answer";
+  l.rcode = "NOERROR";
+  if (!address.empty()) l.answer = {facts::RecordFact{name, type, 300, address}};
+  return l;
+}
+
+facts::NameFacts name_facts(const std::string& name, const std::string& role) {
+  facts::NameFacts n;
+  n.name = n.display = name;
+  n.role = role;
+  n.a = answer(name, "A", "203.0.113.10");
+  n.aaaa = answer(name, "AAAA", "");
+  return n;
+}
+
+/// example.jp and www.example.jp at 203.0.113.10, no web facts yet.
+facts::Facts base(const std::string& provider = "generic") {
+  facts::Facts f;
+  f.collected_at = kNow;
+  f.domain = f.domain_display = f.registered_domain = "example.jp";
+  f.public_suffix = "jp";
+  f.request.input = "example.jp";
+  f.request.provider = provider;
+  f.names = {name_facts("example.jp", "main"), name_facts("www.example.jp", "www")};
+  f.web.probed = true;
+  f.web.token = "tok";
+  return f;
+}
+
+facts::HttpExchange response(const std::string& url, int status, const std::string& location = "",
+                             const std::string& server = "Apache") {
+  facts::HttpExchange h;
+  h.url = url;
+  h.address = "203.0.113.10";
+  h.outcome = "response";
+  h.status = status;
+  h.location = h.next_url = location;
+  h.server = server;
+  return h;
+}
+
+facts::HttpExchange failure(const std::string& url, const std::string& outcome) {
+  facts::HttpExchange h;
+  h.url = url;
+  h.outcome = outcome;
+  h.error = outcome;
+  return h;
+}
+
+facts::HttpChallenge chain(std::vector<facts::HttpExchange> hops, const std::string& stop = "answer",
+                           const std::string& name = "example.jp", const std::string& family = "ipv4",
+                           const std::string& address = "203.0.113.10") {
+  facts::HttpChallenge c;
+  c.name = name;
+  c.family = family;
+  c.address = address;
+  c.url = "http://" + name + kToken;
+  c.hops = std::move(hops);
+  c.stop = stop;
+  return c;
+}
+
+const std::string url0 = "http://example.jp" + kToken;
+
+json view_of(const facts::Facts& f, const view::DataSet& data = shipped_data()) {
+  return view::derive(f, view::DeriveContext{data, classifier()});
+}
+
+/// The judged chain of a single recorded chain for example.jp.
+json judged(const facts::HttpChallenge& c, const std::string& provider = "generic") {
+  auto f = base(provider);
+  f.web.http = {c};
+  const json v = view_of(f);
+  REQUIRE(v["web"]["challenges"].size() == 1);
+  return v["web"]["challenges"][0];
+}
+
+/// Findings of the web rules (and cdn-proxy) as "id" or "id/variant".
+std::vector<std::string> web_findings(const json& view) {
+  std::vector<std::string> out;
+  for (const auto& f : rules::evaluate(catalogue(), view)) {
+    const bool web = f.id.rfind("http", 0) == 0 || f.id.rfind("cert-", 0) == 0 || f.id == "cdn-proxy";
+    if (web) out.push_back(f.variant.empty() ? f.id : f.id + "/" + f.variant);
+  }
+  return out;
+}
+
+std::vector<std::string> fired(const facts::Facts& f, const view::DataSet& data = shipped_data()) {
+  return web_findings(view_of(f, data));
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+facts::CertificateFact leaf(std::vector<std::string> names, std::int64_t issued_days_ago, std::int64_t days_left) {
+  const auto now = *facts::parse_utc_time(kNow);
+  facts::CertificateFact c;
+  c.subject_cn = names.empty() ? "" : names.front();
+  c.issuer_cn = "R11";
+  c.dns_names = std::move(names);
+  c.not_before = facts::format_utc_time(now - issued_days_ago * kDay);
+  c.not_after = facts::format_utc_time(now + days_left * kDay + 3600);
+  return c;
+}
+
+facts::TlsProbe tls(const std::string& name, std::vector<facts::CertificateFact> chain, bool verified = true) {
+  facts::TlsProbe t;
+  t.name = name;
+  t.family = "ipv4";
+  t.address = "203.0.113.10";
+  t.outcome = "handshake";
+  t.chain = std::move(chain);
+  t.verified = verified;
+  t.verify_error = verified ? "" : "unable to get local issuer certificate";
+  return t;
+}
+
+/// The view's certificate entry for example.jp served `cert`.
+json cert_view(const facts::CertificateFact& cert, const std::string& provider = "generic",
+               std::vector<facts::CtCertificate> ct = {}) {
+  auto f = base(provider);
+  f.web.tls = {tls("example.jp", {cert})};
+  f.ct.certificates = std::move(ct);
+  const json v = view_of(f);
+  REQUIRE(v["web"]["certs"].size() == 1);
+  return v["web"]["certs"][0];
+}
+
+} // namespace
+
+TEST_CASE("derive_web: the cause of each challenge chain") {
+  SUBCASE("a healthy hosting server answers 404 for the random token") {
+    const json c = judged(chain({response(url0, 404)}));
+    CHECK(c["cause"] == "ok");
+    CHECK(c["ca_role"] == "decisive");
+    CHECK(c["decisive"] == true);
+    CHECK(c["redirects"] == 0);
+  }
+  SUBCASE("a redirect to https on the same host and then to www is fine") {
+    const std::string s = "https://example.jp" + kToken, w = "https://www.example.jp" + kToken;
+    const json c = judged(chain({response(url0, 301, s), response(s, 302, w), response(w, 404)}));
+    CHECK(c["cause"] == "ok");
+    CHECK(c["offsite"] == false);
+    CHECK(c["redirects"] == 2);
+  }
+  SUBCASE("offsite: a redirect to a host that is not certified") {
+    const std::string o = "https://other.example/landing";
+    const json c = judged(chain({response(url0, 301, o), response(o, 404, "", "nginx")}));
+    CHECK(c["cause"] == "offsite");
+    CHECK(c["offsite_host"] == "other.example");
+    CHECK(c["offsite_url"] == o);
+    CHECK(c["hops"].size() == 2);
+  }
+  SUBCASE("restricted: 401 and 403, with the block page recognised") {
+    CHECK(judged(chain({response(url0, 401)}))["cause"] == "restricted");
+    auto waf = response(url0, 403);
+    waf.body_excerpt = "<title>403</title> blocked by SiteGuard Server Edition";
+    const json w = judged(chain({waf}));
+    CHECK(w["cause"] == "restricted");
+    CHECK(w["block_page_kind"] == "waf");
+    CHECK(w["block_page_name"] == "SiteGuard");
+    auto bot = response(url0, 403, "", "cloudflare");
+    bot.body_excerpt = "<title>Just a moment...</title>";
+    const json b = judged(chain({bot}));
+    CHECK(b["cause"] == "restricted");
+    CHECK(b["block_page_kind"] == "antibot");
+    CHECK(b["proxy"] == "Cloudflare");
+  }
+  SUBCASE("server errors, oversized bodies, block pages and unexpected statuses") {
+    CHECK(judged(chain({response(url0, 503)}))["cause"] == "server-error");
+    auto big = response(url0, 200);
+    big.body_truncated = true;
+    big.body_bytes = 1 << 20;
+    CHECK(judged(chain({big}))["cause"] == "oversized");
+    auto page = response(url0, 200, "", "nginx");
+    page.body_excerpt = "<script src=/cdn-cgi/challenge-platform/x.js>";
+    const json p = judged(chain({page}));
+    CHECK(p["cause"] == "block-page");
+    CHECK(p["block_page_name"] == "Cloudflare");
+    CHECK(judged(chain({response(url0, 410)}))["cause"] == "unexpected-status");
+    // A CDN's own 404 is the CDN passing the request on: not a block page.
+    CHECK(judged(chain({response(url0, 404, "", "cloudflare")}))["cause"] == "ok");
+  }
+  SUBCASE("unreachable, with the outcome as its kind") {
+    for (const char* outcome : {"refused", "connect-timeout", "timeout", "reset", "tls-error"}) {
+      CAPTURE(outcome);
+      const json c = judged(chain({failure(url0, outcome)}, "failed"));
+      CHECK(c["cause"] == "unreachable");
+      CHECK(c["unreachable_kind"] == outcome);
+    }
+    CHECK(judged(chain({}, "deadline"))["unreachable_kind"] == "not-sent");
+  }
+}
+
+TEST_CASE("derive_web: redirect violations of the CA's policy") {
+  const std::string s = "https://example.jp" + kToken;
+  SUBCASE("status 300 (Multiple Choices is not followed)") {
+    const json c = judged(chain({response(url0, 300, s), response(s, 404)}));
+    CHECK(c["cause"] == "redirect-invalid");
+    CHECK(c["violation"] == "status");
+    CHECK(c["violation_detail"] == "300");
+  }
+  SUBCASE("port 8080") {
+    const std::string p = "http://example.jp:8080" + kToken;
+    const json c = judged(chain({response(url0, 302, p), response(p, 404)}));
+    CHECK(c["violation"] == "port");
+    CHECK(c["violation_detail"] == "8080");
+    CHECK(c["violation_url"] == p);
+  }
+  SUBCASE("scheme ftp") {
+    const json c = judged(chain({response(url0, 301, "ftp://example.jp/x")}, "scheme"));
+    CHECK(c["violation"] == "scheme");
+    CHECK(c["violation_detail"] == "ftp://example.jp/x");
+  }
+  SUBCASE("a loop") {
+    const json c = judged(chain({response(url0, 301, s), response(s, 301, url0)}, "loop"));
+    CHECK(c["violation"] == "loop");
+    CHECK(c["redirects"] == 2);
+  }
+  SUBCASE("10 redirects are allowed, the 11th is too many") {
+    auto hops_of = [&](int redirects) {
+      std::vector<facts::HttpExchange> hops;
+      for (int i = 0; i < redirects; ++i)
+        hops.push_back(response(i == 0 ? url0 : url0 + "?" + std::to_string(i), 302, url0 + "?" + std::to_string(i + 1)));
+      hops.push_back(response(url0 + "?" + std::to_string(redirects), 404));
+      return hops;
+    };
+    const json ten = judged(chain(hops_of(10)));
+    CHECK(ten["cause"] == "ok");
+    CHECK(ten["redirects"] == 10);
+    const json eleven = judged(chain(hops_of(11)));
+    CHECK(eleven["cause"] == "redirect-invalid");
+    CHECK(eleven["violation"] == "too-many");
+    CHECK(eleven["violation_detail"] == "10");
+  }
+  SUBCASE("a redirect without Location") {
+    const json c = judged(chain({response(url0, 302)}, "no-location"));
+    CHECK(c["violation"] == "no-location");
+    CHECK(c["violation_url"] == url0);
+  }
+  SUBCASE("a violation outranks an offsite redirect") {
+    const std::string o = "http://other.example:8080/";
+    CHECK(judged(chain({response(url0, 301, o), response(o, 404)}))["cause"] == "redirect-invalid");
+  }
+}
+
+TEST_CASE("derive_web: a provider profile stricter than the CA") {
+  TempDir dir;
+  fs::create_directories(dir.path() / "providers");
+  dir.write("providers/strict.yaml", R"(provider:
+  id: strict
+  name: {en: Strict hosting, ja: ストリクト}
+  nameservers: []
+  nameserver_patterns: []
+  host_addresses: []
+  http01:
+    redirects:
+      max_hops: 0
+)");
+  const auto data = view::DataSet::load({kRules, dir.path()});
+  const std::string s = "https://example.jp" + kToken;
+  auto f = base("strict");
+  f.web.http = {chain({response(url0, 301, s), response(s, 404)})};
+  const json v = view_of(f, data);
+  CHECK(v["web"]["policy"]["max_hops"] == 0);
+  CHECK(v["web"]["policy"]["overridden_by"] == "strict");
+  CHECK(v["web"]["policy"]["ports"] == json{80, 443});  // what the profile leaves out stays the CA's
+  const json c = v["web"]["challenges"][0];
+  CHECK(c["cause"] == "redirect-invalid");
+  CHECK(c["violation"] == "too-many");
+  const auto ids = web_findings(v);
+  CHECK(has(ids, "http-redirect-invalid/too-many"));
+  for (const auto& fd : rules::evaluate(catalogue(), v))
+    if (fd.id == "http-redirect-invalid") CHECK(fd.arguments["limits_by"] == "Strict hosting");
+
+  // The same chain under the shipped profiles: one same-host redirect is fine.
+  for (const char* p : {"generic", "sakura", "xserver"}) {
+    CAPTURE(p);
+    auto g = base(p);
+    g.web.http = f.web.http;
+    const json w = view_of(g);
+    CHECK(w["web"]["policy"]["overridden_by"] == "");
+    CHECK(w["web"]["policy"]["max_hops"] == 10);
+    CHECK(w["web"]["challenges"][0]["cause"] == "ok");
+  }
+}
+
+TEST_CASE("derive_web: the CA's use of each address family") {
+  const std::string v6 = "2001:db8::10";
+  auto v6chain = [&](std::vector<facts::HttpExchange> hops, const std::string& stop) {
+    return chain(std::move(hops), stop, "example.jp", "ipv6", v6);
+  };
+  auto roles = [](const facts::Facts& f) {
+    const json v = view_of(f);
+    std::vector<std::string> out;
+    for (const auto& c : v["web"]["challenges"]) out.push_back(c["family"].get<std::string>() + ":" + c["ca_role"].get<std::string>());
+    return out;
+  };
+  SUBCASE("IPv6 connection error: the CA falls back to IPv4") {
+    auto f = base();
+    f.web.http = {v6chain({failure(url0, "connect-timeout")}, "failed"), chain({response(url0, 404)})};
+    CHECK(roles(f) == std::vector<std::string>{"ipv6:fallen-back", "ipv4:decisive"});
+    const auto ids = fired(f);
+    CHECK(has(ids, "http-unreachable/fallen-back"));
+    CHECK(!has(ids, "http-unreachable/connect-timeout"));
+    for (const auto& fd : rules::evaluate(catalogue(), view_of(f)))
+      if (fd.id == "http-unreachable") {
+        CHECK(fd.severity == rules::Severity::warning);
+        CHECK(fd.arguments["family"] == "ipv6");
+        CHECK(fd.arguments["address"] == v6);
+      }
+  }
+  SUBCASE("IPv6 answers (even wrongly): IPv4 is not used") {
+    auto f = base();
+    f.web.http = {v6chain({response(url0, 403)}, "answer"), chain({response(url0, 404)})};
+    CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
+    CHECK(fired(f) == std::vector<std::string>{"http-access-restricted/deny", "http-ip-discrepancy"});
+  }
+  SUBCASE("IPv6 connects but times out: no fallback, the timeout decides") {
+    auto f = base();
+    f.web.http = {v6chain({failure(url0, "timeout")}, "failed"), chain({response(url0, 404)})};
+    CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
+    CHECK(fired(f) == std::vector<std::string>{"http-unreachable/timeout"});
+  }
+  SUBCASE("IPv4 only, refused") {
+    auto f = base();
+    f.web.http = {chain({failure(url0, "refused")}, "failed")};
+    CHECK(roles(f) == std::vector<std::string>{"ipv4:decisive"});
+    CHECK(fired(f) == std::vector<std::string>{"http-unreachable/refused"});
+  }
+}
+
+TEST_CASE("derive_web: addresses of one name compared") {
+  auto f = base();
+  f.web.http = {chain({response(url0, 404, "", "nginx")}),
+                chain({response(url0, 200, "", "Apache")}, "answer", "example.jp", "ipv4", "198.51.100.7")};
+  const json v = view_of(f);
+  const json n = v["web"]["names"][0];
+  CHECK(n["discrepancy"] == true);
+  CHECK(n["answer_summary"] == json{"203.0.113.10: 404 (nginx)", "198.51.100.7: 200 (Apache)"});
+  CHECK(has(web_findings(v), "http-ip-discrepancy"));
+
+  auto same = base();
+  same.web.http = {chain({response(url0, 404, "", "nginx")}),
+                   chain({response(url0, 404, "", "nginx")}, "answer", "example.jp", "ipv4", "198.51.100.7")};
+  CHECK(view_of(same)["web"]["names"][0]["discrepancy"] == false);
+  CHECK(fired(same).empty());
+}
+
+TEST_CASE("derive_web: a CDN seen on the challenge path") {
+  // A proxy that redirects to https shows itself on the first hop only.
+  const std::string s = "https://example.jp" + kToken;
+  auto f = base();
+  f.web.http = {chain({response(url0, 301, s, "cloudflare"), response(s, 404, "", "nginx")})};
+  const json v = view_of(f);
+  CHECK(v["web"]["challenges"][0]["proxy"] == "Cloudflare");
+  CHECK(v["names"][0]["web"]["proxy"] == "Cloudflare");
+  CHECK(v["names"][0]["web"]["servers"] == json{"cloudflare"});
+  const auto ids = fired(f);
+  CHECK(ids == std::vector<std::string>{"cdn-proxy"});
+  for (const auto& fd : rules::evaluate(catalogue(), v))
+    if (fd.id == "cdn-proxy") {
+      CHECK(fd.arguments["cdn"] == json{"Cloudflare"});
+      CHECK(fd.arguments["addresses"] == "-");
+      CHECK(fd.arguments["servers"] == json{"cloudflare"});
+    }
+}
+
+TEST_CASE("derive_web: served certificates") {
+  SUBCASE("healthy: 80 days left") {
+    const json c = cert_view(leaf({"example.jp", "www.example.jp"}, 10, 80));
+    CHECK(c["has_leaf"] == true);
+    CHECK(c["days_left"] == 80);
+    CHECK(c["expired"] == false);
+    CHECK(c["expiring"] == false);
+    CHECK(c["not_renewed"] == false);
+    CHECK(c["covers_name"] == true);
+  }
+  SUBCASE("expired and expiring") {
+    const json e = cert_view(leaf({"example.jp"}, 100, -3));
+    CHECK(e["expired"] == true);
+    CHECK(e["expired_days_ago"] == 3);
+    const json x = cert_view(leaf({"example.jp"}, 80, 10));
+    CHECK(x["expiring"] == true);
+    CHECK(x["expired"] == false);
+  }
+  SUBCASE("not renewed by Xserver's schedule, with the next attempt") {
+    const json c = cert_view(leaf({"example.jp"}, 63, 27), "xserver");
+    CHECK(c["renewal_kind"] == "attempts");
+    CHECK(c["renewal_point_days"] == 30);
+    CHECK(c["renewal_attempts_days"] == json{30, 25, 20});
+    CHECK(c["not_renewed"] == true);
+    CHECK(c["not_renewed_reason"] == "schedule");
+    CHECK(c["renewal_next_days"] == 25);
+    CHECK(c["renewal_next_date"] ==
+          facts::format_utc_time(*facts::parse_utc_time(c["not_after"].get<std::string>()) - 25 * kDay).substr(0, 10));
+    const json later = cert_view(leaf({"example.jp"}, 72, 18), "xserver");
+    CHECK(later["not_renewed"] == true);
+    CHECK(later["renewal_next_days"] == nullptr);
+    CHECK(later["renewal_next_date"] == "");
+    // A host without a known schedule: nothing to compare with.
+    CHECK(cert_view(leaf({"example.jp"}, 63, 27))["not_renewed"] == false);
+  }
+  SUBCASE("Sakura: the notice 15 days before expiry") {
+    const json c = cert_view(leaf({"example.jp"}, 76, 14), "sakura");
+    CHECK(c["renewal_kind"] == "notice");
+    CHECK(c["renewal_point_days"] == 15);
+    CHECK(c["not_renewed"] == true);
+    CHECK(cert_view(leaf({"example.jp"}, 74, 16), "sakura")["not_renewed"] == false);
+  }
+  SUBCASE("not installed: Certificate Transparency has a newer certificate") {
+    const auto now = *facts::parse_utc_time(kNow);
+    facts::CtCertificate newer{"0b", "C=US, O=Let's Encrypt, CN=R11", facts::format_utc_time(now - 5 * kDay), "", "",
+                               {"example.jp", "www.example.jp"}, true};
+    const json c = cert_view(leaf({"example.jp"}, 65, 25), "generic", {newer});
+    CHECK(c["not_renewed"] == true);
+    CHECK(c["not_renewed_reason"] == "not-installed");
+    CHECK(c["newer_in_ct"]["serial"] == "0b");
+    // The same certificate (issued the same day) is not newer.
+    facts::CtCertificate same = newer;
+    same.not_before = facts::format_utc_time(now - 65 * kDay);
+    CHECK(cert_view(leaf({"example.jp"}, 65, 25), "generic", {same})["not_renewed"] == false);
+  }
+  SUBCASE("names: a wildcard covers www but not the apex") {
+    auto f = base();
+    f.web.tls = {tls("example.jp", {leaf({"*.example.jp"}, 10, 80)}), tls("www.example.jp", {leaf({"*.example.jp"}, 10, 80)})};
+    const json v = view_of(f);
+    CHECK(v["web"]["certs"][0]["covers_name"] == false);
+    CHECK(v["web"]["certs"][1]["covers_name"] == true);
+    auto g = base();
+    g.web.tls = {tls("example.jp", {leaf({"example.jp"}, 10, 80)}), tls("www.example.jp", {leaf({"example.jp"}, 10, 80)})};
+    const auto ids = fired(g);
+    CHECK(ids == std::vector<std::string>{"cert-name-mismatch"});
+    for (const auto& fd : rules::evaluate(catalogue(), view_of(g)))
+      if (fd.id == "cert-name-mismatch") CHECK(fd.arguments["name"] == "www.example.jp");
+  }
+  SUBCASE("the JPRS G3 intermediate, inside and outside the affected period") {
+    auto jprs_chain = [](const std::string& not_before) {
+      auto l = leaf({"example.jp"}, 10, 80);
+      l.not_before = not_before;
+      l.issuer_cn = "JPRS Domain Validation Authority - G3";
+      facts::CertificateFact inter;
+      inter.subject_cn = "JPRS Domain Validation Authority - G3";
+      return std::vector<facts::CertificateFact>{l, inter};
+    };
+    auto f = base("sakura");
+    f.web.tls = {tls("example.jp", jprs_chain("2020-01-10T00:00:00Z"))};
+    const json in = view_of(f)["web"]["certs"][0];
+    REQUIRE(in["revoked_intermediate"].is_object());
+    CHECK(in["revoked_intermediate"]["id"] == "jprs-g3-2021");
+    CHECK(in["revoked_intermediate"]["revoked_on"] == "2021-03-15");
+    CHECK(has(fired(f), "cert-revoked-intermediate"));
+    for (const char* nb : {"2019-07-31T23:00:00Z", "2020-07-29T00:00:00Z"}) {
+      CAPTURE(nb);
+      f.web.tls = {tls("example.jp", jprs_chain(nb))};
+      CHECK(view_of(f)["web"]["certs"][0]["revoked_intermediate"] == nullptr);
+    }
+    f.web.tls = {tls("example.jp", jprs_chain("2020-07-28T12:00:00Z"))};
+    CHECK(view_of(f)["web"]["certs"][0]["revoked_intermediate"].is_object());
+    // A chain through the revoked intermediate that also fails to verify is reported once.
+    f.web.tls = {tls("example.jp", jprs_chain("2020-01-10T00:00:00Z"), false)};
+    CHECK(fired(f) == std::vector<std::string>{"cert-revoked-intermediate"});
+  }
+}
+
+TEST_CASE("web rules: which ids fire") {
+  const std::string s = "https://example.jp" + kToken;
+  struct Case {
+    const char* what;
+    std::vector<facts::HttpExchange> hops;
+    const char* stop;
+    std::vector<std::string> ids;
+  };
+  auto with_body = [](facts::HttpExchange h, const std::string& body) {
+    h.body_excerpt = body;
+    return h;
+  };
+  auto truncated = [](facts::HttpExchange h) {
+    h.body_truncated = true;
+    return h;
+  };
+  const std::vector<Case> cases = {
+      {"healthy", {response(url0, 404)}, "answer", {}},
+      {"offsite", {response(url0, 301, "http://parked.example/"), response("http://parked.example/", 200)}, "answer",
+       {"http-redirect-offsite"}},
+      {"300", {response(url0, 300, s), response(s, 404)}, "answer", {"http-redirect-invalid/status"}},
+      {"8080", {response(url0, 301, "http://example.jp:8080/")}, "answer", {"http-redirect-invalid/port"}},
+      {"ftp", {response(url0, 301, "ftp://example.jp/")}, "scheme", {"http-redirect-invalid/scheme"}},
+      {"loop", {response(url0, 301, s), response(s, 301, url0)}, "loop", {"http-redirect-invalid/loop"}},
+      {"no location", {response(url0, 302)}, "no-location", {"http-redirect-invalid/no-location"}},
+      {"basic auth", {response(url0, 401)}, "answer", {"http-access-restricted/basic-auth"}},
+      {"siteguard", {with_body(response(url0, 403), "SiteGuard")}, "answer", {"http-access-restricted/waf"}},
+      {"deny", {response(url0, 403)}, "answer", {"http-access-restricted/deny"}},
+      {"cdn bot check", {with_body(response(url0, 403, "", "cloudflare"), "Just a moment...")}, "answer",
+       {"cdn-proxy", "http-access-restricted/cdn"}},
+      {"500", {response(url0, 500)}, "answer", {"http-error/server-error"}},
+      {"endless", {truncated(response(url0, 200))}, "answer", {"http-error/oversized"}},
+      {"bot page 200", {with_body(response(url0, 200), "Sucuri WebSite Firewall")}, "answer", {"http-error/block-page"}},
+      {"410", {response(url0, 410)}, "answer", {"http-error/unexpected-status"}},
+      {"reset", {failure(url0, "reset")}, "failed", {"http-unreachable/reset"}},
+      {"firewall", {failure(url0, "connect-timeout")}, "failed", {"http-unreachable/connect-timeout"}},
+      {"unresolved", {response(url0, 301, "http://www.example.jp/"), failure("http://www.example.jp/", "unresolved")},
+       "failed", {"http-unreachable/unresolved"}},
+      {"too large header", {failure(url0, "too-large")}, "failed", {"http-unreachable/other"}},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.what);
+    auto f = base();
+    f.web.http = {chain(c.hops, c.stop)};
+    CHECK(fired(f) == c.ids);
+  }
+}
+
+TEST_CASE("certificate rules: which ids fire") {
+  const auto now = *facts::parse_utc_time(kNow);
+  auto run = [&](const facts::TlsProbe& t, const std::string& provider = "generic",
+                 std::vector<facts::CtCertificate> ct = {}) {
+    auto f = base(provider);
+    f.names.pop_back();  // example.jp alone
+    f.web.tls = {t};
+    f.ct.certificates = std::move(ct);
+    return fired(f);
+  };
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 10, 80)})).empty());
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)})) == std::vector<std::string>{"cert-expired/client-retries"});
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 80, 9)})) == std::vector<std::string>{"cert-expiring"});
+  // A provider that renews on a schedule has stopped once the certificate expired: an error.
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)}), "sakura") ==
+        std::vector<std::string>{"cert-expired/provider-stopped"});
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 63, 27)}), "xserver") ==
+        std::vector<std::string>{"cert-not-renewed/schedule"});
+  facts::CtCertificate newer{"0c", "CN=R10", facts::format_utc_time(now - 2 * kDay), "", "", {"example.jp"}, true};
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 50, 40)}), "sakura", {newer}) ==
+        std::vector<std::string>{"cert-not-renewed/not-installed"});
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 10, 80)}, false)) == std::vector<std::string>{"cert-untrusted"});
+  // An expired chain that also fails to verify is reported once, as expired.
+  CHECK(run(tls("example.jp", {leaf({"example.jp"}, 100, -2)}, false)) == std::vector<std::string>{"cert-expired/client-retries"});
+  facts::TlsProbe refused;
+  refused.name = "example.jp";
+  refused.family = "ipv4";
+  refused.address = "203.0.113.10";
+  refused.outcome = "refused";
+  CHECK(run(refused) == std::vector<std::string>{"https-unavailable"});
+  refused.outcome = "not-sent";
+  CHECK(run(refused).empty());
+}
+
+TEST_CASE("web rules: every finding renders in both languages for every provider") {
+  auto f = base("xserver");
+  const std::string s = "https://example.jp" + kToken;
+  auto bot = response(url0, 403, "", "cloudflare");
+  bot.body_excerpt = "Just a moment...";
+  f.web.http = {chain({bot}), chain({failure(url0, "connect-timeout")}, "failed", "example.jp", "ipv6", "2001:db8::1"),
+                chain({response("http://www.example.jp" + kToken, 301, "http://www.example.jp:8080/")}, "answer",
+                      "www.example.jp")};
+  f.web.tls = {tls("example.jp", {leaf({"www.example.jp"}, 70, 20)}, false)};
+  const json v = view_of(f);
+  const auto findings = rules::evaluate(catalogue(), v);
+  CHECK(findings.size() >= 5);
+  for (const auto& fd : findings)
+    for (const char* lang : {"en", "ja"})
+      for (const char* provider : {"generic", "sakura", "xserver"}) {
+        CAPTURE(fd.id);
+        CAPTURE(lang);
+        CAPTURE(provider);
+        for (const char* field : {"title", "remediation"}) {
+          const std::string text = catalogue().render(fd, lang, field, provider);
+          CHECK(!text.empty());
+          CHECK(!std::regex_search(text, std::regex("\\{[a-z_]+\\}")));
+          CHECK(text.find("null") == std::string::npos);
+        }
+      }
+}
