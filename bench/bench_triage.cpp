@@ -28,7 +28,7 @@ int in_process(int runs, const char* file) {
   ss << in.rdbuf();
   const std::string bytes = ss.str();
   auto t0 = std::chrono::steady_clock::now();
-  rules::DataSet data = rules::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR});
+  view::DataSet data = view::DataSet::load({CERTDOCTOR_SOURCE_RULES_DIR});
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load({CERTDOCTOR_SOURCE_RULES_DIR});
   double load_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::vector<double> wall;
