@@ -51,28 +51,44 @@ DomainName parse_domain(const std::string& raw) {
   std::string input = raw;
   while (!input.empty() && std::isspace(static_cast<unsigned char>(input.back()))) input.pop_back();
   while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front()))) input.erase(input.begin());
-  const std::string shown = "'" + raw + "'";
+  const std::string shown = "'" + printable(raw) + "'";
   if (input.empty()) throw UsageError("no domain given: name the domain to check, e.g. certdoctor check example.jp");
+  if (input.size() > 1024) throw UsageError(shown + " is far too long for a domain name (at most 253 characters)");
   if (input.find("://") != std::string::npos) {
     std::string host = input.substr(input.find("://") + 3);
     host = host.substr(0, host.find_first_of("/:?#"));
-    throw UsageError(shown + " is a URL, not a domain: pass the host name alone, e.g. certdoctor check " + host);
+    throw UsageError(shown + " is a URL, not a domain: pass the host name alone, e.g. certdoctor check " + printable(host));
   }
   if (input.find('@') != std::string::npos)
     throw UsageError(shown + " is an e-mail address, not a domain: pass the part after '@'");
   if (input.rfind("*.", 0) == 0)
     throw UsageError(shown + " is a wildcard: wildcard certificates need DNS-01 validation, and certdoctor checks "
-                     "HTTP-01 renewals; check the names the site uses, e.g. " + input.substr(2));
+                     "HTTP-01 renewals; check the names the site uses, e.g. " + printable(input.substr(2)));
   unsigned char buf[16];
   if (inet_pton(AF_INET, input.c_str(), buf) == 1 || inet_pton(AF_INET6, input.c_str(), buf) == 1)
     throw UsageError(shown + " is an IP address: Let's Encrypt's free certificates on shared hosting are for domain "
                      "names; give the domain that points at that address (use --server-ip to name the server)");
+  if (const auto slash = input.find_first_of("/?#"); slash != std::string::npos && slash > 0)
+    throw UsageError(shown + " has a path after the name: give the host name alone, e.g. certdoctor check " +
+                     printable(input.substr(0, slash)));
+  if (const auto colon = input.rfind(':'); colon != std::string::npos && colon > 0 && colon + 1 < input.size() &&
+      input.find_first_not_of("0123456789", colon + 1) == std::string::npos)
+    throw UsageError(shown + " has a port: HTTP-01 validation always uses port 80, so give the name alone, e.g. "
+                     "certdoctor check " + printable(input.substr(0, colon)));
   if (input.size() > 1 && input.back() == '.') input.pop_back();
+  if (input.front() == '.' || input.find("..") != std::string::npos)
+    throw UsageError(shown + " has an empty label (two dots in a row, or a leading dot): remove the extra dot");
+  if (input.find('_') != std::string::npos)
+    throw UsageError(shown + " contains an underscore: Let's Encrypt issues certificates only for host names of "
+                     "letters, digits and hyphens");
+  for (unsigned char c : input)
+    if (c < 0x20 || c == 0x7F || c == ' ')
+      throw UsageError(shown + " contains a space or a control character: a domain name has letters, digits, hyphens and dots");
 
   char* out = nullptr;
   int rc = idn2_to_ascii_8z(input.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
   if (rc != IDN2_OK) {
-    // Names with underscores or other non-IDNA labels still deserve a precise message.
+    // Labels IDNA2008 refuses (disallowed code points, bad joiners) still deserve a precise message.
     throw UsageError(shown + " is not a valid domain name (" + idn2_strerror(rc) + ")");
   }
   CString ascii_owner(out);
@@ -91,6 +107,18 @@ DomainName parse_domain(const std::string& raw) {
     start = dot + 1;
   }
   if (labels < 2) throw UsageError(shown + " is a top-level domain: give a domain under it, e.g. example." + ascii);
+  // Names Let's Encrypt refuses before any validation (Boulder's policy): the TLD must be one that
+  // IANA delegated, which no all-digit label is; private-use and special-use names (RFC 6761,
+  // RFC 8375, .internal) are not in the public DNS.
+  const std::string tld = ascii.substr(ascii.rfind('.') + 1);
+  if (tld.find_first_not_of("0123456789") == std::string::npos)
+    throw UsageError(shown + " ends in an all-digit label, which is no top-level domain: check the name");
+  for (const char* priv : {"local", "internal", "lan", "localhost", "home", "corp", "test", "invalid", "example", "onion"})
+    if (tld == priv)
+      throw UsageError(shown + " ends in ." + tld + ", a name for private or special use that is not in the public "
+                       "DNS: Let's Encrypt cannot validate it; give the public domain of the site");
+  if (ascii.size() >= 9 && ascii.compare(ascii.size() - 9, 9, "home.arpa") == 0)
+    throw UsageError(shown + " is under home.arpa, a name for home networks: Let's Encrypt cannot validate it");
 
   DomainName d;
   d.ascii = ascii;

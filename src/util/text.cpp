@@ -79,4 +79,59 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return c.empty() ? "" : " (did you mean '" + c + "'?)";
 }
 
+namespace {
+
+// Length of the UTF-8 sequence starting at s[i] when it is well formed (no overlongs, no
+// surrogates, at most U+10FFFF), else 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned char c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((b(k) & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && b(1) < 0xA0) return 0;   // overlong
+  if (c == 0xED && b(1) >= 0xA0) return 0;  // surrogate
+  if (c == 0xF0 && b(1) < 0x90) return 0;   // overlong
+  if (c == 0xF4 && b(1) >= 0x90) return 0;  // beyond U+10FFFF
+  return n;
+}
+
+} // namespace
+
+std::string printable(std::string_view text, std::size_t max_chars) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    if (chars == max_chars) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_sequence(text, i);
+    // C1 controls (U+0080..U+009F) are two bytes, C2 80..C2 9F.
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (n == 0 || c < 0x20 || c == 0x7F || c1) {
+      if (c == '\t') out += "\\t";
+      else if (c == '\n') out += "\\n";
+      else {
+        for (std::size_t k = 0; k < (c1 ? 2u : 1u); ++k) {
+          const auto x = static_cast<unsigned char>(text[i + k]);
+          out += "\\x";
+          out += hex[x >> 4];
+          out += hex[x & 15];
+        }
+      }
+      i += c1 ? 2 : 1;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+    ++chars;
+  }
+  return out;
+}
+
 } // namespace certdoctor

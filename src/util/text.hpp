@@ -28,4 +28,9 @@ std::string closest_name(std::string_view word, const std::vector<std::string>& 
 /// " (did you mean 'X'?)" with closest_name(), or "" when none is close.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+/// `text` made safe to echo in a message or a report line: C0 and C1 control characters, DEL and
+/// bytes that are not UTF-8 written as \xNN (a tab as \t, a newline as \n), and cut after
+/// `max_chars` characters with "..." so that a hostile input cannot flood a terminal or forge lines.
+std::string printable(std::string_view text, std::size_t max_chars = 100);
+
 } // namespace certdoctor

@@ -44,4 +44,44 @@ TEST_CASE("parse_domain") {
     CHECK_THROWS_AS(parse_domain(""), UsageError);
     CHECK_THROWS_AS(parse_domain("user@example.jp"), UsageError);
   }
+  SUBCASE("specific hints for what people paste") {
+    CHECK_THROWS_WITH_AS(parse_domain("a..b.jp"),
+                         "'a..b.jp' has an empty label (two dots in a row, or a leading dot): remove the extra dot",
+                         UsageError);
+    CHECK_THROWS_WITH_AS(parse_domain("example.jp:8080"),
+                         "'example.jp:8080' has a port: HTTP-01 validation always uses port 80, so give the name "
+                         "alone, e.g. certdoctor check example.jp",
+                         UsageError);
+    CHECK_THROWS_WITH_AS(parse_domain("example.jp/index.html"),
+                         "'example.jp/index.html' has a path after the name: give the host name alone, e.g. "
+                         "certdoctor check example.jp",
+                         UsageError);
+    CHECK_THROWS_WITH_AS(parse_domain("_acme.example.jp"),
+                         "'_acme.example.jp' contains an underscore: Let's Encrypt issues certificates only for host "
+                         "names of letters, digits and hyphens",
+                         UsageError);
+    CHECK_THROWS_WITH_AS(parse_domain("nas.local"),
+                         "'nas.local' ends in .local, a name for private or special use that is not in the public "
+                         "DNS: Let's Encrypt cannot validate it; give the public domain of the site",
+                         UsageError);
+    CHECK_THROWS_AS(parse_domain("intranet.internal"), UsageError);
+    CHECK_THROWS_AS(parse_domain("printer.lan"), UsageError);
+    CHECK_THROWS_AS(parse_domain("router.home.arpa"), UsageError);
+    CHECK_THROWS_WITH_AS(parse_domain("example.123"),
+                         "'example.123' ends in an all-digit label, which is no top-level domain: check the name",
+                         UsageError);
+  }
+  SUBCASE("echoed input is escaped and cut") {
+    CHECK_THROWS_WITH_AS(parse_domain("bad\x1b[31m.jp"),
+                         "'bad\\x1b[31m.jp' contains a space or a control character: a domain name has letters, "
+                         "digits, hyphens and dots",
+                         UsageError);
+    try {
+      parse_domain(std::string(600, 'a') + "/x");
+      FAIL("no error");
+    } catch (const UsageError& e) {
+      CHECK(std::string(e.what()).size() < 400);
+      CHECK(std::string(e.what()).find("...") != std::string::npos);
+    }
+  }
 }

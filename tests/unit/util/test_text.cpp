@@ -47,3 +47,18 @@ TEST_CASE("text::did_you_mean") {
   CHECK(closest_name("xsrever", {"sakura", "xserver", "generic"}) == "xserver");
   CHECK(closest_name(std::string(100, 'a'), {"a"}) == "");
 }
+
+TEST_CASE("text::printable") {
+  CHECK(printable("example.jp") == "example.jp");
+  CHECK(printable("日本語.jp") == "日本語.jp");
+  CHECK(printable("a\tb\nc") == "a\\tb\\nc");
+  CHECK(printable("\x1b[2J") == "\\x1b[2J");
+  CHECK(printable("\x7f") == "\\x7f");
+  CHECK(printable("\xc2\x9b") == "\\xc2\\x9b");   // C1 control (CSI)
+  CHECK(printable("\xff\xfe") == "\\xff\\xfe");   // not UTF-8
+  CHECK(printable("\xe3\x81") == "\\xe3\\x81");   // truncated sequence
+  CHECK(printable("\xed\xa0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(printable("abcdef", 3) == "abc...");
+  CHECK(printable("日本語", 2) == "日本...");
+  CHECK(printable("abc", 3) == "abc");
+}
