@@ -34,6 +34,8 @@
 #include "triage/acme.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::cli {
 
@@ -185,7 +187,7 @@ int run_check(const std::vector<std::string>& args) {
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
-      ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis")
+      ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis, 1 to 600")
       ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON")
       ("ct-url", po::value(&c.ct_url)->default_value(c.ct_url)->value_name("URL"),
        "Certificate Transparency search with crt.sh's JSON interface, for rate limits (none: skip)")
@@ -205,13 +207,29 @@ int run_check(const std::vector<std::string>& args) {
   if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
   c.use_cache = !no_cache;
   c.web = !no_web;
-  // Parsed before the rules are loaded so that a bad domain is reported first.
+  // Parsed before the rules are loaded so that a bad domain is reported first; output paths are
+  // checked before any probe starts, so that a typo does not cost a whole check.
   parse_domain(c.domain);
+  if (!facts_out.empty())
+    if (auto why = file_write_problem(facts_out); !why.empty())
+      throw UsageError("--facts-out " + printable(facts_out) + ": cannot write there: " + why);
+  if (!c.cache_dir.empty())
+    if (auto why = folder_write_problem(c.cache_dir); !why.empty())
+      throw UsageError("--cache-dir " + printable(c.cache_dir) + ": cannot cache there: " + why + " (or use --no-cache)");
   Knowledge k(out.rules_dirs);
   pipeline::validate(c, k);
   facts::Facts f = pipeline::gather(c, k);
-  if (!facts_out.empty()) facts::save_file(f, facts_out);
-  return judge_and_print(f, k, out);
+  const int status = judge_and_print(f, k, out);
+  // The report is out before the facts are saved: a full disk must not cost the diagnosis.
+  if (!facts_out.empty()) {
+    try {
+      facts::save_file(f, facts_out);
+    } catch (const Error& e) {
+      std::cerr << "certdoctor: error: " << e.what() << " (the report above is complete)\n";
+      return exit_usage;
+    }
+  }
+  return status;
 }
 
 int run_explain(const std::vector<std::string>& args) {

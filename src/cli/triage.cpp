@@ -108,7 +108,7 @@ int run_triage(const std::vector<std::string>& args) {
       ("lang", po::value(&lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
       ("from", po::value(&from)->default_value(from)->value_name("ADDR"), "--format eml: the reply's From address")
       ("to", po::value(&to)->value_name("ADDR"), "--format eml: the reply's To address (default: the mail's Reply-To or From)")
-      ("timeout", po::value(&timeout)->default_value(60)->value_name("SECONDS"), "deadline for all the live checks together")
+      ("timeout", po::value(&timeout)->default_value(60)->value_name("SECONDS"), "deadline for all the live checks together, 1 to 600")
       ("max-domains", po::value(&max_domains)->default_value(5)->value_name("N"), "check at most N domains live")
       ("max-size", po::value(&max_mb)->default_value(100)->value_name("MB"), "refuse inputs larger than this")
       ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
@@ -134,7 +134,7 @@ int run_triage(const std::vector<std::string>& args) {
   if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
   if (format != "text" && format != "json" && format != "markdown" && format != "eml")
     throw UsageError("--format " + format + ": use text, json, markdown or eml");
-  if (!(timeout > 0 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
+  if (!(timeout >= 1 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
   if (max_mb < 1 || max_mb > 1024) throw UsageError("--max-size: give 1 to 1024 MB");
   if (input == "-" && isatty(STDIN_FILENO))
     throw UsageError("triage: no input; give a FILE, or pipe a mail or a log into certdoctor triage -");

@@ -1,10 +1,17 @@
 #include "facts/facts.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <sstream>
 
 #include "facts/json_fields.hpp"
 
 #include "util/error.hpp"
+#include "util/file.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::facts {
 
@@ -151,32 +158,67 @@ std::vector<std::string> Lookup::cname_chain() const {
   return chain;
 }
 
-Facts load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot read facts file " + path + ": check the path (it is written by `certdoctor check --facts-out FILE`)");
+Facts parse_document(const std::string& text, const std::string& shown) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path + ": not a facts file: " + e.what());
+    throw UsageError(shown + ": not a facts file (not JSON: " + detail::problem_of(e) +
+                     "); it is written by `certdoctor check --facts-out FILE`");
   }
   if (!j.is_object() || !j.contains("version"))
-    throw Error(path + ": not a facts file: no \"version\" field");
-  if (j["version"] != schema_version)
-    throw Error(path + ": facts format version " + j["version"].dump() + " is not supported (this certdoctor reads version " +
-                std::to_string(schema_version) + "); gather the facts again with `certdoctor check`");
+    throw UsageError(shown + ": not a facts file (no \"version\" field); it is written by `certdoctor check --facts-out FILE`");
+  const auto& version = j["version"];
+  if (!version.is_number_integer())
+    throw UsageError(shown + ": \"version\" must be a whole number, but is " + printable(version.dump(), 40));
+  if (version.get<long long>() > schema_version)
+    throw UsageError(shown + ": written by a newer certdoctor (facts format " + version.dump() + "; this one reads format " +
+                     std::to_string(schema_version) + "): explain it with that version, or upgrade certdoctor");
+  if (version.get<long long>() != schema_version)
+    throw UsageError(shown + ": facts format " + version.dump() + " is not supported (this certdoctor reads format " +
+                     std::to_string(schema_version) + "); gather the facts again with `certdoctor check`");
+  // What a diagnosis cannot do without: the domain and at least one certified name.
+  if (!j.contains("domain") || !j["domain"].is_string() || j["domain"].get<std::string>().empty())
+    throw UsageError(shown + ": field \"domain\" is missing or not a non-empty string");
+  if (!j.contains("names") || !j["names"].is_array() || j["names"].empty())
+    throw UsageError(shown + ": field \"names\" is missing or not a non-empty list");
   try {
     return j.get<Facts>();
+  } catch (const detail::FieldError& e) {
+    throw UsageError(shown + ": field \"" + e.path() + "\" " + e.what());
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": malformed facts: " + e.what());
+    throw UsageError(shown + ": malformed facts: " + detail::problem_of(e));
   }
+}
+
+Facts load_file(const std::string& path) {
+  // Facts files of a few hundred kilobytes are usual; anything far beyond is not one.
+  constexpr std::size_t max_size = 256u << 20;
+  std::string text;
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    text = ss.str();
+    if (text.size() > max_size) throw UsageError("standard input: too large for a facts file (over 256 MB)");
+    return parse_document(text, "standard input");
+  }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw UsageError(printable(path) + " is a directory: give the facts file that `certdoctor check --facts-out FILE` wrote");
+  if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > max_size)
+    throw UsageError(printable(path) + ": too large for a facts file (over 256 MB)");
+  if (!read_file(path, text))
+    throw UsageError("cannot read facts file " + printable(path) + ": " + std::strerror(errno) +
+                     " (facts files are written by `certdoctor check --facts-out FILE`; - reads standard input)");
+  return parse_document(text, printable(path));
 }
 
 void save_file(const Facts& facts, const std::string& path) {
   std::ofstream out(path);
-  if (!out) throw Error("cannot write facts file " + path);
+  if (!out) throw Error("cannot write facts file " + printable(path) + ": " + std::strerror(errno));
   out << nlohmann::json(facts).dump(2) << '\n';
-  if (!out) throw Error("cannot write facts file " + path);
+  out.flush();
+  if (!out) throw Error("cannot write facts file " + printable(path) + ": " + std::strerror(errno));
 }
 
 Facts sample() {

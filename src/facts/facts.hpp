@@ -172,9 +172,13 @@ void from_json(const nlohmann::json&, RequestFacts&);
 void to_json(nlohmann::json&, const Facts&);
 void from_json(const nlohmann::json&, Facts&);
 
-/// Reads a facts file written by --facts-out. Throws certdoctor::Error naming the file when it
-/// cannot be read, is not JSON, or has another schema version.
+/// Reads a facts file written by --facts-out ("-": standard input). Throws UsageError naming the
+/// file and the fix when it cannot be read, is a directory, is not JSON, comes from another
+/// format version (newer or older), lacks the domain or the names, or holds a value of the wrong
+/// type (named by its path, e.g. "names[0].a.answer[1].ttl").
 Facts load_file(const std::string& path);
+/// The same for a document already read; `shown` names it in errors.
+Facts parse_document(const std::string& text, const std::string& shown);
 /// Writes facts as indented JSON. Throws certdoctor::Error naming the file on failure.
 void save_file(const Facts&, const std::string& path);
 

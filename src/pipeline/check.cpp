@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <sstream>
 
 #include "probe/dns_client.hpp"
 #include "probe/dns_probe.hpp"
@@ -14,6 +15,7 @@
 #include "view/derive.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::pipeline {
 
@@ -28,12 +30,19 @@ std::string now_rfc3339() {
   return buf;
 }
 
+// "2.5" rather than "2.500000" in messages.
+std::string format_seconds(double s) {
+  std::ostringstream out;
+  out << s;
+  return out.str();
+}
+
 } // namespace
 
 void validate(const CheckOptions& o, const Knowledge& k) {
   if (o.www && o.no_www) throw UsageError("--www and --no-www contradict each other: give one of them");
-  if (!(o.timeout_s > 0 && o.timeout_s <= 600))
-    throw UsageError("--timeout " + std::to_string(o.timeout_s) + ": give 1 to 600 seconds");
+  if (!(o.timeout_s >= 1 && o.timeout_s <= 600))
+    throw UsageError("--timeout " + printable(format_seconds(o.timeout_s)) + ": give 1 to 600 seconds");
   if (o.provider != "auto") k.data.provider(o.provider);
   k.data.ca(o.ca);
   if (!o.ca_file.empty()) {

@@ -59,15 +59,47 @@ TEST_CASE("facts::load_file") {
   SUBCASE("another version") {
     std::ofstream(path) << R"({"version": 99})";
     CHECK_THROWS_WITH_AS(facts::load_file(path),
-                         (path + ": facts format version 99 is not supported (this certdoctor reads version 1); "
+                         (path + ": written by a newer certdoctor (facts format 99; this one reads format 1): "
+                                 "explain it with that version, or upgrade certdoctor").c_str(),
+                         UsageError);
+    std::ofstream(path) << R"({"version": 0})";
+    CHECK_THROWS_WITH_AS(facts::load_file(path),
+                         (path + ": facts format 0 is not supported (this certdoctor reads format 1); "
                                  "gather the facts again with `certdoctor check`").c_str(),
-                         Error);
+                         UsageError);
+  }
+  SUBCASE("a directory") {
+    CHECK_THROWS_WITH_AS(facts::load_file(dir.string()), doctest::Contains("is a directory"), UsageError);
   }
   SUBCASE("missing file") {
     CHECK_THROWS_WITH_AS(facts::load_file("/nonexistent/f.json"),
-                         "cannot read facts file /nonexistent/f.json: check the path (it is written by "
-                         "`certdoctor check --facts-out FILE`)",
-                         Error);
+                         "cannot read facts file /nonexistent/f.json: No such file or directory (facts files are "
+                         "written by `certdoctor check --facts-out FILE`; - reads standard input)",
+                         UsageError);
   }
   std::remove(path.c_str());
+}
+
+TEST_CASE("facts::parse_document names what is wrong") {
+  using certdoctor::UsageError;
+  using certdoctor::facts::parse_document;
+  const std::string names = R"("names": [{"name": "example.jp", "role": "main"}])";
+  CHECK(parse_document(R"({"version": 1, "domain": "example.jp", )" + names + "}", "f.json").domain == "example.jp");
+  CHECK_THROWS_WITH_AS(parse_document("[1,", "f.json"),
+                       doctest::Contains("f.json: not a facts file (not JSON: "), UsageError);
+  CHECK_THROWS_WITH_AS(parse_document(R"({"version": 2, "domain": "example.jp", )" + names + "}", "f.json"),
+                       doctest::Contains("f.json: written by a newer certdoctor (facts format 2; this one reads format 1)"),
+                       UsageError);
+  CHECK_THROWS_WITH_AS(parse_document(R"({"version": "1"})", "f.json"),
+                       "f.json: \"version\" must be a whole number, but is \"1\"", UsageError);
+  CHECK_THROWS_WITH_AS(parse_document(R"({"version": 1, )" + names + "}", "f.json"),
+                       "f.json: field \"domain\" is missing or not a non-empty string", UsageError);
+  CHECK_THROWS_WITH_AS(parse_document(R"({"version": 1, "domain": "example.jp", "names": []})", "f.json"),
+                       "f.json: field \"names\" is missing or not a non-empty list", UsageError);
+  CHECK_THROWS_WITH_AS(
+      parse_document(R"({"version": 1, "domain": "example.jp", "names": [{"name": "a.jp"}, {"name": "b.jp", "aaaa": {"answer": [{}, {"ttl": "x"}]}}]})",
+                     "f.json"),
+      "f.json: field \"names[1].aaaa.answer[1].ttl\" type must be number, but is string", UsageError);
+  CHECK_THROWS_WITH_AS(parse_document(R"({"version": 1, "domain": "example.jp", "names": [{"name": "a.jp"}], "request": {"server_ips": "x"}})", "f.json"),
+                       "f.json: field \"request.server_ips\" must be a list, but is string", UsageError);
 }

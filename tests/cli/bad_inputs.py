@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Every bad input of the command line gets its exit status and a message that names the input
+and the fix, before any network step. Usage: bad_inputs.py CERTDOCTOR"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+EXE = os.path.abspath(sys.argv[1])
+failures = []
+ran = 0
+
+
+def run(args, stdin=None, env=None):
+    e = dict(os.environ, LANG="C", LC_ALL="C")
+    e.update(env or {})
+    p = subprocess.run([EXE] + args, input=stdin, capture_output=True, timeout=60, env=e)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def expect(what, args, status, *needles, stdin=None, stream="stderr"):
+    global ran
+    ran += 1
+    rc, out, err = run(args, stdin)
+    text = err if stream == "stderr" else out
+    problems = []
+    if rc != status:
+        problems.append(f"exit {rc}, expected {status}")
+    for n in needles:
+        if n not in text:
+            problems.append(f"{stream} lacks {n!r}")
+    if "internal error" in err:
+        problems.append("internal error")
+    if problems:
+        failures.append(f"{what}: {'; '.join(problems)}\n    stdout: {out[:300]!r}\n    stderr: {err[:300]!r}")
+
+
+tmp = tempfile.mkdtemp()
+# A minimal facts document that loads (the replay judges it as incomplete: nothing was asked).
+good = {"version": 1, "domain": "example.jp", "names": [{"name": "example.jp", "display": "example.jp", "role": "main"}]}
+
+
+def facts_file(name, doc):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(doc if isinstance(doc, str) else json.dumps(doc))
+    return path
+
+
+# --- check: the domain -----------------------------------------------------------------------
+offline = ["--no-web", "--ct-url", "none", "--status-url", "none", "--resolver", "127.0.0.1:9", "--timeout", "1"]
+expect("empty label", ["check", "a..b.jp"], 2, "'a..b.jp' has an empty label")
+expect("port", ["check", "example.jp:8080"], 2, "has a port", "certdoctor check example.jp")
+expect("path", ["check", "example.jp/index.html"], 2, "has a path", "certdoctor check example.jp")
+expect("url", ["check", "https://example.jp/"], 2, "is a URL", "certdoctor check example.jp")
+expect("underscore", ["check", "_dmarc.example.jp"], 2, "contains an underscore")
+expect(".local", ["check", "nas.local"], 2, "ends in .local")
+expect(".internal", ["check", "app.internal"], 2, "ends in .internal")
+expect("numeric tld", ["check", "example.123"], 2, "all-digit label")
+expect("control characters echoed escaped", ["check", "bad\x1b[31m.jp"], 2, "\\x1b[31m")
+long_name = "a" * 5000
+rc, out, err = run(["check", long_name + "/x"])
+ran += 1
+if rc != 2 or len(err) > 600:
+    failures.append(f"a 5000-character input: exit {rc}, {len(err)} characters of message (expected 2, cut)")
+expect("public suffix", ["check", "co.jp"], 2, "public suffix")
+# --- check: options ---------------------------------------------------------------------------
+expect("timeout 0", ["check", "--timeout", "0", "example.jp"], 2, "--timeout 0: give 1 to 600 seconds")
+expect("timeout 0.5", ["check", "--timeout", "0.5", "example.jp"], 2, "--timeout 0.5: give 1 to 600 seconds")
+expect("timeout 601", ["check", "--timeout", "601", "example.jp"], 2, "give 1 to 600 seconds")
+expect("unknown provider", ["check", "--provider", "xsrever", "example.jp"], 2, "did you mean 'xserver'")
+expect("facts-out in a missing folder", ["check", "--facts-out", "/nonexistent/dir/f.json"] + offline + ["example.jp"], 2,
+       "--facts-out /nonexistent/dir/f.json: cannot write there", "No such file or directory")
+expect("facts-out is a folder", ["check", "--facts-out", tmp] + offline + ["example.jp"], 2, "it is a folder")
+expect("cache-dir is a file", ["check", "--cache-dir", "/etc/hostname"] + offline + ["example.jp"], 2,
+       "--cache-dir /etc/hostname: cannot cache there", "not a folder")
+expect("bad format", ["check", "--format", "xml", "example.jp"], 2, "--format xml")
+expect("bad lang", ["check", "--lang", "fr", "example.jp"], 2, "--lang fr")
+# --- explain ----------------------------------------------------------------------------------
+expect("explain: no file", ["explain"], 2, "no facts file")
+expect("explain: missing file", ["explain", "--facts", os.path.join(tmp, "none.json")], 2,
+       "cannot read facts file", "No such file or directory")
+expect("explain: a folder", ["explain", "--facts", tmp], 2, "is a directory")
+expect("explain: not JSON", ["explain", "--facts", facts_file("garbage.json", "{not json")], 2, "not a facts file (not JSON")
+expect("explain: no version", ["explain", "--facts", facts_file("nov.json", {"domain": "x.jp"})], 2, 'no "version" field')
+expect("explain: newer version", ["explain", "--facts", facts_file("v9.json", dict(good, version=9))], 2,
+       "written by a newer certdoctor")
+expect("explain: older version", ["explain", "--facts", facts_file("v0.json", dict(good, version=0))], 2, "gather the facts again")
+expect("explain: no domain", ["explain", "--facts", facts_file("nodomain.json", {"version": 1, "names": good["names"]})], 2,
+       'field "domain" is missing')
+expect("explain: no names", ["explain", "--facts", facts_file("nonames.json", {"version": 1, "domain": "example.jp"})], 2,
+       'field "names" is missing')
+bad_type = dict(good, names=[{"name": "example.jp", "a": {"answer": [{"name": "example.jp", "ttl": "soon"}]}}])
+expect("explain: wrong type, with its path", ["explain", "--facts", facts_file("badtype.json", bad_type)], 2,
+       'field "names[0].a.answer[0].ttl"')
+expect("explain: names not a list", ["explain", "--facts", facts_file("nameslist.json", dict(good, names={"a": 1}))], 2,
+       'field "names"')
+# A saved facts file replays the same from standard input as from its path.
+saved = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e", "facts", "healthy-sakura.jp-4d6b5f23.json")
+ran += 1
+by_path = run(["explain", "--facts", saved, "--format", "json"])
+with open(saved, "rb") as f:
+    by_stdin = run(["explain", "--facts", "-", "--format", "json"], stdin=f.read())
+if by_path != by_stdin or by_path[0] == 2 or '"domain": "healthy-sakura.jp"' not in by_path[1]:
+    failures.append(f"explain --facts - differs from explain --facts FILE: {by_stdin[0]} {by_stdin[2][:200]!r}")
+expect("explain: - with garbage", ["explain", "--facts", "-"], 2, "standard input: not a facts file", stdin=b"\x00\x01")
+
+for f in failures:
+    print("FAIL", f)
+print(f"cli-bad-inputs: {ran - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
