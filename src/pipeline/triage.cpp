@@ -3,14 +3,27 @@
 #include <algorithm>
 #include <iterator>
 
+#include "util/domain.hpp"
+
 namespace certdoctor::pipeline {
 
 TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
                            std::size_t max_domains, std::chrono::steady_clock::time_point deadline) {
   TriageChecks out;
-  const std::size_t n = std::min(t.domains.size(), max_domains);
-  if (t.domains.size() > n)
-    out.notes.push_back(std::to_string(t.domains.size() - n) + " more domains were not checked (--max-domains)");
+  // www.X is on the certificate that the check of X looks at (unless --no-www): checking it again
+  // alone would only repeat those findings.
+  std::vector<triage::TriagedDomain> domains;
+  for (const auto& d : t.domains) {
+    const bool covered = !base.no_www && d.ascii.rfind("www.", 0) == 0 &&
+                         std::any_of(t.domains.begin(), t.domains.end(), [&](const triage::TriagedDomain& other) {
+                           return other.ascii == d.ascii.substr(4) && parse_domain(other.ascii).registered == other.ascii;
+                         });
+    if (covered) out.notes.push_back(d.ascii + ": checked with " + d.ascii.substr(4));
+    else domains.push_back(d);
+  }
+  const std::size_t n = std::min(domains.size(), max_domains);
+  if (domains.size() > n)
+    out.notes.push_back(std::to_string(domains.size() - n) + " more domains were not checked (--max-domains)");
   const std::string provider = base.provider != "auto" ? base.provider : t.provider.empty() ? "auto" : t.provider;
   static const char* order[] = {"ok", "warning", "incomplete", "fail"};  // mildest first
   int rank = -1;
@@ -18,12 +31,12 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
     const double share = std::min(30.0, left / static_cast<double>(n - i));
     if (share < 1) {
-      out.notes.push_back(t.domains[i].ascii + ": not checked, the --timeout deadline was reached");
+      out.notes.push_back(domains[i].ascii + ": not checked, the --timeout deadline was reached");
       out.status = std::max(out.status, static_cast<int>(exit_incomplete));
       continue;
     }
     CheckOptions o = base;
-    o.domain = t.domains[i].ascii;
+    o.domain = domains[i].ascii;
     o.provider = provider;
     o.timeout_s = share;
     validate(o, k);
@@ -36,7 +49,7 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     }
     if (s == exit_problems) out.status = exit_problems;
     else if (s == exit_incomplete && out.status != exit_problems) out.status = exit_incomplete;
-    out.checks.push_back(report::TriageCheck{t.domains[i].ascii, std::move(d.report)});
+    out.checks.push_back(report::TriageCheck{domains[i].ascii, std::move(d.report)});
   }
   if (n == 0) out.verdict = "no-domains";
   else if (out.verdict.empty()) out.verdict = "incomplete";  // every domain was left out

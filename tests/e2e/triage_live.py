@@ -44,6 +44,16 @@ def certbot_log(domain, address, status):
             f"Hint: The Certificate Authority failed to download the temporary challenge files.\n").encode()
 
 
+def certbot_log_two(domain):
+    """A certbot failure that names the domain and its www (the usual multi-domain certificate)."""
+    return (f"Certbot failed to authenticate some domains (authenticator: webroot). The Certificate "
+            f"Authority reported these problems:\n"
+            f"  Domain: {domain}\n  Type:   unauthorized\n"
+            f"  Detail: 203.0.113.10: Invalid response from http://{domain}/.well-known/acme-challenge/x1: 404\n\n"
+            f"  Domain: www.{domain}\n  Type:   unauthorized\n"
+            f"  Detail: 203.0.113.10: Invalid response from http://www.{domain}/.well-known/acme-challenge/x2: 404\n\n").encode()
+
+
 def acme_problem_caa(domain):
     return json.dumps({
         "type": "urn:ietf:params:acme:error:caa",
@@ -63,6 +73,9 @@ CASES = [
      "acme-error", ["http-basic-auth.jp"], "http-access-restricted", ["http-access-restricted"], 1),
     ("ACME problem, CAA", acme_problem_caa("caa-forbids.jp"), ["--server-ip", "203.0.113.10"],
      "acme-error", ["caa-forbids.jp"], "caa-forbids", ["caa-forbids"], 1),
+    # www.X is checked with X (one check, not two): see the "checks" count below.
+    ("certbot log, apex and www", certbot_log_two("healthy-sakura.jp"), ["--server-ip", "203.0.113.10"],
+     "acme-error", ["healthy-sakura.jp", "www.healthy-sakura.jp"], "http-error", [], 0),
 ]
 
 
@@ -111,6 +124,10 @@ def main(argv):
                         problems.append(f"live check: {rid} did not fire (fired: {fired})")
                 if not live and any(f["severity"] == "error" for c in report.get("checks", []) for f in c.get("findings", [])):
                     problems.append(f"live check: errors fired on a healthy domain ({fired})")
+                checked = [c.get("domain") for c in report.get("checks", [])]
+                expected_checks = [d for d in domains if not (d.startswith("www.") and d[4:] in domains)]
+                if checked != expected_checks:
+                    problems.append(f"checked {checked}, expected {expected_checks}")
                 if rc != code:
                     problems.append(f"exit {rc}, expected {code}")
             print(f"{name:<28} exit {rc}  " + ("ok" if not problems else "FAIL: " + "; ".join(problems)))
