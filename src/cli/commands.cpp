@@ -95,8 +95,9 @@ void check_output_options(OutputOptions& o) {
 }
 
 /// Judges facts with the current rules and prints the report; returns the exit status.
-int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o) {
+int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o, bool replayed = false) {
   Diagnosis d = pipeline::diagnose(facts, k, o.lang);
+  d.report.replayed = replayed;
   if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
   else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
   else std::cout << report::render_text(d.report, k.labels, terminal_width(), use_color());
@@ -269,7 +270,7 @@ Options)");
     std::cout << view.dump(2) << '\n';
     return exit_ok;
   }
-  return judge_and_print(f, k, out);
+  return judge_and_print(f, k, out, true);
 }
 
 int run_rules(const std::vector<std::string>& args) {

@@ -7,6 +7,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "facts/outside.hpp"
 #include "view/data.hpp"
 #include "util/error.hpp"
 
@@ -71,6 +72,7 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.incomplete = facts.incomplete;
   r.verdict = verdict_of(findings, facts.incomplete.empty());
   r.elapsed_s = facts.elapsed_ms / 1000.0;
+  r.collected_at = facts.collected_at;
   r.queries = facts.queries_sent;
   r.facts = facts;
 
@@ -212,6 +214,21 @@ std::vector<std::string> wrap(const std::string& text, int width, int indent) {
   return lines;
 }
 
+/// "2026-11-20 14:03 JST" for a collection time (Japan has no daylight saving time); the time as
+/// written when it does not parse.
+std::string collected_jst(const std::string& rfc3339) {
+  auto t = facts::parse_utc_time(rfc3339);
+  if (!t) return rfc3339;
+  std::string utc = facts::format_utc_time(*t + 9 * 3600);  // "YYYY-MM-DDTHH:MM:SSZ"
+  return utc.substr(0, 10) + " " + utc.substr(11, 5) + " JST";
+}
+
+/// The line that says a report is a replay of saved facts, or "" for a live check.
+std::string replay_line(const Report& r, const Labels& L) {
+  if (!r.replayed) return "";
+  return fill(L.get(r.lang, "replayed"), "when", r.collected_at.empty() ? "?" : collected_jst(r.collected_at));
+}
+
 std::string render_text(const Report& r, const Labels& L, int width, bool color) {
   const std::string& lang = r.lang;
   auto paint = [&](const std::string& s, const char* code) { return color ? std::string("\033[") + code + "m" + s + "\033[0m" : s; };
@@ -242,7 +259,10 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
   }
   field(L.get(lang, "host"), host);
   const char* vcolor = r.verdict == "ok" ? "32" : r.verdict == "warning" ? "33" : "31";
-  out << "  " << L.get(lang, "verdict") << ": " << paint(L.get(lang, "verdicts." + r.verdict), vcolor) << "\n\n";
+  out << "  " << L.get(lang, "verdict") << ": " << paint(L.get(lang, "verdicts." + r.verdict), vcolor) << "\n";
+  if (const auto replay = replay_line(r, L); !replay.empty())
+    for (const auto& line : wrap(replay, width - 2, 2)) out << "  " << line << '\n';
+  out << '\n';
 
   if (r.findings.empty()) out << "  " << L.get(lang, "no_findings") << '\n';
   for (const auto& f : r.findings) {
@@ -284,6 +304,8 @@ json render_json(const Report& r) {
           {"host", {{"addresses", r.host_addresses}, {"source", r.host_source}}},
           {"findings", findings},
           {"incomplete", r.incomplete},
+          {"collected_at", r.collected_at},
+          {"replayed", r.replayed},
           {"facts", r.facts}};
 }
 
@@ -300,7 +322,9 @@ std::string render_markdown(const Report& r, const Labels& L) {
   std::string host;
   for (const auto& a : r.host_addresses) host += (host.empty() ? "" : ", ") + std::string("`") + a + "`";
   out << "- **" << L.get(lang, "host") << "**: " << (host.empty() ? L.get(lang, "host_unknown") : host) << '\n';
-  out << "- **" << L.get(lang, "verdict") << "**: " << L.get(lang, "verdicts." + r.verdict) << "\n\n";
+  out << "- **" << L.get(lang, "verdict") << "**: " << L.get(lang, "verdicts." + r.verdict) << '\n';
+  if (const auto replay = replay_line(r, L); !replay.empty()) out << "- _" << replay << "_\n";
+  out << '\n';
   out << "## " << L.get(lang, "findings") << "\n\n";
   if (r.findings.empty()) out << L.get(lang, "no_findings") << "\n\n";
   for (const auto& f : r.findings) {

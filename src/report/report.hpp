@@ -39,9 +39,14 @@ struct Report {
   std::vector<RenderedFinding> findings;
   std::vector<std::string> incomplete;
   double elapsed_s = 0;
+  std::string collected_at;    // RFC 3339, UTC: when the facts were gathered
+  bool replayed = false;       // judged again from saved facts (explain), not a live check
   std::size_t queries = 0;
   nlohmann::json facts;
 };
+
+/// "2026-11-20 14:03 JST" for an RFC 3339 time in UTC; the text as given when it does not parse.
+std::string collected_jst(const std::string& rfc3339);
 
 /// The renderers' own words per language, from reports/labels.yaml.
 class Labels {

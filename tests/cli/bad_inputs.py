@@ -106,6 +106,10 @@ if by_path != by_stdin or by_path[0] == 2 or '"domain": "healthy-sakura.jp"' not
     failures.append(f"explain --facts - differs from explain --facts FILE: {by_stdin[0]} {by_stdin[2][:200]!r}")
 expect("explain: - with garbage", ["explain", "--facts", "-"], 2, "standard input: not a facts file", stdin=b"\x00\x01")
 
+# A replay says so, with the time the facts were collected (in JST), never reading as a live check.
+expect("explain says it is a replay", ["explain", "--facts", saved], 0, "Replayed: facts collected 2026-", " JST,",
+       "not a live check", stream="stdout")
+
 for f in failures:
     print("FAIL", f)
 print(f"cli-bad-inputs: {ran - len(failures)} passed, {len(failures)} failed")
