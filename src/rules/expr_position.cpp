@@ -49,27 +49,15 @@ std::string format_spot(const Spot& s, const std::string& message) {
 // -----------------------------------------------------------------------------------------------
 // Errors
 
-ExprError::ExprError(std::string message, std::string_view expression, std::size_t offset)
-    : ConfigError(format_spot(locate(expression, offset), message)), message_(std::move(message)) {
-  Spot s = locate(expression, offset);
-  line_ = s.line;
-  column_ = s.column;
-  caret_ = std::move(s.caret);
-}
+PositionedError::PositionedError(std::string message, std::string_view expression, std::size_t offset)
+    : PositionedError(std::move(message), locate(expression, offset)) {}
 
-EvalError::EvalError(std::string message, std::string_view expression, std::size_t offset)
-    : ConfigError(format_spot(locate(expression, offset), message)), message_(std::move(message)) {
-  Spot s = locate(expression, offset);
-  line_ = s.line;
-  column_ = s.column;
-  caret_ = std::move(s.caret);
-}
+PositionedError::PositionedError(std::string message, Spot spot)
+    : ConfigError(format_spot(spot, message)), message_(std::move(message)), line_(spot.line),
+      column_(spot.column), caret_(std::move(spot.caret)) {}
 
-EvalError::EvalError(const EvalError& inner, std::string_view context, std::string rule_id)
-    : EvalError(std::string(context) + inner.what(), inner, std::move(rule_id)) {}
-
-EvalError::EvalError(std::string what, const EvalError& inner, std::string rule_id)
-    : ConfigError(what), message_(inner.message_), line_(inner.line_), column_(inner.column_),
-      caret_(inner.caret_), rule_id_(std::move(rule_id)) {}
+PositionedError::PositionedError(const PositionedError& inner, std::string_view context)
+    : ConfigError(std::string(context) + inner.what()), message_(inner.message_), line_(inner.line_),
+      column_(inner.column_), caret_(inner.caret_) {}
 
 } // namespace certdoctor::rules
