@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::triage {
 
@@ -61,8 +62,7 @@ void add_domain(std::vector<std::string>& domains, std::string d) {
   while (!d.empty() && d.back() == '.') d.pop_back();
   if (d.rfind("*.", 0) == 0) d = d.substr(2);
   if (d.empty() || d.size() > 253 || d.find('.') == std::string::npos || d.find('/') != std::string::npos) return;
-  std::string low;
-  for (char c : d) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string low = lower(d);
   if (std::find(domains.begin(), domains.end(), low) == domains.end()) domains.push_back(low);
 }
 
