@@ -59,7 +59,7 @@ json load_sources(const std::vector<fs::path>& dirs) {
       if (!sources.is_object()) throw ConfigError(file.string() + ":1: expected a 'sources:' map");
       for (auto& [k, v] : sources.items()) out[k] = v;
     } catch (const YAML::Exception& e) {
-      throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      throw yaml_error(file, e);
     }
   }
   return out;

@@ -22,7 +22,7 @@ Labels Labels::load(const std::filesystem::path& reports_dir, const std::string&
     YAML::Node root = YAML::LoadFile(file.string());
     l.data_ = yaml_to_json(root["labels"]);
   } catch (const YAML::Exception& e) {
-    throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    throw yaml_error(file, e);
   }
   if (!l.data_.is_object()) throw ConfigError(file.string() + ":1: expected a 'labels:' map of languages");
   return l;

@@ -15,13 +15,15 @@
 
 namespace certdoctor::rules {
 
-/// A syntax error in an expression. what() is "column C: MESSAGE" (or "line L, column C: MESSAGE"
-/// for an expression of several lines), then the offending line and a caret under the column.
-class ExprError : public ConfigError {
-public:
-  /// `offset` is the byte offset of the bad spot in `expression`.
-  ExprError(std::string message, std::string_view expression, std::size_t offset);
+namespace detail {
+struct Spot;
+}
 
+/// An error at a spot in an expression. what() is "column C: MESSAGE" (or "line L, column C:
+/// MESSAGE" for an expression of several lines), then the offending line and a caret under the
+/// column.
+class PositionedError : public ConfigError {
+public:
   /// The message alone, without position or caret.
   const std::string& message() const noexcept { return message_; }
   /// 1-based line of the bad spot inside the expression.
@@ -31,34 +33,42 @@ public:
   /// Two lines: the expression line and "   ^ near here".
   const std::string& caret() const noexcept { return caret_; }
 
+protected:
+  /// `offset` is the byte offset of the bad spot in `expression`.
+  PositionedError(std::string message, std::string_view expression, std::size_t offset);
+  /// The position of `inner`, with `context` put in front of its text.
+  PositionedError(const PositionedError& inner, std::string_view context);
+
 private:
+  PositionedError(std::string message, detail::Spot spot);
   std::string message_;
   std::size_t line_;
   std::size_t column_;
   std::string caret_;
 };
 
-/// A failure while evaluating (a wrong argument type, such as len(5)). Formatted like ExprError;
-/// the engine rethrows it with the rule's file, line and id in front.
-class EvalError : public ConfigError {
+/// A syntax error in an expression (Expr::parse).
+class ExprError : public PositionedError {
 public:
-  EvalError(std::string message, std::string_view expression, std::size_t offset);
-  /// `inner` with `context` ("FILE:LINE: in 'when' of rule 'ID', ") put in front of its text.
-  EvalError(const EvalError& inner, std::string_view context, std::string rule_id);
+  /// `offset` is the byte offset of the bad spot in `expression`.
+  ExprError(std::string message, std::string_view expression, std::size_t offset)
+      : PositionedError(std::move(message), expression, offset) {}
+};
 
-  const std::string& message() const noexcept { return message_; }
-  std::size_t line() const noexcept { return line_; }
-  std::size_t column() const noexcept { return column_; }
-  const std::string& caret() const noexcept { return caret_; }
+/// A failure while evaluating (a wrong argument type, such as len(5)); the engine rethrows it
+/// with the rule's file, line and id in front.
+class EvalError : public PositionedError {
+public:
+  EvalError(std::string message, std::string_view expression, std::size_t offset)
+      : PositionedError(std::move(message), expression, offset) {}
+  /// `inner` with `context` ("FILE:LINE: in 'when' of rule 'ID', ") put in front of its text.
+  EvalError(const EvalError& inner, std::string_view context, std::string rule_id)
+      : PositionedError(inner, context), rule_id_(std::move(rule_id)) {}
+
   /// Id of the rule being evaluated; empty until the engine adds it.
   const std::string& rule_id() const noexcept { return rule_id_; }
 
 private:
-  EvalError(std::string what, const EvalError& inner, std::string rule_id);
-  std::string message_;
-  std::size_t line_;
-  std::size_t column_;
-  std::string caret_;
   std::string rule_id_;
 };
 

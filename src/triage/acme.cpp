@@ -7,6 +7,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
+#include "util/yaml.hpp"
 
 namespace certdoctor::triage {
 
@@ -23,15 +25,11 @@ constexpr std::size_t max_causes = 32;
 
 bool valid_utf8(const std::string& s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); }
 
-std::string where(const fs::path& file, const YAML::Node& node) {
-  return file.string() + ":" + std::to_string(node.Mark().line + 1);
-}
-
 std::vector<Pattern> patterns(const fs::path& file, const YAML::Node& list, bool multiline = false) {
   std::vector<Pattern> out;
   if (!list) return out;
-  if (!list.IsSequence()) throw ConfigError(where(file, list) + ": expected a list of patterns");
-  for (const auto& p : list) out.emplace_back(p.as<std::string>(), where(file, p), multiline);
+  if (!list.IsSequence()) throw ConfigError(yaml_where(file, list) + ": expected a list of patterns");
+  for (const auto& p : list) out.emplace_back(p.as<std::string>(), yaml_where(file, p), multiline);
   return out;
 }
 
@@ -61,8 +59,7 @@ void add_domain(std::vector<std::string>& domains, std::string d) {
   while (!d.empty() && d.back() == '.') d.pop_back();
   if (d.rfind("*.", 0) == 0) d = d.substr(2);
   if (d.empty() || d.size() > 253 || d.find('.') == std::string::npos || d.find('/') != std::string::npos) return;
-  std::string low;
-  for (char c : d) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string low = lower(d);
   if (std::find(domains.begin(), domains.end(), low) == domains.end()) domains.push_back(low);
 }
 
@@ -74,12 +71,7 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
     fs::path file = dir / "acme-errors.yaml";
     std::error_code ec;
     if (!fs::exists(file, ec)) continue;
-    YAML::Node root;
-    try {
-      root = YAML::LoadFile(file.string());
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-    }
+    const YAML::Node root = load_yaml_file(file);
     const YAML::Node a = root["acme_errors"];
     if (!a || !a.IsMap()) throw ConfigError(file.string() + ":1: expected an 'acme_errors:' map");
     cat.files.push_back(file.string());
@@ -88,9 +80,9 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
         for (const auto& id : a["other_ids"]) cat.other_ids.push_back(id.as<std::string>());
       for (auto& p : patterns(file, a["evidence"])) cat.evidence.push_back(std::move(p));
       for (const auto& c : a["causes"]) {
-        if (!c["id"] || !c["pattern"]) throw ConfigError(where(file, c) + ": a cause needs 'id' and 'pattern'");
+        if (!c["id"] || !c["pattern"]) throw ConfigError(yaml_where(file, c) + ": a cause needs 'id' and 'pattern'");
         AcmeCauseRule r{c["id"].as<std::string>(), c["finding"] ? c["finding"].as<std::string>() : "", {},
-                        Pattern(c["pattern"].as<std::string>(), where(file, c["pattern"])), "", json::object(),
+                        Pattern(c["pattern"].as<std::string>(), yaml_where(file, c["pattern"])), "", json::object(),
                         file.string(), c.Mark().line + 1};
         if (c["types"])
           for (const auto& t : c["types"]) r.types.push_back(short_type(t.as<std::string>()));
@@ -98,12 +90,12 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
           r.inner = c["inner"].as<std::string>();
           const auto& n = r.pattern.names();
           if (std::find(n.begin(), n.end(), r.inner) == n.end())
-            throw ConfigError(where(file, c["inner"]) + ": cause '" + r.id + "': no group named '" + r.inner + "' in its pattern");
+            throw ConfigError(yaml_where(file, c["inner"]) + ": cause '" + r.id + "': no group named '" + r.inner + "' in its pattern");
         }
         if (r.finding.empty() && r.inner.empty())
-          throw ConfigError(where(file, c) + ": cause '" + r.id + "' needs a 'finding' (or 'inner')");
+          throw ConfigError(yaml_where(file, c) + ": cause '" + r.id + "' needs a 'finding' (or 'inner')");
         if (c["evidence"]) {
-          if (!c["evidence"].IsMap()) throw ConfigError(where(file, c["evidence"]) + ": 'evidence' must be a map");
+          if (!c["evidence"].IsMap()) throw ConfigError(yaml_where(file, c["evidence"]) + ": 'evidence' must be a map");
           for (const auto& kv : c["evidence"]) r.evidence[kv.first.as<std::string>()] = kv.second.as<std::string>();
         }
         auto same = std::find_if(cat.causes.begin(), cat.causes.end(), [&](const auto& x) { return x.id == r.id; });
@@ -111,14 +103,14 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
         else cat.causes.push_back(std::move(r));
       }
       for (const auto& c : a["clients"]) {
-        if (!c["id"]) throw ConfigError(where(file, c) + ": a client needs an 'id'");
+        if (!c["id"]) throw ConfigError(yaml_where(file, c) + ": a client needs an 'id'");
         AcmeClient cl{c["id"].as<std::string>(), patterns(file, c["markers"], true), patterns(file, c["domains"], true)};
         auto same = std::find_if(cat.clients.begin(), cat.clients.end(), [&](const auto& x) { return x.id == cl.id; });
         if (same != cat.clients.end()) *same = std::move(cl);
         else cat.clients.push_back(std::move(cl));
       }
     } catch (const YAML::Exception& e) {
-      throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+      throw yaml_error(file, e);
     }
   }
   return cat;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::triage {
 
@@ -36,11 +37,6 @@ struct GUnref {
 };
 template <typename T>
 using GPtr = std::unique_ptr<T, GUnref<T>>;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool try_convert(std::string_view bytes, const char* from, std::string& out) {
   gsize read = 0, written = 0;

@@ -40,8 +40,7 @@ std::string strip_prefixes(std::string s) {
     bool cut = false;
     for (const char* p : {"re:", "fwd:", "fw:", "転送:", "転送：", "re：", "fwd：", "fw：", "aw:", "wg:"}) {
       std::string pre = p;
-      std::string head = s.substr(0, pre.size());
-      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string head = lower(s.substr(0, pre.size()));
       if (head == pre) {
         s = s.substr(pre.size());
         cut = true;
@@ -95,11 +94,9 @@ std::vector<std::string> labelled_values(const std::string& text, const std::vec
     std::string line = n.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
     pos = nl == std::string::npos ? n.size() : nl + 1;
     if (line.size() > 4096) continue;
-    std::string lowline = line;
-    for (auto& c : lowline) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string lowline = lower(line);
     for (const auto& label : norm_labels) {
-      std::string low = label;
-      for (auto& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string low = lower(label);
       std::size_t at = lowline.find(low);
       if (at == std::string::npos) continue;
       std::size_t i = at + low.size();

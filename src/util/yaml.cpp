@@ -39,4 +39,20 @@ nlohmann::json yaml_to_json(const YAML::Node& node) {
   return s;
 }
 
+std::string yaml_where(const std::filesystem::path& file, const YAML::Node& node) {
+  return file.string() + ":" + std::to_string(node.Mark().line + 1);
+}
+
+ConfigError yaml_error(const std::filesystem::path& file, const YAML::Exception& e) {
+  return ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+}
+
+YAML::Node load_yaml_file(const std::filesystem::path& file) {
+  try {
+    return YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& e) {
+    throw yaml_error(file, e);
+  }
+}
+
 } // namespace certdoctor

@@ -14,15 +14,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string where(const fs::path& file, const YAML::Node& node) {
-  return file.string() + ":" + std::to_string(node.Mark().line + 1);
-}
-
 std::vector<std::string> string_list(const fs::path& file, const YAML::Node& node, const char* key) {
   std::vector<std::string> out;
   const YAML::Node list = node[key];
   if (!list) return out;
-  if (!list.IsSequence()) throw ConfigError(where(file, list) + ": '" + key + "' must be a list");
+  if (!list.IsSequence()) throw ConfigError(yaml_where(file, list) + ": '" + key + "' must be a list");
   for (const auto& item : list) out.push_back(item.as<std::string>());
   return out;
 }
@@ -38,28 +34,20 @@ std::vector<fs::path> yaml_files(const fs::path& dir) {
   return files;
 }
 
-YAML::Node load_yaml(const fs::path& file) {
-  try {
-    return YAML::LoadFile(file.string());
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-}
-
 /// Reads the `notices:` map of a provider profile. Fields a renderer shows (means, next) must
 /// exist in both languages; every kind needs a subject or body pattern.
 ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
   ProviderNotices out;
   if (!n) return out;
-  if (!n.IsMap()) throw ConfigError(where(file, n) + ": 'notices' must be a map (senders, subject_tags, fields, kinds)");
+  if (!n.IsMap()) throw ConfigError(yaml_where(file, n) + ": 'notices' must be a map (senders, subject_tags, fields, kinds)");
   out.senders = string_list(file, n, "senders");
   out.subject_tags = string_list(file, n, "subject_tags");
   if (const YAML::Node f = n["fields"]) {
-    if (!f.IsMap()) throw ConfigError(where(file, f) + ": 'fields' must map a field name to its labels");
+    if (!f.IsMap()) throw ConfigError(yaml_where(file, f) + ": 'fields' must map a field name to its labels");
     for (const auto& kv : f) {
       const auto key = kv.first.as<std::string>();
       if (key != "domain" && key != "account" && key != "server" && key != "member")
-        throw ConfigError(where(file, kv.first) + ": unknown field '" + key + "' (use domain, account, server or member)");
+        throw ConfigError(yaml_where(file, kv.first) + ": unknown field '" + key + "' (use domain, account, server or member)");
       out.fields[key] = string_list(file, f, key.c_str());
     }
   }
@@ -67,40 +55,40 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
     std::vector<std::vector<std::string>> res;
     const YAML::Node list = kind[key];
     if (!list) return res;
-    if (!list.IsSequence()) throw ConfigError(where(file, list) + ": '" + key + "' must be a list of patterns");
+    if (!list.IsSequence()) throw ConfigError(yaml_where(file, list) + ": '" + key + "' must be a list of patterns");
     for (const auto& p : list) {
       std::vector<std::string> parts;
       if (p.IsScalar()) parts.push_back(p.as<std::string>());
       else if (p.IsSequence())
         for (const auto& part : p) parts.push_back(part.as<std::string>());
-      else throw ConfigError(where(file, p) + ": a pattern is a string or a list of strings");
-      if (parts.empty()) throw ConfigError(where(file, p) + ": empty pattern");
+      else throw ConfigError(yaml_where(file, p) + ": a pattern is a string or a list of strings");
+      if (parts.empty()) throw ConfigError(yaml_where(file, p) + ": empty pattern");
       res.push_back(std::move(parts));
     }
     return res;
   };
   const YAML::Node kinds = n["kinds"];
-  if (kinds && !kinds.IsSequence()) throw ConfigError(where(file, kinds) + ": 'kinds' must be a list");
+  if (kinds && !kinds.IsSequence()) throw ConfigError(yaml_where(file, kinds) + ": 'kinds' must be a list");
   for (const auto& k : kinds) {
     NoticeKind kind;
-    if (!k["id"]) throw ConfigError(where(file, k) + ": notice kind without 'id'");
+    if (!k["id"]) throw ConfigError(yaml_where(file, k) + ": notice kind without 'id'");
     kind.id = k["id"].as<std::string>();
     kind.line = k.Mark().line + 1;
     kind.subjects = patterns(k, "subjects");
     kind.body = patterns(k, "body");
     if (kind.subjects.empty() && kind.body.empty())
-      throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "' needs 'subjects' or 'body' patterns");
+      throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "' needs 'subjects' or 'body' patterns");
     kind.means = yaml_to_json(k["means"]);
     kind.next = yaml_to_json(k["next"]);
     for (const char* lang : {"en", "ja"}) {
       for (const auto& [what, text] : {std::pair<const char*, const nlohmann::json*>{"means", &kind.means},
                                         std::pair<const char*, const nlohmann::json*>{"next", &kind.next}})
         if (!text->is_object() || !text->contains(lang) || !text->at(lang).is_string())
-          throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "': '" + what + "' needs a text for '" + lang + "'");
+          throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "': '" + what + "' needs a text for '" + lang + "'");
     }
     if (k["source"]) kind.source = k["source"].as<std::string>();
     for (const auto& other : out.kinds)
-      if (other.id == kind.id) throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "' appears twice");
+      if (other.id == kind.id) throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "' appears twice");
     out.kinds.push_back(std::move(kind));
   }
   return out;
@@ -125,41 +113,41 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
   DataSet set;
   for (const auto& dir : dirs) {
     for (const auto& file : yaml_files(dir / "providers")) {
-      YAML::Node root = load_yaml(file);
+      YAML::Node root = load_yaml_file(file);
       YAML::Node p = root["provider"];
       if (!p || !p.IsMap()) throw ConfigError(file.string() + ":1: a provider profile needs a 'provider:' map");
       ProviderProfile prof;
       try {
-        if (!p["id"]) throw ConfigError(where(file, p) + ": provider profile without 'id'");
+        if (!p["id"]) throw ConfigError(yaml_where(file, p) + ": provider profile without 'id'");
         prof.id = p["id"].as<std::string>();
         prof.nameservers = string_list(file, p, "nameservers");
         prof.nameserver_patterns = string_list(file, p, "nameserver_patterns");
         prof.host_addresses = string_list(file, p, "host_addresses");
         prof.notices = load_notices(file, root["notices"]);
       } catch (const YAML::Exception& e) {
-        throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+        throw yaml_error(file, e);
       }
       prof.file = file.string();
       prof.data = yaml_to_json(p);
       set.providers_[prof.id] = std::move(prof);
     }
     for (const auto& file : yaml_files(dir / "ca")) {
-      YAML::Node root = load_yaml(file);
+      YAML::Node root = load_yaml_file(file);
       YAML::Node c = root["ca"];
       if (!c || !c.IsMap()) throw ConfigError(file.string() + ":1: a CA model needs a 'ca:' map");
       CaModel ca;
       try {
-        if (!c["id"]) throw ConfigError(where(file, c) + ": CA model without 'id'");
+        if (!c["id"]) throw ConfigError(yaml_where(file, c) + ": CA model without 'id'");
         ca.id = c["id"].as<std::string>();
         ca.caa_issuer_domains = string_list(file, c, "caa_issuer_domains");
         if (c["validation_method"]) ca.validation_method = c["validation_method"].as<std::string>();
         if (c["address_preference"]) ca.address_preference = c["address_preference"].as<std::string>();
         if (c["caa_bit1_critical"]) ca.caa_bit1_critical = c["caa_bit1_critical"].as<bool>();
       } catch (const YAML::Exception& e) {
-        throw ConfigError(file.string() + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+        throw yaml_error(file, e);
       }
       if (ca.address_preference != "ipv6-first" && ca.address_preference != "ipv4-first")
-        throw ConfigError(where(file, c["address_preference"]) + ": address_preference must be ipv6-first or ipv4-first, not '" +
+        throw ConfigError(yaml_where(file, c["address_preference"]) + ": address_preference must be ipv6-first or ipv4-first, not '" +
                           ca.address_preference + "'");
       ca.file = file.string();
       ca.data = yaml_to_json(c);
@@ -168,7 +156,7 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
     const fs::path web = dir / "data" / "web.yaml";
     std::error_code ec;
     if (fs::exists(web, ec)) {
-      nlohmann::json doc = yaml_to_json(load_yaml(web));
+      nlohmann::json doc = yaml_to_json(load_yaml_file(web));
       if (!doc.is_object()) throw ConfigError(web.string() + ":1: expected a map of web data");
       for (auto& [k, v] : doc.items()) set.web_[k] = v;
     }

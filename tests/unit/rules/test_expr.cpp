@@ -277,6 +277,11 @@ TEST_CASE("Expr::parse errors") {
   SUBCASE("an ExprError is a ConfigError") {
     CHECK_THROWS_AS(Expr::parse("("), certdoctor::ConfigError);
   }
+
+  SUBCASE("syntax and evaluation errors share their position") {
+    CHECK_THROWS_AS(Expr::parse("("), certdoctor::rules::PositionedError);
+    CHECK_THROWS_AS(Expr::parse("len(5)").evaluate(view), certdoctor::rules::PositionedError);
+  }
 }
 
 TEST_CASE("Expr::parse depth") {
