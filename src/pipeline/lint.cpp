@@ -14,10 +14,14 @@ using nlohmann::json;
 
 std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
   std::set<std::string> providers;
-  for (const auto& [id, _] : k.data.providers()) providers.insert(id);
+  std::map<std::string, json> provider_texts;
+  for (const auto& [id, prof] : k.data.providers()) {
+    providers.insert(id);
+    provider_texts[id] = prof.data.value("texts", json::object());
+  }
   facts::Facts sample = facts::sample();
   json shape = view::derive(sample, view::DeriveContext{k.data, k.classifier});
-  auto issues = rules::lint(k.catalogue, shape, providers);
+  auto issues = rules::lint(k.catalogue, shape, providers, provider_texts);
   for (const auto& r : k.catalogue.rules())
     if (!r.source.empty() && !k.sources.contains(r.source))
       issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});

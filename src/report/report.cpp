@@ -76,6 +76,11 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.queries = facts.queries_sent;
   r.facts = facts;
 
+  // The profile's own words ({provider.retry} and the like in the rule texts).
+  json provider_texts = json::object();
+  if (provider.contains("profile") && provider["profile"].is_object())
+    provider_texts = provider["profile"].value("texts", json::object());
+
   std::vector<rules::Finding> sorted = findings;
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const rules::Finding& a, const rules::Finding& b) { return a.severity > b.severity; });
@@ -83,8 +88,8 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
     RenderedFinding rf;
     rf.id = f.id;
     rf.severity = std::string(rules::to_string(f.severity));
-    rf.title = catalogue.render(f, lang, "title", r.provider_id);
-    rf.remediation = catalogue.render(f, lang, "remediation", r.provider_id);
+    rf.title = catalogue.render(f, lang, "title", r.provider_id, provider_texts);
+    rf.remediation = catalogue.render(f, lang, "remediation", r.provider_id, provider_texts);
     rf.evidence = f.arguments;
     rf.source = f.source;
     if (sources.contains(f.source) && sources[f.source].contains("title")) {

@@ -285,6 +285,22 @@ std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+// The length of the placeholder name that starts at text[i] (just after '{'): an identifier, or
+// identifiers joined by '.' ("provider.retry"); 0 when there is none.
+std::size_t name_length(std::string_view text, std::size_t i) {
+  std::size_t j = i;
+  for (;;) {
+    const std::size_t start = j;
+    while (j < text.size() && placeholder_char(text[j], j == start)) ++j;
+    if (j == start) return 0;
+    if (j + 1 < text.size() && text[j] == '.' && placeholder_char(text[j + 1], true)) {
+      ++j;
+      continue;
+    }
+    return j - i;
+  }
+}
+
 } // namespace
 
 Placeholders scan_placeholders(std::string_view text) {
@@ -296,8 +312,7 @@ Placeholders scan_placeholders(std::string_view text) {
         ++i;
         continue;
       }
-      std::size_t j = i + 1;
-      while (j < text.size() && placeholder_char(text[j], j == i + 1)) ++j;
+      const std::size_t j = i + 1 + name_length(text, i + 1);
       if (j == i + 1 || j >= text.size() || text[j] != '}') {
         if (!out.stray_brace) out.stray_brace = i;
         continue;
@@ -316,7 +331,7 @@ Placeholders scan_placeholders(std::string_view text) {
   return out;
 }
 
-std::string fill_placeholders(std::string_view text, const json& arguments) {
+std::string fill_placeholders(std::string_view text, const json& arguments, const json& provider_texts) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -327,14 +342,21 @@ std::string fill_placeholders(std::string_view text, const json& arguments) {
       continue;
     }
     if (c == '{') {
-      std::size_t j = i + 1;
-      while (j < text.size() && placeholder_char(text[j], j == i + 1)) ++j;
+      const std::size_t j = i + 1 + name_length(text, i + 1);
       if (j > i + 1 && j < text.size() && text[j] == '}') {
         const std::string name(text.substr(i + 1, j - i - 1));
         if (arguments.is_object() && arguments.contains(name)) {
           out += to_text(arguments.at(name));
           i = j;
           continue;
+        }
+        if (name.starts_with(provider_prefix) && provider_texts.is_object()) {
+          auto it = provider_texts.find(name.substr(provider_prefix.size()));
+          if (it != provider_texts.end() && it->is_string()) {
+            out += it->get<std::string>();
+            i = j;
+            continue;
+          }
         }
       }
     }
@@ -398,7 +420,7 @@ const Rule* Catalogue::find(std::string_view id) const {
 }
 
 std::string Catalogue::render(const Finding& finding, std::string_view lang, std::string_view field,
-                              std::string_view provider) const {
+                              std::string_view provider, const json& provider_texts) const {
   const Rule* rule = find(finding.id);
   if (!rule) throw ConfigError("no rule '" + finding.id + "' in the catalogue");
   auto texts = rule->text.find(std::string(lang));
@@ -426,7 +448,12 @@ std::string Catalogue::render(const Finding& finding, std::string_view lang, std
   if (!chosen) {
     throw ConfigError("rule '" + finding.id + "' has no " + std::string(field) + " in '" + std::string(lang) + "'");
   }
-  return fill_placeholders(chosen->value, finding.arguments);
+  json texts_in_lang = json::object();
+  if (provider_texts.is_object())
+    for (const auto& [key, text] : provider_texts.items())
+      if (text.is_object() && text.contains(std::string(lang)) && text[std::string(lang)].is_string())
+        texts_in_lang[key] = text[std::string(lang)];
+  return fill_placeholders(chosen->value, finding.arguments, texts_in_lang);
 }
 
 } // namespace certdoctor::rules

@@ -86,12 +86,19 @@ struct Placeholders {
   std::optional<std::size_t> stray_brace;
 };
 
-/// Scans a text template ("{name} has no address; use {{ and }} for braces").
+/// The prefix of placeholders that name a text of the provider profile ("{provider.retry}").
+inline constexpr std::string_view provider_prefix = "provider.";
+
+/// Scans a text template ("{name} has no address; use {{ and }} for braces"). A name is an
+/// identifier or identifiers joined by '.' ("{provider.retry}").
 Placeholders scan_placeholders(std::string_view text);
 
-/// `text` with each {placeholder} replaced by to_text() of the argument of that name (a placeholder
-/// with no argument stays as written) and '{{' / '}}' turned into '{' / '}'.
-std::string fill_placeholders(std::string_view text, const nlohmann::json& arguments);
+/// `text` with each {placeholder} replaced by to_text() of the argument of that name, each
+/// {provider.X} by the string `provider_texts[X]` (texts of one language), a placeholder with no
+/// value staying as written, and '{{' / '}}' turned into '{' / '}'. Filled-in values are not
+/// scanned again.
+std::string fill_placeholders(std::string_view text, const nlohmann::json& arguments,
+                              const nlohmann::json& provider_texts = nlohmann::json());
 
 /// The loaded rules, in catalogue order.
 class Catalogue {
@@ -112,10 +119,11 @@ public:
   const std::vector<DuplicateRule>& duplicates() const noexcept { return duplicates_; }
 
   /// The text `field` ("title" or "remediation") of the finding's rule in `lang`, with the
-  /// placeholders filled from its arguments. For remediation, the variant for `provider` when the
-  /// rule has one, else 'generic'. Throws ConfigError for an unknown rule, language or field.
+  /// placeholders filled from its arguments and {provider.X} from `provider_texts` (the provider
+  /// profile's `texts:` map, {X: {en: ..., ja: ...}}). For remediation, the variant for `provider`
+  /// when the rule has one, else 'generic'. Throws ConfigError for an unknown rule, language or field.
   std::string render(const Finding& finding, std::string_view lang, std::string_view field,
-                     std::string_view provider) const;
+                     std::string_view provider, const nlohmann::json& provider_texts = nlohmann::json()) const;
 
 private:
   std::vector<Rule> rules_;

@@ -35,8 +35,10 @@ std::size_t column_of(std::string_view text, std::size_t offset) {
 class RuleLinter {
 public:
   RuleLinter(const Rule& rule, const json& shape, const std::set<std::string>& providers,
-             const std::vector<std::string>& languages, std::vector<LintIssue>& out)
-      : rule_(rule), shape_(shape), providers_(providers), languages_(languages), out_(out) {
+             const std::map<std::string, json>& provider_texts, const std::vector<std::string>& languages,
+             std::vector<LintIssue>& out)
+      : rule_(rule), shape_(shape), providers_(providers), provider_texts_(provider_texts), languages_(languages),
+        out_(out) {
     for (const auto& a : rule.arguments) arguments_.push_back(a.name);
   }
 
@@ -72,11 +74,29 @@ private:
     }
   }
 
-  // Placeholders must name arguments; braces that are not placeholders must be doubled.
-  std::set<std::string> check_template(const Text& t, const std::string& where) {
+  // Does the profile of `provider` have the text `key` in `lang`?
+  bool has_provider_text(const std::string& provider, const std::string& key, const std::string& lang) const {
+    auto it = provider_texts_.find(provider);
+    if (it == provider_texts_.end() || !it->second.is_object() || !it->second.contains(key)) return false;
+    const json& text = it->second[key];
+    return text.is_object() && text.contains(lang) && text[lang].is_string();
+  }
+
+  // Placeholders must name arguments, or texts that the profile of every provider in `for_providers`
+  // defines in `lang`; braces that are not placeholders must be doubled.
+  std::set<std::string> check_template(const Text& t, const std::string& where, const std::string& lang,
+                                       const std::vector<std::string>& for_providers) {
     const Placeholders p = scan_placeholders(t.value);
     const std::string prefix = "rule '" + rule_.id + "': " + where + ": ";
     for (const auto& name : p.names) {
+      if (name.starts_with(provider_prefix)) {
+        const std::string key = name.substr(provider_prefix.size());
+        for (const auto& provider : for_providers)
+          if (!has_provider_text(provider, key, lang))
+            add(t.line, prefix + "{" + name + "}: the profile of provider '" + provider + "' has no texts." + key +
+                            "." + lang);
+        continue;
+      }
       if (std::find(arguments_.begin(), arguments_.end(), name) == arguments_.end()) {
         add(t.line, prefix + "placeholder {" + name + "} is not an argument" + did_you_mean(name, arguments_));
       }
@@ -97,11 +117,14 @@ private:
   };
 
   // Placeholders of one language's title and remediation (base or variant).
-  Sets collect(const LanguageText& lt, const std::string& where, bool is_variant) {
+  Sets collect(const LanguageText& lt, const std::string& lang, const std::string& where, bool is_variant) {
     Sets s;
     const std::vector<std::string> known(providers_.begin(), providers_.end());
+    std::vector<std::string> everyone = known;
+    if (!providers_.count("generic")) everyone.push_back("generic");
     if (lt.title) {
-      s.title = check_template(*lt.title, where + ".title");
+      // A title is shown whatever the provider.
+      s.title = check_template(*lt.title, where + ".title", lang, everyone);
       s.title_line = lt.title->line;
     } else if (!is_variant) {
       add(lt.line, "rule '" + rule_.id + "': " + where + " has no 'title'");
@@ -119,7 +142,13 @@ private:
         add(t.line, "rule '" + rule_.id + "': " + where + ".remediation: unknown provider '" + provider + "'" +
                         did_you_mean(provider, known));
       }
-      auto names = check_template(t, where + ".remediation." + provider);
+      // A provider's own text is for that provider; 'generic' for the rest and the generic profile.
+      std::vector<std::string> for_providers;
+      if (provider != "generic") for_providers.push_back(provider);
+      else
+        for (const auto& p : everyone)
+          if (p == "generic" || !lt.remediation.count(p)) for_providers.push_back(p);
+      auto names = check_template(t, where + ".remediation." + provider, lang, for_providers);
       all.insert(names.begin(), names.end());
     }
     s.remediation = std::move(all);
@@ -137,14 +166,14 @@ private:
     std::map<std::string, std::map<std::string, Sets>> variant_sets;
     for (const auto& [lang, lt] : rule_.text) {
       const std::string where = "text." + lang;
-      sets[lang] = collect(lt, where, false);
+      sets[lang] = collect(lt, lang, where, false);
       for (const auto& [name, vt] : lt.variants) {
         if (!rule_.variants.count(name)) {
           add(vt.line, "rule '" + rule_.id + "': " + where + ".variants: '" + name + "' is not declared in 'variants'" +
                            did_you_mean(name, declared));
           continue;
         }
-        variant_sets[name][lang] = collect(vt, where + ".variants." + name, true);
+        variant_sets[name][lang] = collect(vt, lang, where + ".variants." + name, true);
       }
     }
     compare(sets, "title", [](const Sets& s) { return std::make_pair(&s.title, s.title_line); });
@@ -184,6 +213,7 @@ private:
   const Rule& rule_;
   const json& shape_;
   const std::set<std::string>& providers_;
+  const std::map<std::string, json>& provider_texts_;
   const std::vector<std::string>& languages_;
   std::vector<LintIssue>& out_;
   std::vector<std::string> arguments_;
@@ -193,13 +223,18 @@ private:
 
 std::vector<LintIssue> lint(const Catalogue& catalogue, const json& shape, const std::set<std::string>& known_providers,
                             const std::vector<std::string>& languages) {
+  return lint(catalogue, shape, known_providers, {}, languages);
+}
+
+std::vector<LintIssue> lint(const Catalogue& catalogue, const json& shape, const std::set<std::string>& known_providers,
+                            const std::map<std::string, json>& provider_texts, const std::vector<std::string>& languages) {
   std::vector<LintIssue> out;
   for (const auto& d : catalogue.duplicates()) {
     out.push_back({d.file, d.line,
                    "duplicate rule id '" + d.id + "' (also defined at " + d.first_file + ":" +
                        std::to_string(d.first_line) + ")"});
   }
-  for (const auto& rule : catalogue.rules()) RuleLinter(rule, shape, known_providers, languages, out).run();
+  for (const auto& rule : catalogue.rules()) RuleLinter(rule, shape, known_providers, provider_texts, languages, out).run();
   std::stable_sort(out.begin(), out.end(), [](const LintIssue& a, const LintIssue& b) {
     return a.file != b.file ? a.file < b.file : a.line < b.line;
   });

@@ -94,6 +94,20 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
   return out;
 }
 
+/// Checks the `texts:` map of a provider profile: each entry (the X of {provider.X} in rule texts)
+/// is a map with a string per language.
+void check_texts(const fs::path& file, const YAML::Node& texts) {
+  if (!texts) return;
+  if (!texts.IsMap()) throw ConfigError(where(file, texts) + ": 'texts' must map a name to its text per language");
+  for (const auto& kv : texts) {
+    const auto key = kv.first.as<std::string>();
+    if (!kv.second.IsMap()) throw ConfigError(where(file, kv.first) + ": texts." + key + " must be a map of languages (en, ja)");
+    for (const char* lang : {"en", "ja"})
+      if (!kv.second[lang] || !kv.second[lang].IsScalar())
+        throw ConfigError(where(file, kv.first) + ": texts." + key + " needs a text for '" + lang + "'");
+  }
+}
+
 template <typename Map>
 std::vector<std::string> ids_of(const Map& m) {
   std::vector<std::string> ids;
@@ -123,6 +137,7 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
         prof.nameservers = string_list(file, p, "nameservers");
         prof.nameserver_patterns = string_list(file, p, "nameserver_patterns");
         prof.host_addresses = string_list(file, p, "host_addresses");
+        check_texts(file, p["texts"]);
         prof.notices = load_notices(file, root["notices"]);
       } catch (const YAML::Exception& e) {
         throw yaml_error(file, e);

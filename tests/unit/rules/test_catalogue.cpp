@@ -12,6 +12,7 @@ using certdoctor::ConfigError;
 using certdoctor::rules::Catalogue;
 using certdoctor::rules::Finding;
 using certdoctor::rules::Severity;
+using certdoctor::rules::scan_placeholders;
 using nlohmann::json;
 
 namespace {
@@ -249,4 +250,28 @@ TEST_CASE("rules::fill_placeholders") {
   CHECK(fill_placeholders("{{a}} {{{a}}}", args) == "{a} {x}");
   CHECK(fill_placeholders("{zz} { a } {a", args) == "{zz} { a } {a");
   CHECK(fill_placeholders("{a}", json()) == "{a}");
+}
+
+TEST_CASE("Catalogue::render: {provider.X} from the profile's texts") {
+  const Catalogue c = Catalogue::load({fixtures + "/provider-texts"});
+  Finding f;
+  f.id = "www-missing";
+  f.arguments = {{"name", "www.example.jp"}};
+  const json sakura = {{"retry", {{"en", "Apply again: {name}."}, {"ja", "再申請してください。"}}},
+                       {"renew_path", {{"en", "SSL設定"}, {"ja", "「SSL設定」"}}}};
+  // The profile's words are inserted as written: placeholders in them are not filled.
+  CHECK(c.render(f, "en", "remediation", "sakura", sakura) == "Add www.example.jp at SSL設定. Apply again: {name}.");
+  CHECK(c.render(f, "ja", "remediation", "sakura", sakura) ==
+        "「SSL設定」 で www.example.jp を追加してください。再申請してください。");
+  // A text the profile lacks (or no texts at all) stays as written, as an unknown argument does.
+  CHECK(c.render(f, "en", "remediation", "xserver", json{{"renew_path", sakura["renew_path"]}}) ==
+        "Add www.example.jp. {provider.retry}");
+  CHECK(c.render(f, "en", "remediation", "sakura") == "Add www.example.jp at {provider.renew_path}. {provider.retry}");
+}
+
+TEST_CASE("scan_placeholders: dotted names") {
+  CHECK(scan_placeholders("{provider.retry} and {name}").names == std::vector<std::string>{"provider.retry", "name"});
+  CHECK(scan_placeholders("{provider.}").stray_brace == 0u);
+  CHECK(scan_placeholders("{.retry}").stray_brace == 0u);
+  CHECK(scan_placeholders("{a.b.c}").names == std::vector<std::string>{"a.b.c"});
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -102,4 +104,55 @@ TEST_CASE("rules::lint") {
 
 TEST_CASE("rules::to_string(LintIssue)") {
   CHECK(certdoctor::rules::to_string(LintIssue{"rules/dns.yaml", 12, "message"}) == "rules/dns.yaml:12: message");
+}
+
+TEST_CASE("rules::lint: {provider.X} placeholders") {
+  const Catalogue c = Catalogue::load({fixtures + "/provider-texts"});
+  const std::set<std::string> three = {"generic", "sakura", "xserver"};
+  auto text = [](const char* en, const char* ja) { return json{{"en", en}, {"ja", ja}}; };
+  std::map<std::string, json> texts = {
+      {"generic", {{"retry", text("Renew again.", "もう一度更新してください。")}}},
+      {"sakura", {{"retry", text("Apply again.", "再申請してください。")}, {"renew_path", text("SSL設定", "「SSL設定」")}}},
+      {"xserver", {{"retry", text("Press 更新.", "「更新」を押してください。")}}},
+  };
+
+  SUBCASE("every profile a text is for has the text in its language") {
+    CHECK(lines(lint(c, shape, three, texts)).empty());
+  }
+
+  SUBCASE("a profile that lacks a text fails, per language and per text") {
+    texts["sakura"].erase("retry");
+    texts["xserver"]["retry"].erase("ja");
+    const std::vector<std::string> expected = {
+        "texts.yaml:16: rule 'www-missing': text.en.remediation.sakura: {provider.retry}: the profile of provider "
+        "'sakura' has no texts.retry.en",
+        "texts.yaml:22: rule 'www-missing': text.ja.remediation.sakura: {provider.retry}: the profile of provider "
+        "'sakura' has no texts.retry.ja",
+        "texts.yaml:23: rule 'www-missing': text.ja.remediation.xserver: {provider.retry}: the profile of provider "
+        "'xserver' has no texts.retry.ja",
+        // A title is shown for every provider.
+        "texts.yaml:32: rule 'generic-uses-provider': text.en.title: {provider.retry}: the profile of provider "
+        "'sakura' has no texts.retry.en",
+        "texts.yaml:37: rule 'generic-uses-provider': text.ja.title: {provider.retry}: the profile of provider "
+        "'sakura' has no texts.retry.ja",
+        "texts.yaml:37: rule 'generic-uses-provider': text.ja.title: {provider.retry}: the profile of provider "
+        "'xserver' has no texts.retry.ja",
+        // 'generic' stands in for xserver here (it has no text of its own), not for sakura.
+        "texts.yaml:39: rule 'generic-uses-provider': text.ja.remediation.generic: {provider.retry}: the profile of "
+        "provider 'xserver' has no texts.retry.ja",
+    };
+    CHECK(lines(lint(c, shape, three, texts)) == expected);
+  }
+
+  SUBCASE("a generic text may use them only when the generic profile defines them") {
+    texts["generic"] = json::object();
+    const auto issues = lines(lint(c, shape, three, texts));
+    CHECK(std::count_if(issues.begin(), issues.end(), [](const std::string& s) {
+            return s.find("remediation.generic: {provider.retry}: the profile of provider 'generic'") != std::string::npos;
+          }) == 2);
+  }
+
+  SUBCASE("without profile texts every use is reported") {
+    CHECK(lines(lint(c, shape, three)).size() == 18);
+  }
 }
