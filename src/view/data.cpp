@@ -98,13 +98,13 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
 /// is a map with a string per language.
 void check_texts(const fs::path& file, const YAML::Node& texts) {
   if (!texts) return;
-  if (!texts.IsMap()) throw ConfigError(where(file, texts) + ": 'texts' must map a name to its text per language");
+  if (!texts.IsMap()) throw ConfigError(yaml_where(file, texts) + ": 'texts' must map a name to its text per language");
   for (const auto& kv : texts) {
     const auto key = kv.first.as<std::string>();
-    if (!kv.second.IsMap()) throw ConfigError(where(file, kv.first) + ": texts." + key + " must be a map of languages (en, ja)");
+    if (!kv.second.IsMap()) throw ConfigError(yaml_where(file, kv.first) + ": texts." + key + " must be a map of languages (en, ja)");
     for (const char* lang : {"en", "ja"})
       if (!kv.second[lang] || !kv.second[lang].IsScalar())
-        throw ConfigError(where(file, kv.first) + ": texts." + key + " needs a text for '" + lang + "'");
+        throw ConfigError(yaml_where(file, kv.first) + ": texts." + key + " needs a text for '" + lang + "'");
   }
 }
 
