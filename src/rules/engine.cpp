@@ -1,7 +1,6 @@
 #include "rules/engine.hpp"
 
 #include "rules/catalogue.hpp"
-#include "util/error.hpp"
 
 namespace certdoctor::rules {
 
