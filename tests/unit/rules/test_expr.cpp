@@ -450,6 +450,16 @@ TEST_CASE("rules::to_text") {
   CHECK(to_text(R"({"k": 1})"_json) == R"({"k":1})");
 }
 
+TEST_CASE("rules::type_name") {
+  using certdoctor::rules::type_name;
+  CHECK(std::string(type_name(nullptr)) == "null");
+  CHECK(std::string(type_name(true)) == "boolean");
+  CHECK(std::string(type_name(1.5)) == "number");
+  CHECK(std::string(type_name("x")) == "string");
+  CHECK(std::string(type_name(json::array())) == "list");
+  CHECK(std::string(type_name(json::object())) == "object");
+}
+
 TEST_CASE("rules::is_identifier") {
   using certdoctor::rules::is_identifier;
   CHECK(is_identifier("name"));
