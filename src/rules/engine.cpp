@@ -1,7 +1,6 @@
 #include "rules/engine.hpp"
 
 #include "rules/catalogue.hpp"
-#include "util/error.hpp"
 
 namespace certdoctor::rules {
 
@@ -59,10 +58,8 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
     }
     const json list = guarded(rule, *rule.each, "'each'", [&](const Expr& e) {
       json v = e.evaluate(view);
-      if (!v.is_null() && !v.is_array()) {
-        const char* type = v.is_object() ? "object" : v.is_string() ? "string" : v.is_number() ? "number" : "boolean";
-        throw EvalError(std::string("'each' needs a list, got ") + type, e.text(), 0);
-      }
+      if (!v.is_null() && !v.is_array())
+        throw EvalError(std::string("'each' needs a list, got ") + type_name(v), e.text(), 0);
       return v;
     });
     if (list.is_null()) continue;

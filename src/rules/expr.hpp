@@ -131,6 +131,9 @@ bool truthy(const nlohmann::json& value);
 /// a list of values joined with ", ", an object as compact JSON.
 std::string to_text(const nlohmann::json& value);
 
+/// "null", "boolean", "number", "string", "list" or "object": a value's type as messages name it.
+const char* type_name(const nlohmann::json& value);
+
 /// True for [A-Za-z_][A-Za-z0-9_]* that is not a keyword (and, or, not, in, true, false, null).
 bool is_identifier(std::string_view text);
 

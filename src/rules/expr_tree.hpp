@@ -105,9 +105,6 @@ const char* regex_problem(std::regex_constants::error_type code);
 // ---------------------------------------------------------------------------------------------
 // Values (expr_values.cpp)
 
-/// "null", "boolean", "number", "string", "list" or "object", as error messages say.
-const char* type_name(const nlohmann::json& v);
-
 /// An integer value as int64; nullopt for floats and for unsigned values beyond int64.
 std::optional<std::int64_t> as_int(const nlohmann::json& v);
 

@@ -39,20 +39,6 @@ std::string format_number(const json& v) {
 
 } // namespace
 
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "number";
-    case json::value_t::string: return "string";
-    case json::value_t::array: return "list";
-    case json::value_t::object: return "object";
-    default: return "value";
-  }
-}
-
 std::optional<std::int64_t> as_int(const json& v) {
   if (v.is_number_unsigned()) {
     auto u = v.get<std::uint64_t>();
@@ -136,7 +122,21 @@ json parse_number(const std::string& s) {
 using detail::format_number;
 
 // -----------------------------------------------------------------------------------------------
-// Helpers shared with the catalogue
+// Helpers shared with the catalogue and the engine
+
+const char* type_name(const json& v) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::boolean: return "boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float: return "number";
+    case json::value_t::string: return "string";
+    case json::value_t::array: return "list";
+    case json::value_t::object: return "object";
+    default: return "value";
+  }
+}
 
 bool truthy(const json& v) {
   switch (v.type()) {

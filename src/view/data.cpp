@@ -1,7 +1,6 @@
 #include "view/data.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "util/error.hpp"
 #include "util/text.hpp"

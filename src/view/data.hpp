@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace certdoctor::view {
 
@@ -65,7 +64,6 @@ class DataSet {
   static DataSet load(const std::vector<std::filesystem::path>& dirs);
 
   const std::map<std::string, ProviderProfile>& providers() const { return providers_; }
-  const std::map<std::string, CaModel>& cas() const { return cas_; }
   /// Returns the profile with this id; throws UsageError naming the known ids otherwise.
   const ProviderProfile& provider(const std::string& id) const;
   /// Returns the CA model with this id; throws UsageError naming the known ids otherwise.

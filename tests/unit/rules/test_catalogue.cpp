@@ -44,7 +44,7 @@ const std::string texts = "    text:\n      en:\n        title: t\n        remed
 
 } // namespace
 
-TEST_CASE("Catalogue::load") {
+TEST_CASE("rules::Catalogue::load") {
   SUBCASE("rule files in name order; other YAML files ignored") {
     const Catalogue c = Catalogue::load({fixtures + "/basic"});
     CHECK(ids(c) == std::vector<std::string>{"dns-no-address", "dns-not-delegated", "host-info", "host-count"});
@@ -123,7 +123,7 @@ TEST_CASE("Catalogue::load") {
   }
 }
 
-TEST_CASE("Catalogue::load errors") {
+TEST_CASE("rules::Catalogue::load errors") {
   const std::vector<std::pair<std::string, std::string>> table = {
       {"rules:\n  - id: x\n   when: a\n", ":3: end of sequence not found"},
       {"rules:\n  - id: [x\n", ":3: end of sequence flow not found"},
@@ -189,7 +189,7 @@ TEST_CASE("Catalogue::load errors") {
   }
 }
 
-TEST_CASE("Catalogue::render") {
+TEST_CASE("rules::Catalogue::render") {
   const Catalogue c = Catalogue::load({fixtures + "/basic"});
   Finding f{"dns-no-address", Severity::error, {{"name", "www.example.jp"}, {"servers", {"192.0.2.53", "198.51.100.53"}}},
             "test-doc", ""};

@@ -8,7 +8,6 @@
 #include "rules/engine.hpp"
 #include "../temp_dir.hpp"
 
-using certdoctor::ConfigError;
 using certdoctor::rules::Catalogue;
 using certdoctor::rules::EvalError;
 using certdoctor::rules::evaluate;
@@ -120,26 +119,4 @@ TEST_CASE("rules::evaluate errors") {
                    view) ==
         ":8: in argument 'x' of rule 'bad', column 8: '+' needs two numbers, two strings or two lists, got string "
         "and number\nn.name + 1\n       ^ near here");
-}
-
-TEST_CASE("rules::Severity") {
-  using certdoctor::rules::parse_severity;
-  using certdoctor::rules::to_string;
-  CHECK(to_string(Severity::info) == "info");
-  CHECK(to_string(Severity::warning) == "warning");
-  CHECK(to_string(Severity::error) == "error");
-  CHECK(parse_severity("warning") == Severity::warning);
-  CHECK_FALSE(parse_severity("Warning").has_value());
-  CHECK(Severity::info < Severity::warning);
-  CHECK(Severity::warning < Severity::error);
-}
-
-TEST_CASE("rules::Finding JSON") {
-  const Finding f{"dns-no-address", Severity::error, {{"name", "www.example.jp"}}, "doc", ""};
-  const json j = f;
-  CHECK(j == R"({"id": "dns-no-address", "severity": "error", "arguments": {"name": "www.example.jp"},
-                 "source": "doc"})"_json);
-  CHECK(j.get<Finding>() == f);
-  CHECK_THROWS_WITH_AS((R"({"id": "x", "severity": "fatal"})"_json).get<Finding>(),
-                       "unknown severity 'fatal' in finding 'x'", ConfigError);
 }

@@ -49,7 +49,7 @@ std::string eval_error(std::string_view text) {
 
 } // namespace
 
-TEST_CASE("Expr::evaluate") {
+TEST_CASE("rules::Expr::evaluate") {
   const std::vector<std::pair<std::string, json>> table = {
       // literals
       {"42", 42},
@@ -222,7 +222,7 @@ TEST_CASE("Expr::evaluate") {
   }
 }
 
-TEST_CASE("Expr::parse errors") {
+TEST_CASE("rules::Expr::parse errors") {
   const std::vector<std::pair<std::string, std::string>> table = {
       {"len(x", "column 6: expected ',' or ')', got end of expression\nlen(x\n     ^ near here"},
       {"lenn(x)", "column 1: unknown function 'lenn' (did you mean 'len'?)\nlenn(x)\n^ near here"},
@@ -284,7 +284,7 @@ TEST_CASE("Expr::parse errors") {
   }
 }
 
-TEST_CASE("Expr::parse depth") {
+TEST_CASE("rules::Expr::parse depth") {
   SUBCASE("64 levels are fine") {
     std::string ok = std::string(63, '(') + "1" + std::string(63, ')');
     CHECK(Expr::parse(ok).evaluate(view) == 1);
@@ -327,7 +327,7 @@ TEST_CASE("Expr::parse depth") {
   }
 }
 
-TEST_CASE("Expr::evaluate errors") {
+TEST_CASE("rules::Expr::evaluate errors") {
   const std::vector<std::pair<std::string, std::string>> table = {
       {"len(5)", "column 1: len() needs a list, a string or an object, got number\nlen(5)\n^ near here"},
       {"empty(true)", "column 1: empty() needs a list, a string or an object, got boolean\nempty(true)\n^ near here"},
@@ -382,7 +382,7 @@ TEST_CASE("Expr::evaluate errors") {
   }
 }
 
-TEST_CASE("Expr::free_paths") {
+TEST_CASE("rules::Expr::free_paths") {
   CHECK(Expr::parse("len(name.addresses) > 0 and any(s in name.servers: s.ok and s.x == domain.ascii) and "
                     "names[0].status == 'ok' and domain[x] and names[-1] and name.addresses")
             .free_paths() == std::vector<std::string>{"name.addresses", "name.servers", "domain.ascii",
@@ -392,7 +392,7 @@ TEST_CASE("Expr::free_paths") {
   CHECK(Expr::parse("domain['ascii']").free_paths() == std::vector<std::string>{"domain[\"ascii\"]"});
 }
 
-TEST_CASE("Expr::check_shape") {
+TEST_CASE("rules::Expr::check_shape") {
   const json shape = R"({
     "domain": {"ascii": "", "unicode": ""},
     "names": [{"name": "", "status": "", "addresses": [{"address": "", "family": 4}], "extra": null}],
@@ -448,6 +448,16 @@ TEST_CASE("rules::to_text") {
   CHECK(to_text(nullptr) == "");
   CHECK(to_text(R"(["a", 1, [2]])"_json) == "a, 1, [2]");
   CHECK(to_text(R"({"k": 1})"_json) == R"({"k":1})");
+}
+
+TEST_CASE("rules::type_name") {
+  using certdoctor::rules::type_name;
+  CHECK(std::string(type_name(nullptr)) == "null");
+  CHECK(std::string(type_name(true)) == "boolean");
+  CHECK(std::string(type_name(1.5)) == "number");
+  CHECK(std::string(type_name("x")) == "string");
+  CHECK(std::string(type_name(json::array())) == "list");
+  CHECK(std::string(type_name(json::object())) == "object");
 }
 
 TEST_CASE("rules::is_identifier") {
