@@ -107,7 +107,7 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
 }
 
 /// Checks the `texts:` map of a provider profile: each entry (the X of {provider.X} in rule texts)
-/// is a map with a string per language.
+/// is a map with a string per language, and optionally `no_attempt_left:` with the same.
 void check_texts(const fs::path& file, const YAML::Node& texts) {
   if (!texts) return;
   if (!texts.IsMap()) throw ConfigError(where(file, texts) + ": 'texts' must map a name to its text per language");
@@ -117,6 +117,12 @@ void check_texts(const fs::path& file, const YAML::Node& texts) {
     for (const char* lang : {"en", "ja"})
       if (!kv.second[lang] || !kv.second[lang].IsScalar())
         throw ConfigError(where(file, kv.first) + ": texts." + key + " needs a text for '" + lang + "'");
+    // The words for when the renewal schedule holds no further automatic attempt.
+    if (const YAML::Node alt = kv.second["no_attempt_left"]) {
+      for (const char* lang : {"en", "ja"})
+        if (!alt.IsMap() || !alt[lang] || !alt[lang].IsScalar())
+          throw ConfigError(where(file, alt) + ": texts." + key + ".no_attempt_left needs a text for '" + lang + "'");
+    }
   }
 }
 
