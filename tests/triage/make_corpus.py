@@ -143,6 +143,13 @@ def notices():
                "再発行がお済みでない証明書は失効しました。新規のお申し込みにお使いいただける無償クーポンコードをお送りします。\n"
                "クーポンの利用期限: 2021年7月31日\n\n" + sakura_block("shop.example.org", "shop"),
                "utf-8", "base64", "[さくらインターネット]【重要】SSLサーバ証明書再発行手続きについて", "utf-8"))
+    # The coupon mail forwarded by the customer under a subject of their own: found by its body.
+    write("sakura-jprs-coupon-forward-body.eml",
+          mail(h("owner@example-shop.jp", "fw-coupon@example-shop.jp", to="support@example.net"),
+               "サポートご担当者様\n\n下記のメールが届きましたが、どうすればよいでしょうか。\n\n"
+               "再発行がお済みでない証明書は失効しました。新規のお申し込みにお使いいただける無償クーポンコードをお送りします。\n"
+               "クーポンの利用期限: 2021年7月31日\n\n" + sakura_block("order.example.org", "orders"),
+               "utf-8", "8bit", "Fwd: SSL証明書のメールについて", "utf-8"))
     write("sakura-jprs-renewal-30d-iso2022jp.eml",
           mail(h(SAKURA_FROM, "jprs-3@sakura.ad.jp"),
                "ご利用中のSSLサーバ証明書の有効期限が近づいております(有効期限の約30日前)。\n"
