@@ -99,6 +99,25 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
           throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "': '" + what + "' needs a text for '" + lang + "'");
     }
     if (k["source"]) kind.source = k["source"].as<std::string>();
+    if (const YAML::Node faults = k["known_faults"]) {
+      if (!faults.IsSequence()) throw ConfigError(where(file, faults) + ": 'known_faults' must be a list of {dates, note}");
+      for (const auto& fault : faults) {
+        const YAML::Node dates = fault["dates"];
+        if (!dates || !dates.IsSequence() || dates.size() == 0)
+          throw ConfigError(where(file, fault) + ": a known fault needs 'dates' (a list of MM-DD)");
+        for (const auto& d : dates) {
+          const std::string md = d.as<std::string>();
+          if (md.size() != 5 || md[2] != '-' || !std::isdigit(static_cast<unsigned char>(md[0])) ||
+              !std::isdigit(static_cast<unsigned char>(md[1])) || !std::isdigit(static_cast<unsigned char>(md[3])) ||
+              !std::isdigit(static_cast<unsigned char>(md[4])))
+            throw ConfigError(where(file, d) + ": '" + md + "' is not a date of the form MM-DD");
+        }
+        for (const char* lang : {"en", "ja"})
+          if (!fault["note"] || !fault["note"][lang] || !fault["note"][lang].IsScalar())
+            throw ConfigError(where(file, fault) + ": a known fault's 'note' needs a text for '" + lang + "'");
+      }
+      kind.known_faults = yaml_to_json(faults);
+    }
     for (const auto& other : out.kinds)
       if (other.id == kind.id) throw ConfigError(where(file, k) + ": notice kind '" + kind.id + "' appears twice");
     out.kinds.push_back(std::move(kind));

@@ -133,6 +133,15 @@ def notices():
     write("sakura-expiry-15d-eucjp-8bit-idn.eml",
           mail(h(SAKURA_FROM, "exp-2@sakura.ad.jp"), EXPIRY_BODY % sakura_block("日本語.jp", "nihongo"),
                "euc-jp", "8bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "euc-jp"))
+    # Sent on one of the days of Sakura's mailing fault (000), and on an ordinary day.
+    write("sakura-expiry-15d-fault-day.eml",
+          mail(h(SAKURA_FROM, "exp-3@sakura.ad.jp", date="Thu, 23 Mar 2023 10:04:12 +0900"),
+               EXPIRY_BODY % sakura_block("example-cafe.jp", "cafe"),
+               "iso-2022-jp", "7bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "iso-2022-jp"))
+    write("sakura-expiry-15d-ordinary-day.eml",
+          mail(h(SAKURA_FROM, "exp-4@sakura.ad.jp", date="Fri, 24 Mar 2023 10:04:12 +0900"),
+               EXPIRY_BODY % sakura_block("example-cafe.jp", "cafe"),
+               "iso-2022-jp", "7bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "iso-2022-jp"))
     write("sakura-jprs-reissue-request-folded.eml",
           mail(h(SAKURA_FROM, "jprs-1@sakura.ad.jp"), JPRS_REISSUE_BODY % sakura_block("www.example.co.jp", "corp"),
                "iso-2022-jp", "7bit",
