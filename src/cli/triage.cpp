@@ -173,6 +173,8 @@ int run_triage(const std::vector<std::string>& args) {
   }
   if (t.notice) {
     r.means = t.notice->means.value(lang, "");
+    // A known fault of the provider on the mail's day comes first: it changes what the mail means.
+    for (const auto& note : t.fault_notes) r.means = note.value(lang, "") + (lang == "ja" ? "" : " ") + r.means;
     r.next = t.notice->next.value(lang, "");
   }
 

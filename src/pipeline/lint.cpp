@@ -25,6 +25,11 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
   for (const auto& r : k.catalogue.rules())
     if (!r.source.empty() && !k.sources.contains(r.source))
       issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
+  for (const auto& r : k.catalogue.rules())
+    for (const auto& [name, def] : r.variants)
+      if (!def.source.empty() && !k.sources.contains(def.source))
+        issues.push_back(rules::LintIssue{r.file, def.line, "rule '" + r.id + "', variant '" + name + "': unknown source '" +
+                                                                def.source + "' (not in sources.yaml)"});
   // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
   // and cite known sources. Loading already rejected invalid patterns and missing languages.
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);

@@ -76,10 +76,9 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.queries = facts.queries_sent;
   r.facts = facts;
 
-  // The profile's own words ({provider.retry} and the like in the rule texts).
-  json provider_texts = json::object();
-  if (provider.contains("profile") && provider["profile"].is_object())
-    provider_texts = provider["profile"].value("texts", json::object());
+  // The profile's own words ({provider.retry} and the like in the rule texts), as the view chose
+  // them for this diagnosis.
+  const json provider_texts = provider.value("texts", json::object());
 
   std::vector<rules::Finding> sorted = findings;
   std::stable_sort(sorted.begin(), sorted.end(),

@@ -17,7 +17,7 @@ namespace {
 
 const std::vector<std::string> rule_keys = {"id", "severity", "source", "each", "as", "when", "variant", "variants", "arguments", "text"};
 const std::vector<std::string> language_keys = {"title", "remediation", "variants"};
-const std::vector<std::string> variant_keys = {"severity"};
+const std::vector<std::string> variant_keys = {"severity", "source"};
 const std::vector<std::string> severity_names = {"info", "warning", "error"};
 
 bool valid_id(std::string_view id) {
@@ -156,9 +156,14 @@ private:
         if (body.IsMap()) {
           for (auto k = body.begin(); k != body.end(); ++k) {
             const std::string key = k->first.IsScalar() ? k->first.Scalar() : "";
-            if (key != "severity")
+            if (key != "severity" && key != "source")
               fail(line_of(k->first), "unknown key '" + key + "' in variant '" + name + "'" + in_rule + did_you_mean(key, variant_keys));
             const std::string sv = k->second.IsScalar() ? k->second.Scalar() : "";
+            if (key == "source") {
+              if (sv.empty()) fail(line_of(k->second), "'source' of variant '" + name + "'" + in_rule + " must be a document id");
+              def.source = sv;
+              continue;
+            }
             auto parsed = parse_severity(sv);
             if (!parsed)
               fail(line_of(k->second), "unknown severity '" + sv + "' in variant '" + name + "'" + in_rule + did_you_mean(sv, severity_names));

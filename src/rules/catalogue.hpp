@@ -47,9 +47,11 @@ struct LanguageText {
   const LanguageText* variant(std::string_view name) const;
 };
 
-/// A declared variant of a rule: a case with its own texts and possibly its own severity.
+/// A declared variant of a rule: a case with its own texts and possibly its own severity and
+/// source document (when the case rests on another document than the rule).
 struct VariantDef {
   std::optional<Severity> severity;  ///< absent: the rule's severity
+  std::string source;                ///< empty: the rule's source
   int line = 0;
 };
 

@@ -43,8 +43,10 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
           return name;
         });
         if (v.is_string()) f.variant = v.get<std::string>();
-        if (auto def = rule.variants.find(f.variant); def != rule.variants.end() && def->second.severity)
-          f.severity = *def->second.severity;
+        if (auto def = rule.variants.find(f.variant); def != rule.variants.end()) {
+          if (def->second.severity) f.severity = *def->second.severity;
+          if (!def->second.source.empty()) f.source = def->second.source;
+        }
       }
       for (const auto& arg : rule.arguments) {
         f.arguments[arg.name] = guarded(rule, arg.value, "argument '" + arg.name + "'",

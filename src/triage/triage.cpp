@@ -3,6 +3,8 @@
 #include <glib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 
 #include "util/domain.hpp"
 #include "util/error.hpp"
@@ -136,6 +138,33 @@ std::vector<std::string> labelled_values(const std::string& text, const std::vec
   return out;
 }
 
+std::string month_day(std::string_view date) {
+  static const char* months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
+  // Tokens: an optional weekday, then day, month, year (RFC 5322 section 3.3).
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (char c : date) {
+    if (c == ' ' || c == ',' || c == '\t') {
+      if (!cur.empty()) tokens.push_back(cur);
+      cur.clear();
+    } else {
+      cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  if (!cur.empty()) tokens.push_back(cur);
+  for (std::size_t i = 1; i < tokens.size(); ++i)
+    for (int m = 0; m < 12; ++m)
+      if (tokens[i] == months[m]) {
+        const std::string& day = tokens[i - 1];
+        if (day.empty() || day.size() > 2 || !std::all_of(day.begin(), day.end(), [](char c) { return c >= '0' && c <= '9'; }))
+          return "";
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "%02d-%02d", m + 1, std::stoi(day));
+        return buf;
+      }
+  return "";
+}
+
 Triage triage(std::string_view bytes, const TriageData& d) {
   Triage t;
   std::size_t first = bytes.find_first_not_of(" \t\r\n");
@@ -212,6 +241,12 @@ Triage triage(std::string_view bytes, const TriageData& d) {
           }
         }
       // A subject may name the domain too ("... (example.jp)").
+      // A notice sent on a day the provider mailed it by mistake.
+      const std::string md = month_day(t.mail.date);
+      if (!md.empty())
+        for (const auto& fault : t.notice->known_faults)
+          for (const auto& d : fault["dates"])
+            if (d == md) t.fault_notes.push_back(fault["note"]);
     }
     // ACME error text quoted in the mail (a forwarded client log, a CA message).
     if (auto rep = read_client_log(d.acme, t.mail.body)) {

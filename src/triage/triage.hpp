@@ -39,11 +39,17 @@ struct Triage {
   std::vector<AcmeCause> causes;
   Mail mail;                       // when input_type is mail
   std::vector<std::string> notes;  // best-effort repairs and limits met
+  /// {en, ja} notes of the notice kind's known faults that the mail's date falls on.
+  std::vector<nlohmann::json> fault_notes;
 };
 
 /// Triages `bytes`. Throws Error with a message for a person when the input is empty or
 /// is neither a mail nor ACME output in any readable form.
 Triage triage(std::string_view bytes, const TriageData&);
+
+/// "MM-DD" of an RFC 5322 date ("Mon, 23 Mar 2026 10:02:00 +0900"), in the date's own time
+/// zone; "" when it cannot be read.
+std::string month_day(std::string_view rfc5322_date);
 
 /// Text normalised for matching: NFKC (full-width ASCII and half-width kana folded), case
 /// folded, white space removed.

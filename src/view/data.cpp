@@ -86,6 +86,25 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
           throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "': '" + what + "' needs a text for '" + lang + "'");
     }
     if (k["source"]) kind.source = k["source"].as<std::string>();
+    if (const YAML::Node faults = k["known_faults"]) {
+      if (!faults.IsSequence()) throw ConfigError(yaml_where(file, faults) + ": 'known_faults' must be a list of {dates, note}");
+      for (const auto& fault : faults) {
+        const YAML::Node dates = fault["dates"];
+        if (!dates || !dates.IsSequence() || dates.size() == 0)
+          throw ConfigError(yaml_where(file, fault) + ": a known fault needs 'dates' (a list of MM-DD)");
+        for (const auto& d : dates) {
+          const std::string md = d.as<std::string>();
+          if (md.size() != 5 || md[2] != '-' || !std::isdigit(static_cast<unsigned char>(md[0])) ||
+              !std::isdigit(static_cast<unsigned char>(md[1])) || !std::isdigit(static_cast<unsigned char>(md[3])) ||
+              !std::isdigit(static_cast<unsigned char>(md[4])))
+            throw ConfigError(yaml_where(file, d) + ": '" + md + "' is not a date of the form MM-DD");
+        }
+        for (const char* lang : {"en", "ja"})
+          if (!fault["note"] || !fault["note"][lang] || !fault["note"][lang].IsScalar())
+            throw ConfigError(yaml_where(file, fault) + ": a known fault's 'note' needs a text for '" + lang + "'");
+      }
+      kind.known_faults = yaml_to_json(faults);
+    }
     for (const auto& other : out.kinds)
       if (other.id == kind.id) throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "' appears twice");
     out.kinds.push_back(std::move(kind));
@@ -94,7 +113,7 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
 }
 
 /// Checks the `texts:` map of a provider profile: each entry (the X of {provider.X} in rule texts)
-/// is a map with a string per language.
+/// is a map with a string per language, and optionally `no_attempt_left:` with the same.
 void check_texts(const fs::path& file, const YAML::Node& texts) {
   if (!texts) return;
   if (!texts.IsMap()) throw ConfigError(yaml_where(file, texts) + ": 'texts' must map a name to its text per language");
@@ -104,6 +123,12 @@ void check_texts(const fs::path& file, const YAML::Node& texts) {
     for (const char* lang : {"en", "ja"})
       if (!kv.second[lang] || !kv.second[lang].IsScalar())
         throw ConfigError(yaml_where(file, kv.first) + ": texts." + key + " needs a text for '" + lang + "'");
+    // The words for when the renewal schedule holds no further automatic attempt.
+    if (const YAML::Node alt = kv.second["no_attempt_left"]) {
+      for (const char* lang : {"en", "ja"})
+        if (!alt.IsMap() || !alt[lang] || !alt[lang].IsScalar())
+          throw ConfigError(yaml_where(file, alt) + ": texts." + key + ".no_attempt_left needs a text for '" + lang + "'");
+    }
   }
 }
 

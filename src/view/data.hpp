@@ -21,6 +21,9 @@ struct NoticeKind {
   nlohmann::json means;  // {en, ja}: what the notice says happened
   nlohmann::json next;   // {en, ja}: what the provider does next and what the customer does
   std::string source;    // a sources.yaml id
+  /// Days on which the provider sent this notice by mistake (`known_faults:`): a list of
+  /// {dates: ["MM-DD", ...], note: {en, ja}}, the dates in the mail's own time zone.
+  nlohmann::json known_faults = nlohmann::json::array();
   int line = 0;
 };
 

@@ -374,6 +374,48 @@ bool parse_caa_presentation(const std::string& text, int& flags, std::string& ta
   return true;
 }
 
+namespace {
+
+// Whether the provider's schedule still holds an automatic attempt for the served certificate
+// of the main name (else the first name with one): `attempt_left` true with the next one's
+// days before expiry and date, false when every attempt has passed or the certificate has
+// expired, null when there is no schedule of attempts or no certificate to judge.
+json derive_renewal(const json& web) {
+  json out = {{"attempt_left", nullptr}, {"next_attempt_days", nullptr}, {"next_attempt_date", ""}};
+  const json* chosen = nullptr;
+  if (!web.contains("certs") || !web["certs"].is_array()) return out;
+  for (const auto& c : web["certs"])
+    if (c.value("has_leaf", false) && (!chosen || (c.value("role", "") == "main" && chosen->value("role", "") != "main")))
+      chosen = &c;
+  if (!chosen || chosen->value("renewal_kind", "") != "attempts" || (*chosen)["days_left"].is_null()) return out;
+  const bool left = !(*chosen)["renewal_next_days"].is_null() && !chosen->value("expired", false);
+  out["attempt_left"] = left;
+  if (left) {
+    out["next_attempt_days"] = (*chosen)["renewal_next_days"];
+    out["next_attempt_date"] = (*chosen)["renewal_next_date"];
+  }
+  return out;
+}
+
+// The profile's texts ({provider.X} in rule texts) for this diagnosis: a text with a
+// `no_attempt_left:` alternative uses it when the schedule holds no further attempt.
+json provider_texts(const json& provider, const json& renewal) {
+  json out = json::object();
+  if (!provider.contains("profile") || !provider["profile"].is_object()) return out;
+  const json texts = provider["profile"].value("texts", json::object());
+  if (!texts.is_object()) return out;
+  const bool none_left = renewal["attempt_left"].is_boolean() && !renewal["attempt_left"].get<bool>();
+  for (const auto& [key, text] : texts.items()) {
+    json chosen = text;
+    if (none_left && text.is_object() && text.contains("no_attempt_left")) chosen = text["no_attempt_left"];
+    if (chosen.is_object()) chosen.erase("no_attempt_left");
+    out[key] = chosen;
+  }
+  return out;
+}
+
+} // namespace
+
 json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json view;
   view["facts"] = f;
@@ -435,6 +477,8 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
     for (const auto& w : web["names"])
       if (w["name"] == n["name"]) n["web"] = w;
   view["web"] = web;
+  view["renewal"] = derive_renewal(web);
+  view["provider"]["texts"] = provider_texts(view["provider"], view["renewal"]);
   return view;
 }
 

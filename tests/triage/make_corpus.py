@@ -133,6 +133,15 @@ def notices():
     write("sakura-expiry-15d-eucjp-8bit-idn.eml",
           mail(h(SAKURA_FROM, "exp-2@sakura.ad.jp"), EXPIRY_BODY % sakura_block("日本語.jp", "nihongo"),
                "euc-jp", "8bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "euc-jp"))
+    # Sent on one of the days of Sakura's mailing fault (000), and on an ordinary day.
+    write("sakura-expiry-15d-fault-day.eml",
+          mail(h(SAKURA_FROM, "exp-3@sakura.ad.jp", date="Thu, 23 Mar 2023 10:04:12 +0900"),
+               EXPIRY_BODY % sakura_block("example-cafe.jp", "cafe"),
+               "iso-2022-jp", "7bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "iso-2022-jp"))
+    write("sakura-expiry-15d-ordinary-day.eml",
+          mail(h(SAKURA_FROM, "exp-4@sakura.ad.jp", date="Fri, 24 Mar 2023 10:04:12 +0900"),
+               EXPIRY_BODY % sakura_block("example-cafe.jp", "cafe"),
+               "iso-2022-jp", "7bit", "[さくらインターネット]【重要】SSLサーバ証明書 有効期間に関するご案内", "iso-2022-jp"))
     write("sakura-jprs-reissue-request-folded.eml",
           mail(h(SAKURA_FROM, "jprs-1@sakura.ad.jp"), JPRS_REISSUE_BODY % sakura_block("www.example.co.jp", "corp"),
                "iso-2022-jp", "7bit",
@@ -143,6 +152,13 @@ def notices():
                "再発行がお済みでない証明書は失効しました。新規のお申し込みにお使いいただける無償クーポンコードをお送りします。\n"
                "クーポンの利用期限: 2021年7月31日\n\n" + sakura_block("shop.example.org", "shop"),
                "utf-8", "base64", "[さくらインターネット]【重要】SSLサーバ証明書再発行手続きについて", "utf-8"))
+    # The coupon mail forwarded by the customer under a subject of their own: found by its body.
+    write("sakura-jprs-coupon-forward-body.eml",
+          mail(h("owner@example-shop.jp", "fw-coupon@example-shop.jp", to="support@example.net"),
+               "サポートご担当者様\n\n下記のメールが届きましたが、どうすればよいでしょうか。\n\n"
+               "再発行がお済みでない証明書は失効しました。新規のお申し込みにお使いいただける無償クーポンコードをお送りします。\n"
+               "クーポンの利用期限: 2021年7月31日\n\n" + sakura_block("order.example.org", "orders"),
+               "utf-8", "8bit", "Fwd: SSL証明書のメールについて", "utf-8"))
     write("sakura-jprs-renewal-30d-iso2022jp.eml",
           mail(h(SAKURA_FROM, "jprs-3@sakura.ad.jp"),
                "ご利用中のSSLサーバ証明書の有効期限が近づいております(有効期限の約30日前)。\n"

@@ -75,6 +75,15 @@ for name, exp in sorted(expected.items()):
             fail(name, "evidence.%s: expected %r, got %r" % (key, value, ev.get(key)))
     if "unicode" in exp and [d["unicode"] for d in j["domains"]] != exp["unicode"]:
         fail(name, "unicode: expected %r" % exp["unicode"])
+    # Words the notice's means text must (or must not) hold, in English.
+    if "means_has" in exp or "means_lacks" in exp:
+        means = triage_json(os.path.join(corpus, name), ["--lang", "en"])["notice"]["means"]
+        for words in exp.get("means_has", []):
+            if words not in means:
+                fail(name, "means: %r missing" % words)
+        for words in exp.get("means_lacks", []):
+            if words in means:
+                fail(name, "means: %r present" % words)
     if j["kind"] not in ("unrelated", "acme-error") and not (j["notice"] and j["notice"]["means"] and j["notice"]["next"]):
         fail(name, "a notice without its means/next texts")
 

@@ -23,7 +23,7 @@ const char* variant_rule = R"yaml(rules:
     source: doc
     variant: "if(on_host, 'fine', 'broken')"
     variants:
-      fine: {severity: info}
+      fine: {severity: info, source: other-doc}
       broken: {}
     arguments:
       zone: zone
@@ -52,6 +52,7 @@ TEST_CASE("rules::evaluate variants") {
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].variant == "fine");
     CHECK(findings[0].severity == Severity::info);
+    CHECK(findings[0].source == "other-doc");
     CHECK(c.render(findings[0], "en", "title", "generic") == "example.jp uses other nameservers, and that is fine");
     CHECK(c.render(findings[0], "ja", "remediation", "sakura") == "example.jp は対処不要です。");
   }
@@ -60,6 +61,7 @@ TEST_CASE("rules::evaluate variants") {
     REQUIRE(findings.size() == 1);
     CHECK(findings[0].variant == "broken");
     CHECK(findings[0].severity == Severity::error);
+    CHECK(findings[0].source == "doc");
     CHECK(c.render(findings[0], "en", "title", "generic") == "example.jp uses other nameservers");
     CHECK(c.render(findings[0], "en", "remediation", "sakura") == "Sakura base advice for example.jp.");
   }

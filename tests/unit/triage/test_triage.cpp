@@ -102,3 +102,11 @@ TEST_CASE("view::DataSet notices") {
     fs::remove_all(dir);
   }
 }
+
+TEST_CASE("triage::month_day") {
+  CHECK(certdoctor::triage::month_day("Thu, 23 Mar 2023 10:04:12 +0900") == "03-23");
+  CHECK(certdoctor::triage::month_day("6 Dec 2026 01:00:00 -0000") == "12-06");
+  CHECK(certdoctor::triage::month_day("Sun,  1 MAR 2020 09:00 +0900") == "03-01");
+  CHECK(certdoctor::triage::month_day("2023-03-23T10:04:12+09:00").empty());
+  CHECK(certdoctor::triage::month_day("").empty());
+}
