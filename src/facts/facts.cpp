@@ -122,6 +122,13 @@ void from_json(const nlohmann::json& j, Facts& v) {
 #undef CD_PUT
 #undef CD_GET
 
+bool Lookup::transport_failed() const {
+  return outcome == "timeout" || outcome == "connection-refused" || outcome == "malformed" || outcome == "error" ||
+         outcome == "not-sent";
+}
+
+bool Lookup::failed() const { return transport_failed() || outcome == "servfail" || outcome == "refused" || outcome == "rcode"; }
+
 std::vector<std::string> Lookup::values(const std::string& want) const {
   // Follow the CNAME chain from qname so that records of other owners are not mixed in.
   std::string owner = qname;

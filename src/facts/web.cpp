@@ -4,6 +4,13 @@
 
 namespace certdoctor::facts {
 
+namespace web_outcome {
+bool is_dial_error(const std::string& outcome) {
+  return outcome == refused || outcome == connect_timeout || outcome == unreachable;
+}
+bool no_answer(const std::string& outcome) { return outcome != response; }
+} // namespace web_outcome
+
 void to_json(nlohmann::json& j, const HttpExchange& v) {
   j = nlohmann::json::object();
   CD_PUT(url); CD_PUT(address); CD_PUT(outcome); CD_PUT(status); CD_PUT(location); CD_PUT(next_url);

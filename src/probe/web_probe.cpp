@@ -23,8 +23,11 @@
 
 #include "facts/outside.hpp"
 #include "probe/fetch.hpp"
+#include "util/url.hpp"
 
 namespace certdoctor::probe {
+
+namespace outcome = facts::web_outcome;
 
 using Clock = std::chrono::steady_clock;
 
@@ -314,21 +317,6 @@ std::string utf8_clean(const std::string& in) {
   return out;
 }
 
-std::string host_of(const std::string& url) {
-  auto p = url.find("://");
-  if (p == std::string::npos) return "";
-  std::string rest = url.substr(p + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
-  return lower(rest.substr(0, rest.rfind(':')));
-}
-
-std::string scheme_of(const std::string& url) {
-  auto p = url.find("://");
-  return p == std::string::npos ? "" : lower(url.substr(0, p));
-}
-
 std::string outcome_of(Transfer& t, CURLcode code) {
   long os_errno = 0;
   curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -336,34 +324,34 @@ std::string outcome_of(Transfer& t, CURLcode code) {
   curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
   switch (code) {
   case CURLE_OK:
-    return "response";
+    return outcome::response;
   case CURLE_WRITE_ERROR:
-    if (t.body_truncated) return "response";
-    if (t.header_too_large) return "too-large";
-    return "error";
+    if (t.body_truncated) return outcome::response;
+    if (t.header_too_large) return outcome::too_large;
+    return outcome::error;
   case CURLE_COULDNT_CONNECT:
-    if (os_errno == ECONNREFUSED) return "refused";
-    if (os_errno == ETIMEDOUT) return "connect-timeout";
-    return "unreachable";
+    if (os_errno == ECONNREFUSED) return outcome::refused;
+    if (os_errno == ETIMEDOUT) return outcome::connect_timeout;
+    return outcome::unreachable;
   case CURLE_OPERATION_TIMEDOUT:
-    return connect_time == 0 ? "connect-timeout" : "timeout";
+    return connect_time == 0 ? outcome::connect_timeout : outcome::timeout;
   case CURLE_COULDNT_RESOLVE_HOST:
-    return "unresolved";
+    return outcome::unresolved;
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
   case CURLE_GOT_NOTHING:
   case CURLE_PARTIAL_FILE:
-    return "reset";
+    return outcome::reset;
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_CIPHER:
   case CURLE_USE_SSL_FAILED:
-    return "tls-error";
+    return outcome::tls_error;
   case CURLE_FILESIZE_EXCEEDED:
-    return "too-large";
+    return outcome::too_large;
   default:
-    return "error";
+    return outcome::error;
   }
 }
 
@@ -514,14 +502,14 @@ class Worker {
     t->index = index;
     CURL* e = make_easy(*t, url, limit);
     if (!e) {
-      c.hops.back().outcome = "error";
+      c.hops.back().outcome = outcome::error;
       c.hops.back().error = "cannot initialise libcurl";
       c.stop = "failed";
       return;
     }
     // The certified name goes to the address under test; other hosts resolve normally.
     const auto& [name, address] = pinned_[index];
-    if (host_of(url) == name) {
+    if (const auto u = parse_url(url); u && u->host == name) {
       t->resolve = curl_slist_append(t->resolve, pin(name, 80, address).c_str());
       t->resolve = curl_slist_append(t->resolve, pin(name, 443, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
@@ -541,7 +529,7 @@ class Worker {
     t->index = index;
     CURL* e = make_easy(*t, "https://" + p.name + "/", limit);
     if (!e) {
-      p.outcome = "error";
+      p.outcome = outcome::error;
       p.error = "cannot initialise libcurl";
       return;
     }
@@ -567,7 +555,7 @@ class Worker {
     char* ip = nullptr;
     curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
     const std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
-    const std::string outcome = outcome_of(t, code);
+    const std::string result = outcome_of(t, code);
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;
@@ -578,8 +566,8 @@ class Worker {
           for (curl_slist* s = info->certinfo[i]; s; s = s->next)
             if (std::string_view(s->data).rfind("Cert:", 0) == 0) pem.emplace_back(s->data + 5);
       }
-      if (outcome == "response" && !pem.empty()) {
-        p.outcome = "handshake";
+      if (result == outcome::response && !pem.empty()) {
+        p.outcome = outcome::handshake;
         p.chain = parse_pem_chain(pem);
         // The trust store is read once per check, at the first chain to verify.
         if (!trust_) trust_ = std::make_unique<TrustStore>(request_.ca_file);
@@ -587,8 +575,8 @@ class Worker {
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.
-        p.outcome = outcome == "response" || outcome == "error" || outcome == "reset" ? "tls-error" : outcome;
-        p.error = outcome == "response" ? "the server sent no certificate" : detail;
+        p.outcome = result == outcome::response || result == outcome::error || result == outcome::reset ? outcome::tls_error : result;
+        p.error = result == outcome::response ? "the server sent no certificate" : detail;
       }
       return;
     }
@@ -596,10 +584,10 @@ class Worker {
     facts::HttpExchange& hop = c.hops.back();
     hop.elapsed_ms = elapsed;
     hop.address = ip ? ip : "";
-    hop.outcome = outcome;
+    hop.outcome = result;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (outcome != "response") {
+    if (result != outcome::response) {
       hop.error = detail;
       hop.status = static_cast<int>(status);
       c.stop = "failed";
@@ -623,8 +611,8 @@ class Worker {
       return;
     }
     hop.next_url = next;
-    const std::string scheme = scheme_of(hop.next_url);
-    if (scheme != "http" && scheme != "https") {
+    const auto target = parse_url(hop.next_url);
+    if (!target || (target->scheme != "http" && target->scheme != "https")) {
       c.stop = "scheme";
       return;
     }
@@ -643,16 +631,16 @@ class Worker {
   // Ends a request that got no answer: at the deadline (`started`: a timeout, before or after the
   // connection was made) or because it could not be started at all (an error).
   void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline", bool started = true) {
-    std::string outcome = "error";
+    std::string result = outcome::error;
     if (started) {
       curl_off_t connect_time = 0;
       curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
-      outcome = connect_time == 0 ? "connect-timeout" : "timeout";
+      result = connect_time == 0 ? outcome::connect_timeout : outcome::timeout;
     }
     const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
     auto mark = [&](std::string& o, std::string& error, double& ms) {
-      if (o != "not-sent") return false;
-      o = outcome;
+      if (o != outcome::not_sent) return false;
+      o = result;
       error = why;
       ms = elapsed;
       return true;
