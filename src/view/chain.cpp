@@ -12,7 +12,8 @@ namespace outcome = facts::web_outcome;
 
 namespace {
 
-bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+template <typename T>
+bool contains(const std::vector<T>& v, const T& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
 bool is_redirect(const facts::HttpExchange& h) { return h.outcome == outcome::response && h.status >= 300 && h.status < 400; }
 
@@ -36,10 +37,17 @@ std::string trail_line(const std::vector<std::string>& parts) {
 /// scheme it does not request) and no earlier rule was broken.
 Violation stop_violation(const facts::HttpChallenge& c, const RedirectPolicy& policy) {
   const auto& last = c.hops.back();
-  if (c.stop == "loop") return {"loop", "", last.next_url};
-  if (c.stop == "hop-limit") return {"too-many", std::to_string(policy.max_hops), last.next_url};
-  if (c.stop == "no-location" || (is_redirect(last) && last.next_url.empty())) return {"no-location", "", last.url};
-  if (c.stop == "scheme") return {"scheme", last.next_url, last.next_url};
+  // Without loop detection (Go's default client, Pebble) a loop runs into the redirect limit.
+  if (c.stop == "loop")
+    return policy.loop_detection ? Violation{"loop", "", last.next_url}
+                                 : Violation{"too-many", std::to_string(policy.max_followed), last.next_url};
+  if (c.stop == "hop-limit") return {"too-many", std::to_string(policy.max_followed), last.next_url};
+  if (c.stop == "no-location" || (is_redirect(last) && contains(policy.follows, last.status) && last.next_url.empty()))
+    return {"no-location", "", last.url};
+  if (c.stop == "scheme") {
+    const auto u = parse_url(last.next_url);
+    return {"scheme", u ? u->scheme : last.next_url, last.next_url};
+  }
   return {};
 }
 
@@ -70,8 +78,16 @@ std::vector<std::string> chain_trail(const facts::HttpChallenge& c) {
   return parts;
 }
 
+std::vector<std::string> visited_urls(const facts::HttpChallenge& c, std::size_t last) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < c.hops.size() && i <= last; ++i)
+    out.push_back(i == 0 ? c.hops[0].url : ca_target_url(c.hops[i - 1]));
+  return out;
+}
+
 json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, const std::vector<std::string>& certified,
-                 const json& pages) {
+                 const json& pages, const std::function<std::string(const std::string&)>& reserved_block,
+                 const Replay* replay) {
   json out;
   out["name"] = c.name;
   out["family"] = c.family;
@@ -84,21 +100,27 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
                     {"location", h.location}, {"server", h.server}});
 
   // Follow the redirects as the CA would: `end` is the index of the hop the chain ends at for the
-  // CA, or the number of hops when every hop was a followed redirect.
+  // CA, or the number of hops when every hop was a followed redirect. A 3xx the client does not
+  // treat as a redirect (300, 304, ...) or one without a Location is the final answer.
   Violation violation;
   std::string offsite_host, offsite_url;
+  std::vector<std::string> visited = replay ? replay->visited : std::vector<std::string>{};
+  RedirectContext ctx{&visited, replay ? replay->followed : 0, reserved_block};
   std::size_t end = c.hops.empty() ? 0 : c.hops.size() - 1;
   for (std::size_t i = 0; i < c.hops.size(); ++i) {
     const auto& h = c.hops[i];
-    if (!is_redirect(h) || h.next_url.empty()) {
+    visited.push_back(i == 0 ? h.url : ca_target_url(c.hops[i - 1]));
+    if (!is_redirect(h) || !contains(policy.follows, h.status) || h.next_url.empty()) {
       end = i;
       break;
     }
-    violation = check_redirect(h, i, policy);
+    violation = check_redirect(h, policy, ctx);
     if (!violation.reason.empty()) {
+      if (violation.reason == "loop" && replay) violation.detail = "fallback-replay";
       end = i;
       break;
     }
+    ++ctx.followed;
     if (auto target = parse_url(h.next_url)) {
       std::string host = target->host;
       if (!host.empty() && host.back() == '.') host.pop_back();
@@ -119,6 +141,20 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   out["violation"] = violation.reason;
   out["violation_detail"] = violation.detail;
   out["violation_url"] = violation.url;
+  // A ".well-known" host comes from a redirect rule whose target lacks its final slash:
+  // "https://example.jp" + ".well-known/acme-challenge/..." gives the host "example.jp.well-known".
+  out["replay_from"] = {{"address", ""}, {"url", ""}, {"outcome", ""}, {"hop", 0}};
+  out["violation_block"] = violation.reason == "reserved-ip" && reserved_block && violation.detail.find('%') == std::string::npos
+                               ? reserved_block(violation.detail)
+                               : "";
+  out["violation_rule_target"] = "";
+  out["violation_intended_url"] = "";
+  if (violation.reason == "well-known-host")
+    if (auto u = parse_url(violation.url)) {
+      const std::string base = u->host.substr(0, u->host.size() - std::string(".well-known").size());
+      out["violation_rule_target"] = u->scheme + "://" + base;
+      out["violation_intended_url"] = u->scheme + "://" + base + "/.well-known" + u->path;
+    }
   out["offsite"] = !offsite_host.empty();
   out["offsite_host"] = offsite_host;
   out["offsite_url"] = offsite_url;

@@ -426,7 +426,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json status = derive_ca_status(f.ca_status);
   status["fetch"] = f.ca_status.fetch;
   view["ca_status"] = status;
-  json web = derive_web(f, view["names"], provider, ca, ctx.data);
+  json web = derive_web(f, view["names"], provider, ca, ctx.data, ctx.classifier);
   for (auto& n : view["names"])
     for (const auto& w : web["names"])
       if (w["name"] == n["name"]) n["web"] = w;

@@ -1,6 +1,7 @@
 #include "view/web.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "view/cert_age.hpp"
@@ -20,10 +21,22 @@ const json* find_name(const json& names, const std::string& name) {
   return nullptr;
 }
 
+/// The index of the hop where a chain failed to dial (refused, unreachable, connect timeout),
+/// or -1 when it did not end that way.
+int dial_failure_hop(const facts::HttpChallenge& c) {
+  if (c.hops.empty() || !facts::web_outcome::is_dial_error(c.hops.back().outcome)) return -1;
+  return static_cast<int>(c.hops.size()) - 1;
+}
+
 /// Sets each judged chain's `ca_role`: per name, the chains of the preferred family decide,
-/// unless one failed to connect and the CA falls back to the other family ("fallen-back" for it,
-/// "decisive" for the others); chains the CA never uses are "unused".
-void assign_ca_roles(json& challenges, const facts::Facts& f, bool v6_first, const RedirectPolicy& policy) {
+/// unless one failed to dial and the CA falls back to the other family ("fallen-back" for it,
+/// "decisive" for the others); chains the CA never uses are "unused". Boulder's fallback
+/// (va/http.go processHTTPValidation, fallbackErr) replays the whole chain from the start on the
+/// first A address, keeping the URLs and the redirect count of the first attempt: after a dial
+/// error at hop k >= 1 the IPv4 chain is judged again with them (`rejudge`), where a redirect to a
+/// URL of the first attempt is a loop.
+void assign_ca_roles(json& challenges, const facts::Facts& f, bool v6_first, const RedirectPolicy& policy,
+                     const std::function<json(std::size_t, const Replay*)>& rejudge) {
   for (const auto& n : f.names) {
     std::vector<std::size_t> preferred, other;
     for (std::size_t i = 0; i < challenges.size(); ++i) {
@@ -32,17 +45,33 @@ void assign_ca_roles(json& challenges, const facts::Facts& f, bool v6_first, con
       (v6 == v6_first ? preferred : other).push_back(i);
     }
     bool fall_back = preferred.empty();
+    const Replay* replay = nullptr;
+    Replay first_attempt;
+    json replay_from;
     for (auto i : preferred) {
       auto& ch = challenges[i];
-      if (ch["cause"] == "unreachable" && facts::web_outcome::is_dial_error(ch["unreachable_kind"]) &&
-          policy.ipv4_fallback && !other.empty()) {
+      const int k = dial_failure_hop(f.web.http[i]);
+      if (ch["cause"] == "unreachable" && k >= 0 && policy.ipv4_fallback && !other.empty()) {
         ch["ca_role"] = "fallen-back";
         fall_back = true;
+        if (k >= 1 && policy.fallback_scope == "initial-replay" && !replay) {
+          first_attempt.visited = visited_urls(f.web.http[i], static_cast<std::size_t>(k));
+          first_attempt.followed = k;
+          replay = &first_attempt;
+          const auto& hop = f.web.http[i].hops[static_cast<std::size_t>(k)];
+          replay_from = {{"address", ch["address"]}, {"url", hop.url}, {"outcome", hop.outcome}, {"hop", k}};
+        }
       } else {
         ch["ca_role"] = "decisive";
       }
     }
-    for (auto i : other) challenges[i]["ca_role"] = fall_back ? "decisive" : "unused";
+    for (auto i : other) {
+      if (fall_back && replay) {
+        challenges[i] = rejudge(i, replay);
+        challenges[i]["replay_from"] = replay_from;
+      }
+      challenges[i]["ca_role"] = fall_back ? "decisive" : "unused";
+    }
   }
 }
 
@@ -99,7 +128,8 @@ json compare_addresses(const facts::Facts& f, const json& challenges, const json
 
 } // namespace
 
-json derive_web(const facts::Facts& f, const json& names, const json& provider, const CaModel& ca, const DataSet& data) {
+json derive_web(const facts::Facts& f, const json& names, const json& provider, const CaModel& ca, const DataSet& data,
+                const address::AddressClassifier& classifier) {
   const json& web_data = data.web();
   json profile = json::object();
   const std::string pid = provider.value("id", "");
@@ -115,9 +145,20 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
   std::vector<std::string> certified;
   for (const auto& n : f.names) certified.push_back(n.name);
   const json pages = web_data.value("block_pages", json::array());
+  // Boulder refuses a redirect to an address of the IANA special-purpose registries; in lab mode
+  // (--allow-reserved) documentation and private addresses count as public, as for DNS answers.
+  const bool allow_reserved = f.request.allow_reserved;
+  const auto reserved_block = [&](const std::string& address) -> std::string {
+    const auto c = classifier.classify(address);
+    if (!classifier.unreachable_for_ca(c, allow_reserved)) return "";
+    return c.block_name.empty() ? "reserved" : c.block_name;
+  };
+  const auto judge = [&](std::size_t i, const Replay* replay) {
+    return judge_chain(f.web.http[i], policy, certified, pages, reserved_block, replay);
+  };
   json challenges = json::array();
-  for (const auto& c : f.web.http) challenges.push_back(judge_chain(c, policy, certified, pages));
-  assign_ca_roles(challenges, f, v6_first, policy);
+  for (std::size_t i = 0; i < f.web.http.size(); ++i) challenges.push_back(judge(i, nullptr));
+  assign_ca_roles(challenges, f, v6_first, policy, judge);
   annotate(challenges, names);
   out["challenges"] = challenges;
   out["names"] = compare_addresses(f, challenges, names);
