@@ -606,7 +606,14 @@ class Worker {
       return;
     }
     char* next = nullptr;
-    if (hop.location.empty() || curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
+    if (hop.location.empty()) {
+      c.stop = "no-location";
+      return;
+    }
+    if (curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
+      // libcurl cannot use the Location (http:///x has no host): an absolute one is kept as the
+      // next URL, not requested, so that the view can name the CA's reason.
+      if (parse_url(hop.location)) hop.next_url = hop.location;
       c.stop = "no-location";
       return;
     }

@@ -101,7 +101,8 @@ Violation check_redirect(const facts::HttpExchange& hop, const RedirectPolicy& p
     return {"too-many", std::to_string(policy.max_followed), hop.next_url};
   // processRedirect: acceptableRedirects ("received disallowed redirect status code").
   if (!contains(policy.statuses, hop.status)) return {"status", std::to_string(hop.status), hop.url};
-  const auto target = parse_url(hop.next_url);
+  // The target as Go's url.Parse reads the Location (libcurl reads "http:///x" as the host "x").
+  const auto target = parse_url(target_url);
   // extractRequestTarget: "Invalid protocol scheme in redirect target".
   if (!target || !contains(policy.schemes, target->scheme))
     return {"scheme", target ? target->scheme : hop.next_url, hop.next_url};
