@@ -62,6 +62,11 @@ struct HttpExchange {
   std::string body_excerpt;  // the start of the body, valid UTF-8, for recognising block pages
   std::string error;
   double elapsed_ms = 0;
+  // How the hop's host was resolved when the probe resolved it itself (redirect targets): the
+  // usable AAAA then A addresses in answer order; the hop dials the first ("" when not resolved
+  // by the probe: the first hop goes to the chain's address, an IP literal to itself).
+  std::vector<std::string> addresses_resolved;
+  std::string tls_version;   // an https hop's negotiated protocol ("TLSv1.2", "TLSv1.3"), "" for http
 };
 
 /// The challenge URL of one name requested at one of its addresses, redirects followed hop by

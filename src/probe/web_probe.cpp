@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -22,6 +23,7 @@
 #include <curl/curl.h>
 
 #include "facts/outside.hpp"
+#include "probe/dns_probe.hpp"
 #include "probe/fetch.hpp"
 #include "util/url.hpp"
 
@@ -262,6 +264,7 @@ struct Transfer {
   std::size_t max_body = 0, excerpt = 0, max_header = 0;
   curl_slist* resolve = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  std::string tls_version;             // read while the connection is open (first header line)
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -279,6 +282,13 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 std::size_t on_header(char*, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
+  if (t->tls_version.empty()) {
+    // The TLS session is only valid while the connection is open, that is during the transfer.
+    struct curl_tlssessioninfo* info = nullptr;
+    if (curl_easy_getinfo(t->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
+        info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
+      t->tls_version = SSL_get_version(static_cast<SSL*>(info->internals));
+  }
   t->header_bytes += n;
   if (t->header_bytes > t->max_header) {
     t->header_too_large = true;
@@ -501,20 +511,71 @@ class Worker {
     t->kind = Transfer::http;
     t->index = index;
     CURL* e = make_easy(*t, url, limit);
+    if (e) {
+      // As Boulder's Go client: HTTP/1.1 only (a custom transport turns Go's HTTP/2 off) and TLS
+      // 1.2 at least (Go's client default), so an older server fails at the handshake.
+      curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+      curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+    }
     if (!e) {
       c.hops.back().outcome = outcome::error;
       c.hops.back().error = "cannot initialise libcurl";
       c.stop = "failed";
       return;
     }
-    // The certified name goes to the address under test; other hosts resolve normally.
+    // The first request goes to the address under test. A redirect target is resolved again, as
+    // the CA does for every hop (the same name included), and dialled on its first AAAA, else its
+    // first A, with no other address tried.
     const auto& [name, address] = pinned_[index];
-    if (const auto u = parse_url(url); u && u->host == name) {
-      t->resolve = curl_slist_append(t->resolve, pin(name, 80, address).c_str());
-      t->resolve = curl_slist_append(t->resolve, pin(name, 443, address).c_str());
+    const auto u = parse_url(url);
+    const bool first = c.hops.size() == 1;
+    if (u && first && u->host == name) {
+      t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    } else if (u && !first && !request_.resolvers.empty() && !u->host.empty() && !u->ip_literal()) {
+      const auto& addresses = resolve_host(u->host);
+      c.hops.back().addresses_resolved = addresses;
+      if (addresses.empty()) {
+        c.hops.back().outcome = outcome::unresolved;
+        c.hops.back().error = "no usable A or AAAA record for " + u->host;
+        c.stop = "failed";
+        cleanup(*t);
+        return;
+      }
+      t->resolve = curl_slist_append(t->resolve, pin(u->host, u->port, addresses.front()).c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    } else if (u && u->host == name) {
+      // Without resolvers of its own (tests), the certified name stays on the address under test.
+      t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     }
     add(std::move(t));
+  }
+
+  // The usable AAAA addresses then the usable A addresses of `host` in answer order, asked of
+  // the check's resolvers (the next one only when one gave no response), once per host and check.
+  const std::vector<std::string>& resolve_host(const std::string& host) {
+    if (auto it = resolved_.find(host); it != resolved_.end()) return it->second;
+    if (!dns_) {
+      DnsClient::Options options;
+      options.attempt_timeout = std::chrono::milliseconds(1500);
+      dns_ = std::make_unique<DnsClient>(options);
+    }
+    std::vector<std::string> out;
+    for (const char* type : {"AAAA", "A"}) {
+      for (const auto& server : request_.resolvers) {
+        std::optional<facts::Lookup> lookup;
+        dns_->query(server, host, std::string(type) == "A" ? 1 : 28, dns::QueryFlags{},
+                    [&](DnsResult r) { lookup = to_lookup(r); });
+        const auto limit = std::min(request_.deadline, Clock::now() + std::chrono::seconds(4));
+        dns_->run(limit);
+        if (!lookup || lookup->transport_failed()) continue;
+        for (const auto& a : lookup->values(type))
+          if (!request_.usable || request_.usable(a)) out.push_back(a);
+        break;
+      }
+    }
+    return resolved_[host] = std::move(out);
   }
 
   void start_tls(std::size_t index) {
@@ -594,6 +655,7 @@ class Worker {
       return;
     }
     hop.status = static_cast<int>(status);
+    hop.tls_version = t.tls_version;
     hop.server = utf8_clean(header_value(t.easy, "Server"));
     hop.location = utf8_clean(header_value(t.easy, "Location"));
     char* type = nullptr;
@@ -675,6 +737,8 @@ class Worker {
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
   std::unique_ptr<TrustStore> trust_;
+  std::unique_ptr<DnsClient> dns_;                           // for redirect targets, made when first needed
+  std::map<std::string, std::vector<std::string>> resolved_; // host -> usable AAAA then A
   facts::WebFacts result_;
 
  public:
