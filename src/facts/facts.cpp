@@ -212,6 +212,8 @@ Facts sample() {
   f.ca_status.incidents = {StatusIncident{"id", "name", "status", "", "incident"}};
   HttpExchange hop;
   hop.url = "http://example.jp/.well-known/acme-challenge/x";
+  hop.addresses_resolved = {"203.0.113.10"};
+  hop.tls_version = "TLSv1.3";
   f.web.probed = true;
   f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer"}};
   TlsProbe tls;
