@@ -129,6 +129,13 @@ void from_json(const nlohmann::json& j, Facts& v) {
 #undef CD_PUT
 #undef CD_GET
 
+bool Lookup::transport_failed() const {
+  return outcome == "timeout" || outcome == "connection-refused" || outcome == "malformed" || outcome == "error" ||
+         outcome == "not-sent";
+}
+
+bool Lookup::failed() const { return transport_failed() || outcome == "servfail" || outcome == "refused" || outcome == "rcode"; }
+
 std::vector<std::string> Lookup::values(const std::string& want) const {
   // Follow the CNAME chain from qname so that records of other owners are not mixed in.
   std::string owner = qname;
@@ -247,6 +254,8 @@ Facts sample() {
   f.ca_status.incidents = {StatusIncident{"id", "name", "status", "", "incident"}};
   HttpExchange hop;
   hop.url = "http://example.jp/.well-known/acme-challenge/x";
+  hop.addresses_resolved = {"203.0.113.10"};
+  hop.tls_version = "TLSv1.3";
   f.web.probed = true;
   f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer"}};
   TlsProbe tls;

@@ -33,9 +33,12 @@ struct ExtendedErrorFact {
 };
 
 /// One DNS question sent to one server and what came back.
-/// `outcome` classifies the response: "answer", "nodata", "nxdomain", "referral", "servfail",
-/// "refused", "rcode" (another rcode), "timeout", "connection-refused", "malformed", "error",
-/// or "not-sent" when the deadline passed before the question could be asked.
+/// `outcome` classifies the response. A response came back:
+///   "answer", "nodata", "nxdomain", "referral"   usable answers
+///   "servfail", "refused", "rcode"                an error rcode ("rcode": another one than those)
+/// or none did (transport failures):
+///   "timeout", "connection-refused" (TCP), "malformed" (unparseable), "error", and
+///   "not-sent" when the deadline passed before the question could be asked.
 struct Lookup {
   std::string server;       // address of the server asked, "192.0.2.53" or "[2001:db8::53]:5353"
   std::string server_name;  // its host name when known (authoritative servers)
@@ -54,6 +57,11 @@ struct Lookup {
   std::vector<ExtendedErrorFact> ede;
   std::string error;                  // text of a transport failure
   double elapsed_ms = 0;
+
+  /// True when no usable DNS response came back (a transport failure; see `outcome`).
+  bool transport_failed() const;
+  /// True when the lookup failed: a transport failure or an error rcode.
+  bool failed() const;
 
   /// Record data of the answer records of `type` owned by the end of the CNAME chain.
   std::vector<std::string> values(const std::string& type) const;

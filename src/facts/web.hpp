@@ -11,10 +11,12 @@
 
 namespace certdoctor::facts {
 
-/// One HTTP request and what came back. `outcome`:
+/// The outcome vocabulary of one HTTP request or TLS handshake, shared by the probe that
+/// records it and the view that judges it. An HttpExchange's `outcome` is one of:
 ///   "response"           a complete status line and headers arrived (any status)
 ///   "refused"            the connection was refused (nothing listens on the port)
 ///   "connect-timeout"    no TCP connection within the time limit (a firewall dropping packets)
+///   "unreachable"        no route to the address (network or host unreachable)
 ///   "timeout"            connected, but no complete answer within the time limit
 ///   "reset"              the peer closed or reset the connection before answering
 ///   "unresolved"         the host name of a redirect target did not resolve
@@ -22,6 +24,30 @@ namespace certdoctor::facts {
 ///   "too-large"          the header section exceeded the cap
 ///   "error"              anything else (`error` says what)
 ///   "not-sent"           the deadline came first
+/// A TlsProbe's outcome is "handshake" or one of the failures above.
+namespace web_outcome {
+inline constexpr const char* response = "response";
+inline constexpr const char* handshake = "handshake";
+inline constexpr const char* refused = "refused";
+inline constexpr const char* connect_timeout = "connect-timeout";
+inline constexpr const char* unreachable = "unreachable";
+inline constexpr const char* timeout = "timeout";
+inline constexpr const char* reset = "reset";
+inline constexpr const char* unresolved = "unresolved";
+inline constexpr const char* tls_error = "tls-error";
+inline constexpr const char* too_large = "too-large";
+inline constexpr const char* error = "error";
+inline constexpr const char* not_sent = "not-sent";
+
+/// True for a failure to establish the TCP connection (refused, unreachable, connect timeout):
+/// what Go reports as a net.OpError with Op "dial", the only errors after which Boulder tries
+/// the next address (va/http.go fallbackErr).
+bool is_dial_error(const std::string& outcome);
+/// True when no HTTP answer came back at all (every outcome but "response").
+bool no_answer(const std::string& outcome);
+} // namespace web_outcome
+
+/// One HTTP request and what came back; `outcome` is one of web_outcome.
 struct HttpExchange {
   std::string url;
   std::string address;       // the address connected to, "" when there was no connection
@@ -36,6 +62,11 @@ struct HttpExchange {
   std::string body_excerpt;  // the start of the body, valid UTF-8, for recognising block pages
   std::string error;
   double elapsed_ms = 0;
+  // How the hop's host was resolved when the probe resolved it itself (redirect targets): the
+  // usable AAAA then A addresses in answer order; the hop dials the first ("" when not resolved
+  // by the probe: the first hop goes to the chain's address, an IP literal to itself).
+  std::vector<std::string> addresses_resolved;
+  std::string tls_version;   // an https hop's negotiated protocol ("TLSv1.2", "TLSv1.3"), "" for http
 };
 
 /// The challenge URL of one name requested at one of its addresses, redirects followed hop by

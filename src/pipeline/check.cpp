@@ -128,6 +128,11 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   wreq.ca_file = o.ca_file;
   wreq.deadline = deadline;
   wreq.origin = started;
+  wreq.resolvers = req.resolvers;
+  // A copy of the classifier: the web worker may outlive this function when it is stuck.
+  wreq.usable = [classifier = k.classifier, allow = o.allow_reserved](const std::string& a) {
+    return !classifier.unreachable_for_ca(classifier.classify(a), allow);
+  };
   probe::WebProbe web(wreq);
   if (o.web) {
     web.start();

@@ -80,8 +80,7 @@ class Gatherer {
 
  private:
   static bool answered(const facts::Lookup& l) {
-    return l.outcome != "timeout" && l.outcome != "connection-refused" && l.outcome != "error" &&
-           l.outcome != "not-sent" && l.outcome != "malformed";
+    return !l.transport_failed();
   }
 
   // Asks the recursive resolvers in order, moving to the next one only when a resolver gave

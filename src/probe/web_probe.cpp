@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -22,9 +23,13 @@
 #include <curl/curl.h>
 
 #include "facts/outside.hpp"
+#include "probe/dns_probe.hpp"
 #include "probe/fetch.hpp"
+#include "util/url.hpp"
 
 namespace certdoctor::probe {
+
+namespace outcome = facts::web_outcome;
 
 using Clock = std::chrono::steady_clock;
 
@@ -259,6 +264,7 @@ struct Transfer {
   std::size_t max_body = 0, excerpt = 0, max_header = 0;
   curl_slist* resolve = nullptr;
   char error[CURL_ERROR_SIZE] = {};
+  std::string tls_version;             // read while the connection is open (first header line)
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -276,6 +282,13 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 std::size_t on_header(char*, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
+  if (t->tls_version.empty()) {
+    // The TLS session is only valid while the connection is open, that is during the transfer.
+    struct curl_tlssessioninfo* info = nullptr;
+    if (curl_easy_getinfo(t->easy, CURLINFO_TLS_SSL_PTR, &info) == CURLE_OK && info &&
+        info->backend == CURLSSLBACKEND_OPENSSL && info->internals)
+      t->tls_version = SSL_get_version(static_cast<SSL*>(info->internals));
+  }
   t->header_bytes += n;
   if (t->header_bytes > t->max_header) {
     t->header_too_large = true;
@@ -314,21 +327,6 @@ std::string utf8_clean(const std::string& in) {
   return out;
 }
 
-std::string host_of(const std::string& url) {
-  auto p = url.find("://");
-  if (p == std::string::npos) return "";
-  std::string rest = url.substr(p + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  if (!rest.empty() && rest.front() == '[') return rest.substr(1, rest.find(']') - 1);
-  return lower(rest.substr(0, rest.rfind(':')));
-}
-
-std::string scheme_of(const std::string& url) {
-  auto p = url.find("://");
-  return p == std::string::npos ? "" : lower(url.substr(0, p));
-}
-
 std::string outcome_of(Transfer& t, CURLcode code) {
   long os_errno = 0;
   curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -336,34 +334,34 @@ std::string outcome_of(Transfer& t, CURLcode code) {
   curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
   switch (code) {
   case CURLE_OK:
-    return "response";
+    return outcome::response;
   case CURLE_WRITE_ERROR:
-    if (t.body_truncated) return "response";
-    if (t.header_too_large) return "too-large";
-    return "error";
+    if (t.body_truncated) return outcome::response;
+    if (t.header_too_large) return outcome::too_large;
+    return outcome::error;
   case CURLE_COULDNT_CONNECT:
-    if (os_errno == ECONNREFUSED) return "refused";
-    if (os_errno == ETIMEDOUT) return "connect-timeout";
-    return "unreachable";
+    if (os_errno == ECONNREFUSED) return outcome::refused;
+    if (os_errno == ETIMEDOUT) return outcome::connect_timeout;
+    return outcome::unreachable;
   case CURLE_OPERATION_TIMEDOUT:
-    return connect_time == 0 ? "connect-timeout" : "timeout";
+    return connect_time == 0 ? outcome::connect_timeout : outcome::timeout;
   case CURLE_COULDNT_RESOLVE_HOST:
-    return "unresolved";
+    return outcome::unresolved;
   case CURLE_RECV_ERROR:
   case CURLE_SEND_ERROR:
   case CURLE_GOT_NOTHING:
   case CURLE_PARTIAL_FILE:
-    return "reset";
+    return outcome::reset;
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_CIPHER:
   case CURLE_USE_SSL_FAILED:
-    return "tls-error";
+    return outcome::tls_error;
   case CURLE_FILESIZE_EXCEEDED:
-    return "too-large";
+    return outcome::too_large;
   default:
-    return "error";
+    return outcome::error;
   }
 }
 
@@ -513,20 +511,71 @@ class Worker {
     t->kind = Transfer::http;
     t->index = index;
     CURL* e = make_easy(*t, url, limit);
+    if (e) {
+      // As Boulder's Go client: HTTP/1.1 only (a custom transport turns Go's HTTP/2 off) and TLS
+      // 1.2 at least (Go's client default), so an older server fails at the handshake.
+      curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+      curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+    }
     if (!e) {
-      c.hops.back().outcome = "error";
+      c.hops.back().outcome = outcome::error;
       c.hops.back().error = "cannot initialise libcurl";
       c.stop = "failed";
       return;
     }
-    // The certified name goes to the address under test; other hosts resolve normally.
+    // The first request goes to the address under test. A redirect target is resolved again, as
+    // the CA does for every hop (the same name included), and dialled on its first AAAA, else its
+    // first A, with no other address tried.
     const auto& [name, address] = pinned_[index];
-    if (host_of(url) == name) {
-      t->resolve = curl_slist_append(t->resolve, pin(name, 80, address).c_str());
-      t->resolve = curl_slist_append(t->resolve, pin(name, 443, address).c_str());
+    const auto u = parse_url(url);
+    const bool first = c.hops.size() == 1;
+    if (u && first && u->host == name) {
+      t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    } else if (u && !first && !request_.resolvers.empty() && !u->host.empty() && !u->ip_literal()) {
+      const auto& addresses = resolve_host(u->host);
+      c.hops.back().addresses_resolved = addresses;
+      if (addresses.empty()) {
+        c.hops.back().outcome = outcome::unresolved;
+        c.hops.back().error = "no usable A or AAAA record for " + u->host;
+        c.stop = "failed";
+        cleanup(*t);
+        return;
+      }
+      t->resolve = curl_slist_append(t->resolve, pin(u->host, u->port, addresses.front()).c_str());
+      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+    } else if (u && u->host == name) {
+      // Without resolvers of its own (tests), the certified name stays on the address under test.
+      t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     }
     add(std::move(t));
+  }
+
+  // The usable AAAA addresses then the usable A addresses of `host` in answer order, asked of
+  // the check's resolvers (the next one only when one gave no response), once per host and check.
+  const std::vector<std::string>& resolve_host(const std::string& host) {
+    if (auto it = resolved_.find(host); it != resolved_.end()) return it->second;
+    if (!dns_) {
+      DnsClient::Options options;
+      options.attempt_timeout = std::chrono::milliseconds(1500);
+      dns_ = std::make_unique<DnsClient>(options);
+    }
+    std::vector<std::string> out;
+    for (const char* type : {"AAAA", "A"}) {
+      for (const auto& server : request_.resolvers) {
+        std::optional<facts::Lookup> lookup;
+        dns_->query(server, host, std::string(type) == "A" ? 1 : 28, dns::QueryFlags{},
+                    [&](DnsResult r) { lookup = to_lookup(r); });
+        const auto limit = std::min(request_.deadline, Clock::now() + std::chrono::seconds(4));
+        dns_->run(limit);
+        if (!lookup || lookup->transport_failed()) continue;
+        for (const auto& a : lookup->values(type))
+          if (!request_.usable || request_.usable(a)) out.push_back(a);
+        break;
+      }
+    }
+    return resolved_[host] = std::move(out);
   }
 
   void start_tls(std::size_t index) {
@@ -541,7 +590,7 @@ class Worker {
     t->index = index;
     CURL* e = make_easy(*t, "https://" + p.name + "/", limit);
     if (!e) {
-      p.outcome = "error";
+      p.outcome = outcome::error;
       p.error = "cannot initialise libcurl";
       return;
     }
@@ -567,7 +616,7 @@ class Worker {
     char* ip = nullptr;
     curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
     const std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
-    const std::string outcome = outcome_of(t, code);
+    const std::string result = outcome_of(t, code);
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;
@@ -578,8 +627,8 @@ class Worker {
           for (curl_slist* s = info->certinfo[i]; s; s = s->next)
             if (std::string_view(s->data).rfind("Cert:", 0) == 0) pem.emplace_back(s->data + 5);
       }
-      if (outcome == "response" && !pem.empty()) {
-        p.outcome = "handshake";
+      if (result == outcome::response && !pem.empty()) {
+        p.outcome = outcome::handshake;
         p.chain = parse_pem_chain(pem);
         // The trust store is read once per check, at the first chain to verify.
         if (!trust_) trust_ = std::make_unique<TrustStore>(request_.ca_file);
@@ -587,8 +636,8 @@ class Worker {
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.
-        p.outcome = outcome == "response" || outcome == "error" || outcome == "reset" ? "tls-error" : outcome;
-        p.error = outcome == "response" ? "the server sent no certificate" : detail;
+        p.outcome = result == outcome::response || result == outcome::error || result == outcome::reset ? outcome::tls_error : result;
+        p.error = result == outcome::response ? "the server sent no certificate" : detail;
       }
       return;
     }
@@ -596,16 +645,17 @@ class Worker {
     facts::HttpExchange& hop = c.hops.back();
     hop.elapsed_ms = elapsed;
     hop.address = ip ? ip : "";
-    hop.outcome = outcome;
+    hop.outcome = result;
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (outcome != "response") {
+    if (result != outcome::response) {
       hop.error = detail;
       hop.status = static_cast<int>(status);
       c.stop = "failed";
       return;
     }
     hop.status = static_cast<int>(status);
+    hop.tls_version = t.tls_version;
     hop.server = utf8_clean(header_value(t.easy, "Server"));
     hop.location = utf8_clean(header_value(t.easy, "Location"));
     char* type = nullptr;
@@ -618,13 +668,20 @@ class Worker {
       return;
     }
     char* next = nullptr;
-    if (hop.location.empty() || curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
+    if (hop.location.empty()) {
+      c.stop = "no-location";
+      return;
+    }
+    if (curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
+      // libcurl cannot use the Location (http:///x has no host): an absolute one is kept as the
+      // next URL, not requested, so that the view can name the CA's reason.
+      if (parse_url(hop.location)) hop.next_url = hop.location;
       c.stop = "no-location";
       return;
     }
     hop.next_url = next;
-    const std::string scheme = scheme_of(hop.next_url);
-    if (scheme != "http" && scheme != "https") {
+    const auto target = parse_url(hop.next_url);
+    if (!target || (target->scheme != "http" && target->scheme != "https")) {
       c.stop = "scheme";
       return;
     }
@@ -643,16 +700,16 @@ class Worker {
   // Ends a request that got no answer: at the deadline (`started`: a timeout, before or after the
   // connection was made) or because it could not be started at all (an error).
   void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline", bool started = true) {
-    std::string outcome = "error";
+    std::string result = outcome::error;
     if (started) {
       curl_off_t connect_time = 0;
       curl_easy_getinfo(t.easy, CURLINFO_CONNECT_TIME_T, &connect_time);
-      outcome = connect_time == 0 ? "connect-timeout" : "timeout";
+      result = connect_time == 0 ? outcome::connect_timeout : outcome::timeout;
     }
     const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
     auto mark = [&](std::string& o, std::string& error, double& ms) {
-      if (o != "not-sent") return false;
-      o = outcome;
+      if (o != outcome::not_sent) return false;
+      o = result;
       error = why;
       ms = elapsed;
       return true;
@@ -680,6 +737,8 @@ class Worker {
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
   std::unique_ptr<TrustStore> trust_;
+  std::unique_ptr<DnsClient> dns_;                           // for redirect targets, made when first needed
+  std::map<std::string, std::vector<std::string>> resolved_; // host -> usable AAAA then A
   facts::WebFacts result_;
 
  public:

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "facts/web.hpp"
 
 struct x509_store_st;  // OpenSSL's X509_STORE
+
+#include "probe/dns_client.hpp"
 
 namespace certdoctor::probe {
 
@@ -31,6 +34,12 @@ struct WebRequest {
   std::size_t max_header = 32 * 1024; // header bytes accepted from one answer
   std::size_t max_addresses = 4;      // addresses probed per name and family
   bool tls = true;                    // also read the chain on port 443
+  // Redirect targets are resolved as the CA resolves them (va/http.go newHTTPValidationTarget):
+  // through these resolvers (the check's own), A and AAAA, addresses the CA cannot use dropped
+  // (`usable`, from the pipeline), then the first AAAA dialled, else the first A. Without
+  // resolvers libcurl resolves them.
+  std::vector<DnsServer> resolvers;
+  std::function<bool(const std::string& address)> usable;
 };
 
 /// A random challenge token: 43 characters of base64url, like an ACME token.

@@ -136,4 +136,11 @@ DomainName parse_domain(const std::string& raw) {
   return d;
 }
 
+bool has_icann_suffix(const std::string& host) {
+  if (host.empty() || host.back() == '.') return false;
+  const auto dot = host.rfind('.');
+  const std::string tld = dot == std::string::npos ? host : host.substr(dot + 1);
+  return psl_is_public_suffix2(psl(), tld.c_str(), PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
 } // namespace certdoctor

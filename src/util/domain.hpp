@@ -21,4 +21,9 @@ DomainName parse_domain(const std::string& input);
 /// Registered domain and public suffix for an ASCII name (no validation).
 void psl_split(const std::string& ascii, std::string& registered, std::string& suffix);
 
+/// True when the last label of `host` is a top-level domain of the Public Suffix List's ICANN
+/// section, matched by an explicit rule (no wildcard, no default rule): what Boulder requires of
+/// a redirect target's host (iana.ExtractSuffix). A trailing dot fails, as it does there.
+bool has_icann_suffix(const std::string& host);
+
 } // namespace certdoctor

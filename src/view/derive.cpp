@@ -15,11 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-const std::set<std::string> transport_failures = {"timeout", "connection-refused", "malformed", "error", "not-sent"};
-
-bool failed(const facts::Lookup& l) {
-  return l.outcome == "servfail" || l.outcome == "refused" || l.outcome == "rcode" || transport_failures.count(l.outcome);
-}
+bool failed(const facts::Lookup& l) { return l.failed(); }
 
 // RFC 8914 codes 1-12 are DNSSEC problems (unsupported algorithm ... no Zone Key bit set).
 bool dnssec_ede(const facts::Lookup& l) {
@@ -239,7 +235,7 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   if (!addresses.empty()) status = "ok";
   else if (n.a.outcome == "nxdomain" || n.aaaa.outcome == "nxdomain") status = "nxdomain";
   else if (n.a.outcome == "servfail" || n.aaaa.outcome == "servfail") status = "servfail";
-  else if (failed(n.a) || failed(n.aaaa)) status = transport_failures.count(n.a.outcome) ? n.a.outcome : n.aaaa.outcome;
+  else if (failed(n.a) || failed(n.aaaa)) status = n.a.transport_failed() ? n.a.outcome : n.aaaa.outcome;
   else status = "nodata";
   if (status == "refused" || status == "rcode") status = "servfail";
   out["status"] = status;
@@ -472,7 +468,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json status = derive_ca_status(f.ca_status);
   status["fetch"] = f.ca_status.fetch;
   view["ca_status"] = status;
-  json web = derive_web(f, view["names"], provider, ca, ctx.data);
+  json web = derive_web(f, view["names"], provider, ca, ctx.data, ctx.classifier);
   for (auto& n : view["names"])
     for (const auto& w : web["names"])
       if (w["name"] == n["name"]) n["web"] = w;

@@ -465,7 +465,8 @@ def nginx_conf(hosts, sites, webdir, cadir):
         if kind == "healthy":
             continue
         if kind == "redirect":
-            out += server(s, both, ports, ["location / {", f"    return {s.get('status', 301)} {s['to']};", "}"])
+            # A regular expression location, so that `to` may use $1 (the path without its slash).
+            out += server(s, both, ports, ["location ~ ^/(.*)$ {", f"    return {s.get('status', 301)} {s['to']};", "}"])
         elif kind == "loop":
             out += server(s, [site], ports, ["location / {", f"    return 302 http://www.{site}$request_uri;", "}"])
             out += server(s, ["www." + site], ports, ["location / {", f"    return 302 http://{site}$request_uri;", "}"])
@@ -474,7 +475,10 @@ def nginx_conf(hosts, sites, webdir, cadir):
             body = ["location / {", "    return 302 http://$host/hop/1$request_uri;", "}"]
             for n in range(1, hops):
                 body += [f"location ~ ^/hop/{n}(/.*)$ {{", f"    return 302 http://$host/hop/{n + 1}$1;", "}"]
-            body += [f"location ^~ /hop/{hops}/ {{", "    return 404;", "}"]
+            if s.get("end") == "file":
+                body += [f"location ~ ^/hop/{hops}(/.*)$ {{", "    try_files $1 =404;", "}"]
+            else:
+                body += [f"location ^~ /hop/{hops}/ {{", "    return 404;", "}"]
             out += server(s, both, ports, body)
         elif kind == "basic-auth":
             out += server(s, both, ports, ['auth_basic "Members only";', f"auth_basic_user_file {webdir}/htpasswd;",

@@ -19,6 +19,24 @@ TEST_CASE("facts::to_json/from_json") {
     CHECK(nlohmann::json(back) == j);
     CHECK(back.names.at(0).a_cd.has_value());
     CHECK(back.delegation.servers.at(0).ns.answer.at(0).data == "203.0.113.10");
+    CHECK(back.web.http.at(0).hops.at(0).addresses_resolved == std::vector<std::string>{"203.0.113.10"});
+    CHECK(back.web.http.at(0).hops.at(0).tls_version == "TLSv1.3");
+  }
+  SUBCASE("the outcome vocabulary's predicates") {
+    namespace o = facts::web_outcome;
+    for (const char* dial : {"refused", "connect-timeout", "unreachable"}) CHECK(o::is_dial_error(dial));
+    for (const char* other : {"timeout", "reset", "tls-error", "too-large", "response", "not-sent"})
+      CHECK_FALSE(o::is_dial_error(other));
+    CHECK_FALSE(o::no_answer("response"));
+    CHECK(o::no_answer("tls-error"));
+    facts::Lookup l;
+    l.outcome = "servfail";
+    CHECK(l.failed());
+    CHECK_FALSE(l.transport_failed());
+    l.outcome = "timeout";
+    CHECK(l.transport_failed());
+    l.outcome = "nxdomain";
+    CHECK_FALSE(l.failed());
   }
   SUBCASE("missing keys keep their defaults") {
     auto back = nlohmann::json::parse(R"({"version": 1, "domain": "a.jp"})").get<facts::Facts>();

@@ -196,10 +196,10 @@ TEST_CASE("derive_web: the cause of each challenge chain") {
     CHECK(c["redirects"] == 2);
   }
   SUBCASE("offsite: a redirect to a host that is not certified") {
-    const std::string o = "https://other.example/landing";
+    const std::string o = "https://other-host.jp/landing";
     const json c = judged(chain({response(url0, 301, o), response(o, 404, "", "nginx")}));
     CHECK(c["cause"] == "offsite");
-    CHECK(c["offsite_host"] == "other.example");
+    CHECK(c["offsite_host"] == "other-host.jp");
     CHECK(c["offsite_url"] == o);
     CHECK(c["hops"].size() == 2);
   }
@@ -246,11 +246,17 @@ TEST_CASE("derive_web: the cause of each challenge chain") {
 
 TEST_CASE("derive_web: redirect violations of the CA's policy") {
   const std::string s = "https://example.jp" + kToken;
-  SUBCASE("status 300 (Multiple Choices is not followed)") {
+  SUBCASE("status 300 is no redirect for the CA's client: the final answer") {
     const json c = judged(chain({response(url0, 300, s), response(s, 404)}));
+    CHECK(c["cause"] == "unexpected-status");
+    CHECK(c["violation"] == "");
+    CHECK(c["final"]["status"] == 300);
+  }
+  SUBCASE("status 303 (Boulder: received disallowed redirect status code)") {
+    const json c = judged(chain({response(url0, 303, s), response(s, 404)}));
     CHECK(c["cause"] == "redirect-invalid");
     CHECK(c["violation"] == "status");
-    CHECK(c["violation_detail"] == "300");
+    CHECK(c["violation_detail"] == "303");
   }
   SUBCASE("port 8080") {
     const std::string p = "http://example.jp:8080" + kToken;
@@ -262,14 +268,14 @@ TEST_CASE("derive_web: redirect violations of the CA's policy") {
   SUBCASE("scheme ftp") {
     const json c = judged(chain({response(url0, 301, "ftp://example.jp/x")}, "scheme"));
     CHECK(c["violation"] == "scheme");
-    CHECK(c["violation_detail"] == "ftp://example.jp/x");
+    CHECK(c["violation_detail"] == "ftp");
   }
   SUBCASE("a loop") {
     const json c = judged(chain({response(url0, 301, s), response(s, 301, url0)}, "loop"));
     CHECK(c["violation"] == "loop");
-    CHECK(c["redirects"] == 2);
+    CHECK(c["redirects"] == 1);  // Boulder: 2 records, the second redirect is the loop
   }
-  SUBCASE("10 redirects are allowed, the 11th is too many") {
+  SUBCASE("11 redirects are followed, the 12th is too many (Boulder's maxRedirect = 10)") {
     auto hops_of = [&](int redirects) {
       std::vector<facts::HttpExchange> hops;
       for (int i = 0; i < redirects; ++i)
@@ -277,13 +283,14 @@ TEST_CASE("derive_web: redirect violations of the CA's policy") {
       hops.push_back(response(url0 + "?" + std::to_string(redirects), 404));
       return hops;
     };
-    const json ten = judged(chain(hops_of(10)));
-    CHECK(ten["cause"] == "ok");
-    CHECK(ten["redirects"] == 10);
     const json eleven = judged(chain(hops_of(11)));
-    CHECK(eleven["cause"] == "redirect-invalid");
-    CHECK(eleven["violation"] == "too-many");
-    CHECK(eleven["violation_detail"] == "10");
+    CHECK(eleven["cause"] == "ok");
+    CHECK(eleven["redirects"] == 11);
+    const json twelve = judged(chain(hops_of(12)));
+    CHECK(twelve["cause"] == "redirect-invalid");
+    CHECK(twelve["violation"] == "too-many");
+    CHECK(twelve["violation_detail"] == "11");
+    CHECK(twelve["redirects"] == 11);
   }
   SUBCASE("a redirect without Location") {
     const json c = judged(chain({response(url0, 302)}, "no-location"));
@@ -291,9 +298,110 @@ TEST_CASE("derive_web: redirect violations of the CA's policy") {
     CHECK(c["violation_url"] == url0);
   }
   SUBCASE("a violation outranks an offsite redirect") {
-    const std::string o = "http://other.example:8080/";
+    const std::string o = "http://other-host.jp:8080/";
     CHECK(judged(chain({response(url0, 301, o), response(o, 404)}))["cause"] == "redirect-invalid");
   }
+}
+
+TEST_CASE("derive_web: Boulder's checks of a redirect target, in its order") {
+  auto one = [&](const std::string& target, int status = 301) {
+    return judged(chain({response(url0, status, target), response(target, 404)}));
+  };
+  SUBCASE("an explicit port must be 80 or 443, whatever the scheme") {
+    CHECK(one("http://example.jp:443" + kToken)["cause"] == "ok");
+    CHECK(one("https://example.jp:80" + kToken)["cause"] == "ok");
+    const json c = one("https://example.jp:1987" + kToken);
+    CHECK(c["violation"] == "port");
+    CHECK(c["violation_detail"] == "1987");
+  }
+  SUBCASE("an empty host, after the port") {
+    CHECK(one("https:///who/needs/a/hostname?not=me")["violation"] == "empty-host");
+    CHECK(one("https://:1987/x")["violation"] == "port");
+  }
+  SUBCASE("a host ending in .well-known: the redirect rule lacks its slash") {
+    const std::string t = "http://example.jp.well-known/acme-challenge/tok";
+    const json c = one(t);
+    CHECK(c["violation"] == "well-known-host");
+    CHECK(c["violation_detail"] == "example.jp.well-known");
+    CHECK(c["violation_rule_target"] == "http://example.jp");
+    CHECK(c["violation_intended_url"] == "http://example.jp/.well-known/acme-challenge/tok");
+  }
+  SUBCASE("IP literals: followed unless reserved or with a zone") {
+    CHECK(one("http://8.8.8.8/ok")["cause"] == "offsite");
+    const json r = one("http://10.10.10.10/x");
+    CHECK(r["violation"] == "reserved-ip");
+    CHECK(r["violation_detail"] == "10.10.10.10");
+    CHECK(r["violation_block"] != "");
+    CHECK(one("http://127.0.0.1/x")["violation"] == "reserved-ip");
+    CHECK(one("http://[3fff:aaa:aaaa:aaaa:abad:ff1:cec0:ffee]/x")["violation"] == "reserved-ip");
+    CHECK(one("http://[fe80::1%25eth0]/x")["violation"] == "reserved-ip");
+  }
+  SUBCASE("documentation addresses count as public in lab mode, loopback never") {
+    auto f = base();
+    f.request.allow_reserved = true;
+    const std::string doc = "http://203.0.113.10" + kToken, loop = "http://127.0.0.1" + kToken;
+    f.web.http = {chain({response(url0, 301, doc), response(doc, 404)}),
+                  chain({response(url0, 301, loop), response(loop, 404)}, "answer", "www.example.jp")};
+    const json v = view_of(f);
+    CHECK(v["web"]["challenges"][0]["violation"] == "");
+    CHECK(v["web"]["challenges"][1]["violation"] == "reserved-ip");
+  }
+  SUBCASE("a host must end in an ICANN top-level domain, checked before DNS") {
+    const json c = one("http://invalid.invalid/path");
+    CHECK(c["violation"] == "tld");
+    CHECK(c["violation_detail"] == "invalid.invalid");
+    CHECK(one("https://my.tld.is.cpu/pretty/cool")["violation"] == "tld");
+    CHECK(one("https://10.10.10.*")["violation"] == "tld");
+    CHECK(one("http://example.jp.:80" + kToken)["violation"] == "tld");
+    CHECK(one("http://EXAMPLE.JP/ok")["cause"] == "ok");  // lower-cased, then not the same URL
+  }
+  SUBCASE("a path of more than 2000 bytes is too long") {
+    const std::string ok = "http://example.jp/" + std::string(1999, 'a');
+    CHECK(one(ok)["cause"] == "ok");
+    const json c = one(ok + "b");
+    CHECK(c["violation"] == "too-long");
+    CHECK(c["violation_detail"] == "2001");
+  }
+  SUBCASE("loops on exact URL strings: http://h/x and http://h:80/x differ") {
+    const std::string p80 = "http://example.jp:80" + kToken;
+    const json c = judged(chain({response(url0, 301, p80), response(p80, 301, p80)}, "loop"));
+    CHECK(c["violation"] == "loop");
+    CHECK(c["redirects"] == 1);
+  }
+  SUBCASE("the count comes first: a 303 as the 12th redirect is too many") {
+    std::vector<facts::HttpExchange> hops;
+    for (int i = 0; i < 11; ++i)
+      hops.push_back(response(i == 0 ? url0 : url0 + "?" + std::to_string(i), 302, url0 + "?" + std::to_string(i + 1)));
+    hops.push_back(response(url0 + "?11", 303, "gopher://x"));
+    CHECK(judged(chain(hops, "scheme"))["violation"] == "too-many");
+  }
+  SUBCASE("the query is kept and not counted") {
+    CHECK(one("http://example.jp/other?params=are&important=to&not=lose")["cause"] == "ok");
+  }
+}
+
+TEST_CASE("derive_web: Pebble's redirect policy") {
+  const auto data = shipped_data();
+  auto pebble_view = [&](std::vector<facts::HttpChallenge> chains) {
+    auto f = base();
+    f.request.ca = "pebble";
+    f.web.http = std::move(chains);
+    return view_of(f);
+  };
+  auto hops_of = [&](int redirects) {
+    std::vector<facts::HttpExchange> hops;
+    for (int i = 0; i < redirects; ++i)
+      hops.push_back(response(i == 0 ? url0 : url0 + "?" + std::to_string(i), 302, url0 + "?" + std::to_string(i + 1)));
+    hops.push_back(response(url0 + "?" + std::to_string(redirects), 404));
+    return hops;
+  };
+  CHECK(pebble_view({chain(hops_of(9))})["web"]["challenges"][0]["cause"] == "ok");
+  CHECK(pebble_view({chain(hops_of(10))})["web"]["challenges"][0]["violation"] == "too-many");
+  const std::string s = "http://example.jp" + kToken, p = "http://example.jp:8080" + kToken;
+  CHECK(pebble_view({chain({response(url0, 303, s), response(s, 404)})})["web"]["challenges"][0]["cause"] == "ok");
+  CHECK(pebble_view({chain({response(url0, 302, p), response(p, 404)})})["web"]["challenges"][0]["cause"] == "ok");
+  const json loop = pebble_view({chain({response(url0, 301, url0)}, "loop")})["web"]["challenges"][0];
+  CHECK(loop["violation"] == "too-many");  // no loop detection: the loop runs into the limit
 }
 
 TEST_CASE("derive_web: a provider profile stricter than the CA") {
@@ -332,7 +440,7 @@ TEST_CASE("derive_web: a provider profile stricter than the CA") {
     g.web.http = f.web.http;
     const json w = view_of(g);
     CHECK(w["web"]["policy"]["overridden_by"] == "");
-    CHECK(w["web"]["policy"]["max_hops"] == 10);
+    CHECK(w["web"]["policy"]["max_followed"] == 11);
     CHECK(w["web"]["challenges"][0]["cause"] == "ok");
   }
 }
@@ -373,6 +481,34 @@ TEST_CASE("derive_web: the CA's use of each address family") {
     f.web.http = {v6chain({failure(url0, "timeout")}, "failed"), chain({response(url0, 404)})};
     CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
     CHECK(fired(f) == std::vector<std::string>{"http-unreachable/timeout"});
+  }
+  SUBCASE("a TLS error or a timeout after connect is no dial error: no fallback") {
+    for (const char* outcome : {"tls-error", "reset", "too-large"}) {
+      CAPTURE(outcome);
+      auto f = base();
+      f.web.http = {v6chain({failure(url0, outcome)}, "failed"), chain({response(url0, 404)})};
+      CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
+    }
+  }
+  SUBCASE("a dial error after a redirect: Boulder replays the chain over IPv4, where it loops (#8949)") {
+    const std::string s = "https://example.jp" + kToken;
+    auto f = base();
+    f.web.http = {v6chain({response(url0, 301, s), failure(s, "refused")}, "failed"),
+                  chain({response(url0, 301, s), response(s, 404)})};
+    CHECK(roles(f) == std::vector<std::string>{"ipv6:fallen-back", "ipv4:decisive"});
+    const json v4 = view_of(f)["web"]["challenges"][1];
+    CHECK(v4["cause"] == "redirect-invalid");
+    CHECK(v4["violation"] == "loop");
+    CHECK(v4["violation_detail"] == "fallback-replay");
+    CHECK(v4["replay_from"]["url"] == s);
+    CHECK(v4["replay_from"]["outcome"] == "refused");
+    CHECK(has(fired(f), "http-redirect-invalid/loop-fallback"));
+  }
+  SUBCASE("Pebble: no fallback at all") {
+    auto f = base();
+    f.request.ca = "pebble";
+    f.web.http = {v6chain({failure(url0, "refused")}, "failed"), chain({response(url0, 404)})};
+    CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
   }
   SUBCASE("IPv4 only, refused") {
     auto f = base();
@@ -533,9 +669,13 @@ TEST_CASE("web rules: which ids fire") {
   };
   const std::vector<Case> cases = {
       {"healthy", {response(url0, 404)}, "answer", {}},
-      {"offsite", {response(url0, 301, "http://parked.example/"), response("http://parked.example/", 200)}, "answer",
+      {"offsite", {response(url0, 301, "http://parked.example.com/"), response("http://parked.example.com/", 200)}, "answer",
        {"http-redirect-offsite"}},
-      {"300", {response(url0, 300, s), response(s, 404)}, "answer", {"http-redirect-invalid/status"}},
+      {"300", {response(url0, 300, s), response(s, 404)}, "answer", {"http-error/unexpected-status"}},
+      {"303", {response(url0, 303, s), response(s, 404)}, "answer", {"http-redirect-invalid/status"}},
+      {".well-known", {response(url0, 301, "http://example.jp.well-known/acme-challenge/tok")}, "answer", {"http-redirect-invalid/well-known-host"}},
+      {"tld", {response(url0, 301, "http://example.internal/")}, "answer", {"http-redirect-invalid/tld"}},
+      {"10/8", {response(url0, 301, "http://10.0.0.1/")}, "answer", {"http-redirect-invalid/reserved-ip"}},
       {"8080", {response(url0, 301, "http://example.jp:8080/")}, "answer", {"http-redirect-invalid/port"}},
       {"ftp", {response(url0, 301, "ftp://example.jp/")}, "scheme", {"http-redirect-invalid/scheme"}},
       {"loop", {response(url0, 301, s), response(s, 301, url0)}, "loop", {"http-redirect-invalid/loop"}},

@@ -1,0 +1,182 @@
+#include "view/chain.hpp"
+
+#include <algorithm>
+
+#include "util/url.hpp"
+#include "view/block_page.hpp"
+
+namespace certdoctor::view {
+
+using nlohmann::json;
+namespace outcome = facts::web_outcome;
+
+namespace {
+
+template <typename T>
+bool contains(const std::vector<T>& v, const T& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+bool is_redirect(const facts::HttpExchange& h) { return h.outcome == outcome::response && h.status >= 300 && h.status < 400; }
+
+// The hop trail in one line: long chains cut in the middle, the cut marked "...(+N)..." with the
+// number of hops left out (no words: the line goes into texts of every language).
+std::string trail_line(const std::vector<std::string>& parts) {
+  std::string line;
+  const std::size_t n = parts.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (n > 5 && i == 2) {
+      line += " -> ...(+" + std::to_string(n - 4) + ")...";
+      i = n - 3;
+      continue;
+    }
+    line += (line.empty() ? "" : " -> ") + parts[i];
+  }
+  return line;
+}
+
+/// Why following stopped when the probe itself stopped (a loop, its hop limit, no Location, a
+/// scheme it does not request) and no earlier rule was broken.
+Violation stop_violation(const facts::HttpChallenge& c, const RedirectPolicy& policy) {
+  const auto& last = c.hops.back();
+  // Without loop detection (Go's default client, Pebble) a loop runs into the redirect limit.
+  if (c.stop == "loop")
+    return policy.loop_detection ? Violation{"loop", "", last.next_url}
+                                 : Violation{"too-many", std::to_string(policy.max_followed), last.next_url};
+  if (c.stop == "hop-limit") return {"too-many", std::to_string(policy.max_followed), last.next_url};
+  if (c.stop == "no-location" || (is_redirect(last) && contains(policy.follows, last.status) && last.next_url.empty()))
+    return {"no-location", "", last.url};
+  if (c.stop == "scheme") {
+    const auto u = parse_url(last.next_url);
+    return {"scheme", u ? u->scheme : last.next_url, last.next_url};
+  }
+  return {};
+}
+
+std::string cause_of(const facts::HttpChallenge& c, const facts::HttpExchange& last, const Violation& violation,
+                     const std::string& offsite_host, const json& page) {
+  if (!violation.reason.empty()) return "redirect-invalid";
+  if (!offsite_host.empty()) return "offsite";
+  if (c.hops.empty() || outcome::no_answer(last.outcome)) return "unreachable";
+  if (last.status == 401 || last.status == 403) return "restricted";
+  if (last.status >= 500) return "server-error";
+  if (last.status == 200 && last.body_truncated) return "oversized";
+  if (!page.is_null() && page["kind"] != "cdn") return "block-page";
+  if (last.status == 404 || (last.status >= 200 && last.status < 300)) return "ok";
+  return "unexpected-status";
+}
+
+} // namespace
+
+std::vector<std::string> chain_trail(const facts::HttpChallenge& c) {
+  std::vector<std::string> parts;
+  const std::string marker = "/.well-known/acme-challenge/";
+  for (const auto& h : c.hops) {
+    std::string u = h.url;
+    if (auto p = u.find(marker); p != std::string::npos && u.size() > p + marker.size() + 8)
+      u = u.substr(0, p + marker.size()) + u.substr(p + marker.size(), 6) + "...";
+    parts.push_back((h.outcome == outcome::response ? std::to_string(h.status) : h.outcome) + " " + u);
+  }
+  return parts;
+}
+
+std::vector<std::string> visited_urls(const facts::HttpChallenge& c, std::size_t last) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < c.hops.size() && i <= last; ++i)
+    out.push_back(i == 0 ? c.hops[0].url : ca_target_url(c.hops[i - 1]));
+  return out;
+}
+
+json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, const std::vector<std::string>& certified,
+                 const json& pages, const std::function<std::string(const std::string&)>& reserved_block,
+                 const Replay* replay) {
+  json out;
+  out["name"] = c.name;
+  out["family"] = c.family;
+  out["address"] = c.address;
+  out["url"] = c.url;
+  out["stop"] = c.stop;
+  json hops = json::array();
+  for (const auto& h : c.hops)
+    hops.push_back({{"url", h.url}, {"address", h.address}, {"outcome", h.outcome}, {"status", h.status},
+                    {"location", h.location}, {"server", h.server}});
+
+  // Follow the redirects as the CA would: `end` is the index of the hop the chain ends at for the
+  // CA, or the number of hops when every hop was a followed redirect. A 3xx the client does not
+  // treat as a redirect (300, 304, ...) or one without a Location is the final answer.
+  Violation violation;
+  std::string offsite_host, offsite_url;
+  std::vector<std::string> visited = replay ? replay->visited : std::vector<std::string>{};
+  RedirectContext ctx{&visited, replay ? replay->followed : 0, reserved_block};
+  std::size_t end = c.hops.empty() ? 0 : c.hops.size() - 1;
+  for (std::size_t i = 0; i < c.hops.size(); ++i) {
+    const auto& h = c.hops[i];
+    visited.push_back(i == 0 ? h.url : ca_target_url(c.hops[i - 1]));
+    if (!is_redirect(h) || !contains(policy.follows, h.status) || h.next_url.empty()) {
+      end = i;
+      break;
+    }
+    violation = check_redirect(h, policy, ctx);
+    if (!violation.reason.empty()) {
+      if (violation.reason == "loop" && replay) violation.detail = "fallback-replay";
+      end = i;
+      break;
+    }
+    ++ctx.followed;
+    if (auto target = parse_url(h.next_url)) {
+      std::string host = target->host;
+      if (!host.empty() && host.back() == '.') host.pop_back();
+      if (!contains(certified, host) && offsite_host.empty()) {
+        offsite_host = host;
+        offsite_url = h.next_url;
+      }
+    }
+    end = i + 1;
+  }
+  if (violation.reason.empty() && !c.hops.empty() && end >= c.hops.size() - 1) violation = stop_violation(c, policy);
+
+  out["hops"] = hops;
+  const auto trail = chain_trail(c);
+  out["trail"] = trail;
+  out["hops_summary"] = trail_line(trail);
+  out["redirects"] = static_cast<int>(std::min(end, c.hops.size()));
+  out["violation"] = violation.reason;
+  out["violation_detail"] = violation.detail;
+  out["violation_url"] = violation.url;
+  // A ".well-known" host comes from a redirect rule whose target lacks its final slash:
+  // "https://example.jp" + ".well-known/acme-challenge/..." gives the host "example.jp.well-known".
+  out["replay_from"] = {{"address", ""}, {"url", ""}, {"outcome", ""}, {"hop", 0}};
+  out["violation_block"] = violation.reason == "reserved-ip" && reserved_block && violation.detail.find('%') == std::string::npos
+                               ? reserved_block(violation.detail)
+                               : "";
+  out["violation_rule_target"] = "";
+  out["violation_intended_url"] = "";
+  if (violation.reason == "well-known-host")
+    if (auto u = parse_url(violation.url)) {
+      const std::string base = u->host.substr(0, u->host.size() - std::string(".well-known").size());
+      out["violation_rule_target"] = u->scheme + "://" + base;
+      out["violation_intended_url"] = u->scheme + "://" + base + "/.well-known" + u->path;
+    }
+  out["offsite"] = !offsite_host.empty();
+  out["offsite_host"] = offsite_host;
+  out["offsite_url"] = offsite_url;
+
+  facts::HttpExchange none;
+  const facts::HttpExchange& last = c.hops.empty() ? none : c.hops[std::min(end, c.hops.size() - 1)];
+  out["final"] = {{"url", last.url}, {"address", last.address}, {"outcome", last.outcome}, {"status", last.status},
+                  {"server", last.server}, {"content_type", last.content_type}, {"body_bytes", last.body_bytes},
+                  {"body_truncated", last.body_truncated}, {"error", last.error}};
+  const json page = recognise_page(last, pages);
+  out["block_page"] = page;
+  out["block_page_name"] = page.is_null() ? "" : page["name"].get<std::string>();
+  out["block_page_kind"] = page.is_null() ? "" : page["kind"].get<std::string>();
+  out["proxy"] = recognise_proxy(c, pages);
+  out["first_server"] = c.hops.empty() ? "" : c.hops.front().server;
+  out["first_status"] = c.hops.empty() ? 0 : c.hops.front().status;
+  out["first_outcome"] = c.hops.empty() ? outcome::not_sent : c.hops.front().outcome;
+
+  const std::string cause = cause_of(c, last, violation, offsite_host, page);
+  out["cause"] = cause;
+  out["unreachable_kind"] = cause == "unreachable" ? (c.hops.empty() ? std::string(outcome::not_sent) : last.outcome) : "";
+  return out;
+}
+
+} // namespace certdoctor::view
