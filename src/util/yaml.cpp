@@ -55,4 +55,12 @@ YAML::Node load_yaml_file(const std::filesystem::path& file) {
   }
 }
 
+std::vector<std::string> string_list(const nlohmann::json& list) {
+  std::vector<std::string> out;
+  if (list.is_array())
+    for (const auto& v : list)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
 } // namespace certdoctor

@@ -1,5 +1,7 @@
 #include "view/block_page.hpp"
 
+#include "util/yaml.hpp"
+
 #include <vector>
 
 #include "util/text.hpp"
@@ -10,18 +12,10 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> strings_of(const json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 bool shows(const facts::HttpExchange& hop, const json& page) {
-  for (const auto& m : strings_of(page.value("server", json::array())))
+  for (const auto& m : string_list(page.value("server", json::array())))
     if (contains_nocase(hop.server, m)) return true;
-  for (const auto& m : strings_of(page.value("body", json::array())))
+  for (const auto& m : string_list(page.value("body", json::array())))
     if (contains_nocase(hop.body_excerpt, m)) return true;
   return false;
 }

@@ -1,5 +1,7 @@
 #include "view/cert_age.hpp"
 
+#include "util/yaml.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -10,14 +12,6 @@ using nlohmann::json;
 namespace {
 
 bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
-
-std::vector<std::string> strings_of(const json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
 
 // A certificate name matches a host name exactly or as a wildcard over one label (RFC 6125 §6.4.3).
 bool cert_name_matches(const std::string& pattern, const std::string& host) {
@@ -144,7 +138,7 @@ json derive_certs(const facts::Facts& f, const json& names, const RenewalSchedul
         bool in_period = not_before && (!from || *not_before >= *from) && (!until || *not_before <= *until);
         if (!in_period) continue;
         for (std::size_t i = 1; i < chosen->chain.size(); ++i)
-          if (contains(strings_of(r.value("subject_cn", json::array())), chosen->chain[i].subject_cn)) {
+          if (contains(string_list(r.value("subject_cn", json::array())), chosen->chain[i].subject_cn)) {
             c["revoked_intermediate"] = {{"id", r.value("id", "")}, {"subject_cn", chosen->chain[i].subject_cn},
                                          {"revoked_on", r.value("revoked_on", "")}};
             break;
