@@ -561,20 +561,22 @@ class Worker {
       options.attempt_timeout = std::chrono::milliseconds(1500);
       dns_ = std::make_unique<DnsClient>(options);
     }
-    std::vector<std::string> out;
-    for (const char* type : {"AAAA", "A"}) {
-      for (const auto& server : request_.resolvers) {
-        std::optional<facts::Lookup> lookup;
-        dns_->query(server, host, std::string(type) == "A" ? 1 : 28, dns::QueryFlags{},
-                    [&](DnsResult r) { lookup = to_lookup(r); });
-        const auto limit = std::min(request_.deadline, Clock::now() + std::chrono::seconds(4));
-        dns_->run(limit);
-        if (!lookup || lookup->transport_failed()) continue;
-        for (const auto& a : lookup->values(type))
-          if (!request_.usable || request_.usable(a)) out.push_back(a);
-        break;
-      }
+    // AAAA and A are asked at once, so that the web loop waits for one round trip, not two.
+    std::optional<facts::Lookup> aaaa, a;
+    for (const auto& server : request_.resolvers) {
+      aaaa.reset();
+      a.reset();
+      dns_->query(server, host, 28, dns::QueryFlags{}, [&](DnsResult r) { aaaa = to_lookup(r); });
+      dns_->query(server, host, 1, dns::QueryFlags{}, [&](DnsResult r) { a = to_lookup(r); });
+      dns_->run(std::min(request_.deadline, Clock::now() + std::chrono::seconds(4)));
+      const bool answered = (aaaa && !aaaa->transport_failed()) || (a && !a->transport_failed());
+      if (answered) break;
     }
+    std::vector<std::string> out;
+    for (const auto& [lookup, type] : {std::pair{&aaaa, "AAAA"}, std::pair{&a, "A"}})
+      if (*lookup && !(*lookup)->transport_failed())
+        for (const auto& addr : (*lookup)->values(type))
+          if (!request_.usable || request_.usable(addr)) out.push_back(addr);
     return resolved_[host] = std::move(out);
   }
 
