@@ -56,14 +56,21 @@ std::string default_lang() {
   return "en";
 }
 
-int terminal_width() {
+int output_width(int requested) {
+  if (requested != kWidthAuto) return requested;
+  if (!isatty(STDOUT_FILENO)) return 0;  // a pipe or a file: lines as long as the text, for pasting
   if (const char* c = std::getenv("COLUMNS"); c && *c) {
     int w = std::atoi(c);
     if (w >= 40 && w <= 1000) return w;
   }
   winsize ws{};
-  if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40) return ws.ws_col;
   return 80;
+}
+
+void check_width(int width) {
+  if (width != kWidthAuto && (width < 0 || (width > 0 && width < 40) || width > 1000))
+    throw UsageError("--width " + std::to_string(width) + ": use 0 (no wrapping) or 40 to 1000 columns");
 }
 
 bool use_color() {
@@ -75,6 +82,7 @@ namespace {
 
 struct OutputOptions {
   std::string format = "text";
+  int width = kWidthAuto;
   std::string lang;
   std::vector<std::string> rules_dirs;
 };
@@ -83,6 +91,9 @@ void add_output_options(po::options_description& d, OutputOptions& o) {
   d.add_options()
       ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json or markdown")
       ("lang", po::value(&o.lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
+      ("width", po::value(&o.width)->value_name("N"),
+       "wrap text at N columns, 0 for no wrapping (default: the terminal's width, COLUMNS if set; "
+       "no wrapping into a pipe or a file)")
       ("rules-dir", po::value(&o.rules_dirs)->value_name("DIR"),
        "extra rules directory laid over the built-in one (repeatable)");
 }
@@ -92,6 +103,7 @@ void check_output_options(OutputOptions& o) {
   if (o.lang != "ja" && o.lang != "en") throw UsageError("--lang " + o.lang + ": use ja or en");
   if (o.format != "text" && o.format != "json" && o.format != "markdown")
     throw UsageError("--format " + o.format + ": use text, json or markdown");
+  check_width(o.width);
 }
 
 /// Judges facts with the current rules and prints the report; returns the exit status.
@@ -100,7 +112,7 @@ int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputO
   d.report.replayed = replayed;
   if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
   else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
-  else std::cout << report::render_text(d.report, k.labels, terminal_width(), use_color());
+  else std::cout << report::render_text(d.report, k.labels, output_width(o.width), use_color());
   std::cout.flush();
   return pipeline::exit_status(d);
 }

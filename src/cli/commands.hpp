@@ -20,15 +20,21 @@ int run_explain(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
 int run_triage(const std::vector<std::string>& args);
 
-/// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the
-/// terminal's width (COLUMNS, else the tty, else 80) and whether to colour.
+/// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the width
+/// to wrap text at and whether to colour.
 std::string default_lang();
 /// Parses a subcommand's arguments: the `visible` options (those --help shows) and one positional
 /// argument stored in `positional` under the option name `name`. Throws boost's errors, which
 /// main() reports with the command's name.
 void parse_arguments(const std::vector<std::string>& args, const boost::program_options::options_description& visible,
                      const char* name, std::string& positional);
-int terminal_width();
+/// --width not given.
+inline constexpr int kWidthAuto = -2147483647 - 1;
+/// The width to wrap text at: `requested` (--width) when given, else 0 (no wrapping) when
+/// stdout is not a terminal, else COLUMNS when set, else the terminal's own width, else 80.
+int output_width(int requested);
+/// Throws UsageError unless --width is not given, 0, or 40 to 1000.
+void check_width(int width);
 bool use_color();
 
 /// The top-level help text.

@@ -95,6 +95,7 @@ int run_triage(const std::vector<std::string>& args) {
   std::vector<std::string> rules_dir_args;
   bool offline = false, help = false, no_cache = false, no_web = false;
   double timeout = 60;
+  int width = kWidthAuto;
   std::size_t max_mb = 100, max_domains = 5;
   CheckOptions c;
   c.ct_url = probe::default_ct_url;
@@ -106,6 +107,7 @@ int run_triage(const std::vector<std::string>& args) {
       ("format", po::value(&format)->default_value("text")->value_name("FMT"),
        "output: text, json, markdown, or eml (a complete reply to the mail, for a mail system)")
       ("lang", po::value(&lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
+      ("width", po::value(&width)->value_name("N"), "wrap text at N columns, 0 for no wrapping (default: as check)")
       ("from", po::value(&from)->default_value(from)->value_name("ADDR"), "--format eml: the reply's From address")
       ("to", po::value(&to)->value_name("ADDR"), "--format eml: the reply's To address (default: the mail's Reply-To or From)")
       ("timeout", po::value(&timeout)->default_value(60)->value_name("SECONDS"), "deadline for all the live checks together, 1 to 600")
@@ -134,6 +136,7 @@ int run_triage(const std::vector<std::string>& args) {
   if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
   if (format != "text" && format != "json" && format != "markdown" && format != "eml")
     throw UsageError("--format " + format + ": use text, json, markdown or eml");
+  check_width(width);
   if (!(timeout >= 1 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
   if (max_mb < 1 || max_mb > 1024) throw UsageError("--max-size: give 1 to 1024 MB");
   if (input == "-" && isatty(STDIN_FILENO))
@@ -193,7 +196,7 @@ int run_triage(const std::vector<std::string>& args) {
   const report::Labels labels = knowledge ? knowledge->labels : report::Labels{};
   if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, labels);
   else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, labels, from, to);
-  else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, terminal_width(), use_color());
+  else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, output_width(width), use_color());
   std::cout.flush();
   return status;
 }

@@ -106,25 +106,6 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
 
 namespace {
 
-// Decodes one UTF-8 code point; invalid bytes count as one narrow character.
-char32_t next_cp(const std::string& s, std::size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  if (i + len > s.size()) len = 1;
-  char32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
-  for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-  i += len;
-  return cp;
-}
-
-// East Asian Wide and Fullwidth ranges (UAX #11), enough for Japanese text.
-bool wide(char32_t cp) {
-  return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
-         (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-         (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-         (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
-}
-
 std::string evidence_line(const json& evidence) {
   std::string out;
   for (const auto& [k, v] : evidence.items()) {
@@ -155,69 +136,6 @@ std::string fixed(double v, int digits) {
 
 } // namespace
 
-int display_width(const std::string& s) {
-  int w = 0;
-  for (std::size_t i = 0; i < s.size();) w += wide(next_cp(s, i)) ? 2 : 1;
-  return w;
-}
-
-std::vector<std::string> wrap(const std::string& text, int width, int indent) {
-  std::vector<std::string> lines;
-  if (width < indent + 20) width = indent + 20;  // never wrap into a useless sliver
-  std::string line, word;
-  int line_w = 0, word_w = 0;
-  bool has_content = false;  // the current line holds a word (not just the indent)
-  const std::string pad(indent, ' ');
-  auto flush_line = [&] {
-    lines.push_back(line);
-    line = pad;
-    line_w = indent;
-    has_content = false;
-  };
-  auto place_word = [&] {
-    if (word.empty()) return;
-    if (line_w + word_w > width && has_content) flush_line();
-    line += word;
-    line_w += word_w;
-    has_content = true;
-    word.clear();
-    word_w = 0;
-  };
-  for (std::size_t i = 0; i < text.size();) {
-    std::size_t start = i;
-    char32_t cp = next_cp(text, i);
-    std::string ch = text.substr(start, i - start);
-    if (cp == '\n') {
-      place_word();
-      flush_line();
-      continue;
-    }
-    if (cp == ' ') {
-      place_word();
-      if (has_content && line_w + 1 <= width) {
-        line += ' ';
-        ++line_w;
-      }
-      continue;
-    }
-    if (wide(cp)) {
-      // A wide character is a word of its own: Japanese breaks between characters.
-      place_word();
-      word = ch;
-      word_w = 2;
-      place_word();
-      continue;
-    }
-    word += ch;
-    ++word_w;
-  }
-  place_word();
-  if (has_content || lines.empty()) lines.push_back(line);
-  for (auto& l : lines)
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-  return lines;
-}
-
 /// "2026-11-20 14:03 JST" for a collection time (Japan has no daylight saving time); the time as
 /// written when it does not parse.
 std::string collected_jst(const std::string& rfc3339) {
@@ -241,7 +159,7 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
   if (r.domain_display != r.domain) heading += " (" + r.domain + ")";
   out << paint(heading, "1") << '\n';
   auto field = [&](const std::string& label, const std::string& value) {
-    for (const auto& line : wrap(label + ": " + value, width, 4)) out << "  " << line << '\n';
+    for (const auto& line : wrap(label + ": " + value, width - 2, 4)) out << "  " << line << '\n';
   };
   std::string names;
   for (const auto& n : r.names) {
@@ -263,7 +181,14 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
   }
   field(L.get(lang, "host"), host);
   const char* vcolor = r.verdict == "ok" ? "32" : r.verdict == "warning" ? "33" : "31";
-  out << "  " << L.get(lang, "verdict") << ": " << paint(L.get(lang, "verdicts." + r.verdict), vcolor) << "\n";
+  {
+    const std::string label = L.get(lang, "verdict") + ": ";
+    auto lines = wrap(label + L.get(lang, "verdicts." + r.verdict), width - 2, 4);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const std::size_t from = std::min(lines[i].size(), i == 0 ? label.size() : std::size_t{4});  // colour the words, not the label
+      out << "  " << lines[i].substr(0, from) << paint(lines[i].substr(from), vcolor) << '\n';
+    }
+  }
   if (const auto replay = replay_line(r, L); !replay.empty())
     for (const auto& line : wrap(replay, width - 2, 2)) out << "  " << line << '\n';
   out << '\n';

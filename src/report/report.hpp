@@ -10,6 +10,7 @@
 #include "facts/facts.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/engine.hpp"
+#include "report/wrap.hpp"
 
 namespace certdoctor::report {
 
@@ -76,11 +77,5 @@ std::string render_text(const Report& report, const Labels& labels, int width, b
 nlohmann::json render_json(const Report& report);
 /// Markdown for tickets and web pages.
 std::string render_markdown(const Report& report, const Labels& labels);
-
-/// Display width of UTF-8 text in terminal columns.
-int display_width(const std::string& utf8);
-/// Wraps UTF-8 text to `width` columns: at spaces in Latin text, between characters in CJK
-/// text; continuation lines start with `indent` spaces.
-std::vector<std::string> wrap(const std::string& text, int width, int indent);
 
 } // namespace certdoctor::report

@@ -110,6 +110,31 @@ expect("explain: - with garbage", ["explain", "--facts", "-"], 2, "standard inpu
 expect("explain says it is a replay", ["explain", "--facts", saved], 0, "Replayed: facts collected 2026-", " JST,",
        "not a live check", stream="stdout")
 
+# Text width: --width N wraps at N columns (0: not at all); out of range is a usage error. Into a
+# pipe, with no --width, nothing is wrapped, so a pasted paragraph stays one line.
+expect("width 10", ["check", "--width", "10", "example.jp"], 2, "--width 10: use 0 (no wrapping) or 40 to 1000")
+expect("width -1", ["explain", "--width", "-1", "--facts", saved], 2, "--width -1")
+expect("triage width 5", ["triage", "--offline", "--width", "5", "-"], 2, "--width 5", stdin=b"x")
+wrapped_saved = os.path.join(os.path.dirname(saved), "www-missing.jp-4d6b5f23.json")
+
+
+def line_widths(text):
+    import unicodedata
+    return [sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) for line in text.splitlines()]
+
+
+for lang in ("ja", "en"):
+    ran += 1
+    _, piped, _ = run(["explain", "--lang", lang, "--facts", wrapped_saved])
+    _, at60, _ = run(["explain", "--lang", lang, "--width", "60", "--facts", wrapped_saved])
+    # Lines made only of a URL may pass the width: a URL is never broken.
+    long60 = [l for l, w in zip(at60.splitlines(), line_widths(at60)) if w > 60 and "://" not in l]
+    if max(line_widths(piped)) <= 100 or long60 or len(at60.splitlines()) <= len(piped.splitlines()):
+        failures.append(f"--width ({lang}): piped max {max(line_widths(piped))} columns, "
+                        f"lines over 60 at --width 60: {long60[:2]!r}")
+    if "".join(piped.split()) != "".join(at60.split()):
+        failures.append(f"--width ({lang}): wrapping changed the text beyond line breaks")
+
 for f in failures:
     print("FAIL", f)
 print(f"cli-bad-inputs: {ran - len(failures)} passed, {len(failures)} failed")
