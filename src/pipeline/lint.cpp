@@ -30,6 +30,15 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
       if (!def.source.empty() && !k.sources.contains(def.source))
         issues.push_back(rules::LintIssue{r.file, def.line, "rule '" + r.id + "', variant '" + name + "': unknown source '" +
                                                                 def.source + "' (not in sources.yaml)"});
+  // Every named argument is shown as evidence in the words of reports/labels.yaml (or marked `~`
+  // there as feeding the texts only), in every language a rule is written in.
+  for (const auto& r : k.catalogue.rules())
+    for (const auto& [lang, text] : r.text)
+      for (const auto& a : r.arguments)
+        if (!k.labels.find(lang, "arguments." + a.name))
+          issues.push_back(rules::LintIssue{r.file, a.value.line, "rule '" + r.id + "': argument '" + a.name +
+                                                                "' has no evidence label in reports/labels.yaml (" + lang +
+                                                                ".arguments." + a.name + "; ~ to leave it out)"});
   // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
   // and cite known sources. Loading already rejected invalid patterns and missing languages.
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);

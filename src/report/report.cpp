@@ -28,19 +28,51 @@ Labels Labels::load(const std::filesystem::path& reports_dir, const std::string&
   return l;
 }
 
-std::string Labels::get(const std::string& lang, const std::string& key) const {
+const json* Labels::find(const std::string& lang, const std::string& key) const {
   const json* node = data_.contains(lang) ? &data_.at(lang) : nullptr;
   std::size_t start = 0;
   while (node) {
     std::size_t dot = key.find('.', start);
     std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!node->is_object() || !node->contains(part)) return key;
+    if (!node->is_object() || !node->contains(part)) return nullptr;
     node = &node->at(part);
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
+  return node;
+}
+
+std::string Labels::get(const std::string& lang, const std::string& key) const {
+  const json* node = find(lang, key);
   if (!node || !node->is_string()) return key;
   return node->get<std::string>();
+}
+
+std::vector<std::pair<std::string, std::string>> evidence_lines(const json& evidence, const Labels& labels,
+                                                                const std::string& lang) {
+  static const std::vector<std::string> first = {"name", "domain", "zone", "address", "addresses"};
+  std::vector<std::string> keys;
+  for (const auto& k : first)
+    if (evidence.contains(k)) keys.push_back(k);
+  for (const auto& [k, v] : evidence.items())
+    if (std::find(first.begin(), first.end(), k) == first.end()) keys.push_back(k);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& k : keys) {
+    const json* label = labels.find(lang, "arguments." + k);
+    if (label && label->is_null()) continue;  // feeds the texts only
+    const json& v = evidence[k];
+    std::string value;
+    if (v.is_string()) value = v.get<std::string>();
+    else if (v.is_array()) {
+      for (const auto& e : v) {
+        std::string item = e.is_string() ? e.get<std::string>() : e.dump();
+        if (!item.empty()) value += (value.empty() ? "" : ", ") + item;
+      }
+    } else if (!v.is_null()) value = v.dump();
+    if (value.empty() || value == "-") continue;
+    out.emplace_back(label && label->is_string() ? label->get<std::string>() : k, value);
+  }
+  return out;
 }
 
 std::string verdict_of(const std::vector<rules::Finding>& findings, bool complete) {
@@ -105,20 +137,6 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
 // --- text ----------------------------------------------------------------------------------
 
 namespace {
-
-std::string evidence_line(const json& evidence) {
-  std::string out;
-  for (const auto& [k, v] : evidence.items()) {
-    std::string value;
-    if (v.is_string()) value = v.get<std::string>();
-    else if (v.is_array()) {
-      for (const auto& e : v) value += (value.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
-    } else value = v.dump();
-    if (value.empty()) continue;
-    out += (out.empty() ? "" : "; ") + k + "=" + value;
-  }
-  return out;
-}
 
 std::string fill(std::string text, const std::string& key, const std::string& value) {
   auto pos = text.find("{" + key + "}");
@@ -200,9 +218,11 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
     std::string head = std::string(mark) + " " + L.get(lang, "severity." + f.severity) + " [" + f.id + "] " + f.title;
     auto lines = wrap(head, width - 2, 4);
     for (std::size_t i = 0; i < lines.size(); ++i) out << "  " << (i == 0 ? paint(lines[i], code) : lines[i]) << '\n';
-    std::string ev = evidence_line(f.evidence);
-    if (!ev.empty())
-      for (const auto& line : wrap(L.get(lang, "evidence") + ": " + ev, width - 4, 2)) out << "    " << line << '\n';
+    if (auto ev = evidence_lines(f.evidence, L, lang); !ev.empty()) {
+      out << "    " << L.get(lang, "evidence") << ":\n";
+      for (const auto& [label, value] : ev)
+        for (const auto& line : wrap(label + ": " + value, width - 6, 4)) out << "      " << line << '\n';
+    }
     for (const auto& line : wrap(L.get(lang, "fix") + ": " + f.remediation, width - 4, 2)) out << "    " << line << '\n';
     for (const auto& line : wrap(L.get(lang, "source") + ": " + f.source_title, width - 4, 2)) out << "    " << line << '\n';
     out << '\n';
@@ -259,14 +279,13 @@ std::string render_markdown(const Report& r, const Labels& L) {
   for (const auto& f : r.findings) {
     out << "### " << L.get(lang, "severity." + f.severity) << ": " << f.title << " (`" << f.id << "`)\n\n";
     out << f.remediation << "\n\n";
-    if (!f.evidence.empty()) {
+    if (!evidence_lines(f.evidence, L, lang).empty()) {
       out << "| " << L.get(lang, "evidence") << " | |\n|---|---|\n";
-      for (const auto& [k, v] : f.evidence.items()) {
-        std::string value = v.is_string() ? v.get<std::string>() : v.dump();
+      for (const auto& [label, value] : evidence_lines(f.evidence, L, lang)) {
         // A pipe would end the table cell.
         std::string escaped;
         for (char c : value) escaped += c == '|' ? std::string("\\|") : std::string(1, c);
-        out << "| " << k << " | `" << escaped << "` |\n";
+        out << "| " << label << " | `" << escaped << "` |\n";
       }
       out << '\n';
     }

@@ -57,6 +57,8 @@ class Labels {
   static Labels load(const std::filesystem::path& reports_dir, const std::string& name = "labels.yaml");
   /// The label at a dotted key ("verdicts.fail") for a language; the key itself when absent.
   std::string get(const std::string& lang, const std::string& key) const;
+  /// The node at a dotted key, or nullptr when absent (a YAML `~` is a null node, not absent).
+  const nlohmann::json* find(const std::string& lang, const std::string& key) const;
 
  private:
   nlohmann::json data_;
@@ -65,6 +67,13 @@ class Labels {
 /// Verdict from findings: "fail" with any error, "warning" with any warning, else "ok";
 /// "incomplete" when facts gathering could not finish.
 std::string verdict_of(const std::vector<rules::Finding>& findings, bool complete);
+
+/// A finding's evidence as a person reads it: one (label, value) per named argument, in the words
+/// of labels.yaml `arguments:`, leaving out what says nothing (empty, "-", an empty list) and the
+/// arguments marked `~` there (they feed the texts only). The name comes first, then the domain,
+/// the zone and the addresses, then the rest in alphabetical order.
+std::vector<std::pair<std::string, std::string>> evidence_lines(const nlohmann::json& evidence, const Labels& labels,
+                                                                const std::string& lang);
 
 /// Builds the report: findings sorted by severity (errors first), texts filled in.
 Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,

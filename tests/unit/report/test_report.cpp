@@ -1,5 +1,11 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include "report/report.hpp"
 
 using namespace certdoctor;
@@ -18,4 +24,30 @@ TEST_CASE("report::collected_jst") {
   CHECK(report::collected_jst("2026-11-20T05:03:00Z") == "2026-11-20 14:03 JST");
   CHECK(report::collected_jst("2026-12-31T20:30:00Z") == "2027-01-01 05:30 JST");  // across the year
   CHECK(report::collected_jst("yesterday") == "yesterday");
+}
+
+TEST_CASE("report::evidence_lines") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("certdoctor-labels-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "labels.yaml") << "labels:\n  en:\n    arguments:\n      name: Name\n      address: Address\n"
+                                        "      stray: Other addresses\n      filter: ~\n  ja:\n    arguments:\n"
+                                        "      name: 名前\n";
+  const auto labels = report::Labels::load(dir);
+  fs::remove_all(dir);
+  const nlohmann::json evidence = {{"stray", {"2001:db8::1", "", "198.51.100.7"}}, {"address", "203.0.113.10"},
+                                   {"name", "www.example.jp"}, {"filter", "国外IPアドレスフィルタ"},
+                                   {"error", "-"}, {"hops", nlohmann::json::array()}, {"count", 3}, {"lame", ""}};
+  using Lines = std::vector<std::pair<std::string, std::string>>;
+  SUBCASE("labelled, name first, nothing empty, texts-only arguments left out") {
+    CHECK(report::evidence_lines(evidence, labels, "en") ==
+          Lines{{"Name", "www.example.jp"}, {"Address", "203.0.113.10"}, {"count", "3"},
+                {"Other addresses", "2001:db8::1, 198.51.100.7"}});
+  }
+  SUBCASE("a language without the label shows the argument's name") {
+    auto lines = report::evidence_lines(evidence, labels, "ja");
+    REQUIRE(lines.size() == 5);  // the filter is not marked ~ in ja
+    CHECK(lines[0] == std::pair<std::string, std::string>{"名前", "www.example.jp"});
+    CHECK(lines[1].first == "address");
+  }
 }
