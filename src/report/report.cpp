@@ -131,7 +131,100 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
     }
     r.findings.push_back(std::move(rf));
   }
+  r.paragraphs = paragraphs_of(sorted, catalogue, r.findings, lang, r.provider_id, provider_texts);
   return r;
+}
+
+namespace {
+
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (std::size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+}
+
+// What a finding says with its own name set aside: two findings with the same key differ only in
+// the name they are about.
+std::string name_free_key(const rules::Finding& f, const RenderedFinding& rf) {
+  if (!f.arguments.contains("name") || !f.arguments["name"].is_string()) return "";
+  const std::string name = f.arguments["name"].get<std::string>();
+  if (name.empty()) return "";
+  json args = f.arguments;
+  args.erase("name");
+  std::string key = f.id + '\n' + f.variant + '\n' + f.source + '\n' + std::string(rules::to_string(f.severity)) + '\n' +
+                    rf.title + '\n' + rf.remediation + '\n' + args.dump();
+  replace_all(key, name, "\x01");
+  return key;
+}
+
+// Fills in several names where a text says {name}, rendered with `marker` in its place: a code
+// span (a command such as `dig @ns1.example NAME`) is repeated once per name, the prose gets the
+// names joined: in Japanese with 、, in English as "a (and b, c)" so that a verb written for one
+// name still agrees.
+std::string with_names(std::string text, const std::string& marker, const std::vector<std::string>& names,
+                       const std::string& lang) {
+  auto join = [&](auto piece) {
+    std::string out;
+    for (std::size_t n = 0; n < names.size(); ++n)
+      out += (n == 0 ? "" : lang == "ja" ? "、" : n == 1 ? " (and " : ", ") + piece(names[n]);
+    return lang == "ja" || names.size() < 2 ? out : out + ")";
+  };
+  std::string out;
+  std::size_t at = 0;
+  for (std::size_t open = text.find('`'); open != std::string::npos;) {
+    std::size_t close = text.find('`', open + 1);
+    if (close == std::string::npos) break;
+    std::string span = text.substr(open, close - open + 1);
+    if (span.find(marker) != std::string::npos) {
+      out += text.substr(at, open - at) + join([&](const std::string& name) {
+        std::string one = span;
+        replace_all(one, marker, name);
+        return one;
+      });
+      at = close + 1;
+    }
+    open = text.find('`', close + 1);
+  }
+  out += text.substr(at);
+  replace_all(out, marker, join([](const std::string& name) { return name; }));
+  return out;
+}
+
+} // namespace
+
+std::vector<RenderedFinding> paragraphs_of(const std::vector<rules::Finding>& sorted, const rules::Catalogue& catalogue,
+                                           const std::vector<RenderedFinding>& rendered, const std::string& lang,
+                                           const std::string& provider_id, const json& provider_texts) {
+  std::vector<RenderedFinding> out;
+  std::vector<bool> used(sorted.size(), false);
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (used[i]) continue;
+    const std::string key = name_free_key(sorted[i], rendered[i]);
+    std::vector<std::size_t> same{i};
+    if (!key.empty())
+      for (std::size_t j = i + 1; j < sorted.size(); ++j)
+        if (!used[j] && name_free_key(sorted[j], rendered[j]) == key) same.push_back(j);
+    if (same.size() == 1) {
+      out.push_back(rendered[i]);
+      continue;
+    }
+    json names = json::array();
+    std::vector<std::string> list;
+    for (std::size_t n : same) {
+      used[n] = true;
+      list.push_back(sorted[n].arguments["name"].get<std::string>());
+      names.push_back(list.back());
+    }
+    const std::string marker = "\x02name\x02";
+    rules::Finding merged = sorted[i];
+    merged.arguments["name"] = marker;
+    RenderedFinding rf = rendered[i];
+    rf.title = with_names(catalogue.render(merged, lang, "title", provider_id, provider_texts), marker, list, lang);
+    rf.remediation =
+        with_names(catalogue.render(merged, lang, "remediation", provider_id, provider_texts), marker, list, lang);
+    rf.evidence["name"] = names;
+    out.push_back(std::move(rf));
+  }
+  return out;
 }
 
 // --- text ----------------------------------------------------------------------------------
@@ -211,8 +304,8 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
     for (const auto& line : wrap(replay, width - 2, 2)) out << "  " << line << '\n';
   out << '\n';
 
-  if (r.findings.empty()) out << "  " << L.get(lang, "no_findings") << '\n';
-  for (const auto& f : r.findings) {
+  if (r.paragraphs.empty()) out << "  " << L.get(lang, "no_findings") << '\n';
+  for (const auto& f : r.paragraphs) {
     const char* mark = f.severity == "error" ? "✗" : f.severity == "warning" ? "!" : "i";
     const char* code = f.severity == "error" ? "31" : f.severity == "warning" ? "33" : "36";
     std::string head = std::string(mark) + " " + L.get(lang, "severity." + f.severity) + " [" + f.id + "] " + f.title;
@@ -275,8 +368,8 @@ std::string render_markdown(const Report& r, const Labels& L) {
   if (const auto replay = replay_line(r, L); !replay.empty()) out << "- _" << replay << "_\n";
   out << '\n';
   out << "## " << L.get(lang, "findings") << "\n\n";
-  if (r.findings.empty()) out << L.get(lang, "no_findings") << "\n\n";
-  for (const auto& f : r.findings) {
+  if (r.paragraphs.empty()) out << L.get(lang, "no_findings") << "\n\n";
+  for (const auto& f : r.paragraphs) {
     out << "### " << L.get(lang, "severity." + f.severity) << ": " << f.title << " (`" << f.id << "`)\n\n";
     out << f.remediation << "\n\n";
     if (!evidence_lines(f.evidence, L, lang).empty()) {

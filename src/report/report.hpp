@@ -37,7 +37,10 @@ struct Report {
   std::string provider_source;
   std::vector<std::string> host_addresses;
   std::string host_source;
-  std::vector<RenderedFinding> findings;
+  std::vector<RenderedFinding> findings;  // one per finding, as the rules gave them (JSON)
+  /// The findings as a person reads them (text, Markdown): a finding that holds alike for several
+  /// names (apex and www) is one paragraph naming them all, its `name` evidence a list.
+  std::vector<RenderedFinding> paragraphs;
   std::vector<std::string> incomplete;
   double elapsed_s = 0;
   std::string collected_at;    // RFC 3339, UTC: when the facts were gathered
@@ -74,6 +77,13 @@ std::string verdict_of(const std::vector<rules::Finding>& findings, bool complet
 /// the zone and the addresses, then the rest in alphabetical order.
 std::vector<std::pair<std::string, std::string>> evidence_lines(const nlohmann::json& evidence, const Labels& labels,
                                                                 const std::string& lang);
+
+/// Findings that differ only in the name they are about (same rule, variant and source, the same
+/// texts and evidence once the name is set aside) as one, rendered again with the names joined
+/// ("a、b" in Japanese, "a (and b)" in English; a command in `code` once per name). Order: where the first of them was.
+std::vector<RenderedFinding> paragraphs_of(const std::vector<rules::Finding>& sorted, const rules::Catalogue& catalogue,
+                                           const std::vector<RenderedFinding>& rendered, const std::string& lang,
+                                           const std::string& provider_id, const nlohmann::json& provider_texts);
 
 /// Builds the report: findings sorted by severity (errors first), texts filled in.
 Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,

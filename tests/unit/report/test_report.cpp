@@ -51,3 +51,54 @@ TEST_CASE("report::evidence_lines") {
     CHECK(lines[1].first == "address");
   }
 }
+
+TEST_CASE("report::paragraphs_of") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("certdoctor-paragraphs-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "r.yaml") << R"(rules:
+  - id: a-not-host
+    severity: error
+    source: doc
+    each: names
+    as: n
+    arguments: {name: n.name, stray: n.stray}
+    text:
+      en:
+        title: "{name} points to {stray}"
+        remediation: {generic: "Fix {name}; `dig {name}` shows it."}
+      ja:
+        title: "{name} が {stray} を指しています"
+        remediation: {generic: "{name} を直してください。`dig {name}` で確認できます。"}
+)";
+  const auto catalogue = rules::Catalogue::load({dir});
+  fs::remove_all(dir);
+  using rules::Finding;
+  using rules::Severity;
+  auto finding = [](const std::string& name, const std::string& stray) {
+    return Finding{"a-not-host", Severity::error, {{"name", name}, {"stray", stray}}, "doc", ""};
+  };
+  const std::vector<Finding> findings = {finding("example.jp", "192.0.2.9"), finding("www.example.jp", "192.0.2.9"),
+                                         finding("shop.example.jp", "192.0.2.7")};
+  auto rendered_in = [&](const std::string& lang) {
+    std::vector<report::RenderedFinding> out;
+    for (const auto& f : findings)
+      out.push_back({f.id, "error", catalogue.render(f, lang, "title", "generic", {}),
+                     catalogue.render(f, lang, "remediation", "generic", {}), f.arguments, f.source, ""});
+    return out;
+  };
+  SUBCASE("the same finding for apex and www is one paragraph; another address stays apart") {
+    auto p = report::paragraphs_of(findings, catalogue, rendered_in("en"), "en", "generic", {});
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].title == "example.jp (and www.example.jp) points to 192.0.2.9");
+    CHECK(p[0].remediation == "Fix example.jp (and www.example.jp); `dig example.jp` (and `dig www.example.jp`) shows it.");
+    CHECK(p[0].evidence["name"] == nlohmann::json{"example.jp", "www.example.jp"});
+    CHECK(p[1].title == "shop.example.jp points to 192.0.2.7");
+  }
+  SUBCASE("Japanese joins with 、") {
+    auto p = report::paragraphs_of(findings, catalogue, rendered_in("ja"), "ja", "generic", {});
+    REQUIRE(p.size() == 2);
+    CHECK(p[0].title == "example.jp、www.example.jp が 192.0.2.9 を指しています");
+    CHECK(p[0].remediation == "example.jp、www.example.jp を直してください。`dig example.jp`、`dig www.example.jp` で確認できます。");
+  }
+}
