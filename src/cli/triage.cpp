@@ -153,11 +153,17 @@ int run_triage(const std::vector<std::string>& args) {
   const view::DataSet data_only = knowledge ? view::DataSet{} : view::DataSet::load(dirs);
   const view::DataSet& data = knowledge ? knowledge->data : data_only;
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(dirs);
+  // The CDN ranges name a cause cdn-proxy; offline they are read here (a small file).
+  std::vector<std::filesystem::path> data_dirs;
+  for (const auto& d : dirs) data_dirs.push_back(d / "data");
+  const view::address::AddressClassifier classifier_only =
+      knowledge ? view::address::AddressClassifier{} : view::address::AddressClassifier::load(data_dirs);
+  const view::address::AddressClassifier& classifier = knowledge ? knowledge->classifier : classifier_only;
   report::Labels tlabels = report::Labels::load(pipeline::reports_dir(), "triage.yaml");
   const std::string bytes = read_input(input, max_mb * 1024 * 1024);
   triage::Triage t;
   try {
-    t = triage::triage(bytes, triage::TriageData{data, acme});
+    t = triage::triage(bytes, triage::TriageData{data, acme, &classifier});
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {

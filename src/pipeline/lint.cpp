@@ -48,7 +48,27 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
     if (!c.finding.empty() && !ids.count(c.finding))
       issues.push_back(rules::LintIssue{c.file, c.line, "ACME cause '" + c.id + "': unknown finding id '" + c.finding +
                                                             "' (not a rule id, nor in other_ids)"});
+  // Triage names cdn-proxy and aaaa-not-host from the evidence; their notes must exist.
+  for (const char* named : {"cdn-proxy", "aaaa-not-host"})
+    if (!acme.finding_notes.count(named) && !acme.files.empty())
+      issues.push_back(rules::LintIssue{acme.files.front(), 1, std::string("ACME notes: no note for '") + named + "'"});
+  for (const auto& [finding, note] : acme.finding_notes)
+    if (!ids.count(finding))
+      issues.push_back(rules::LintIssue{acme.files.front(), 1, "ACME notes: unknown finding id '" + finding + "'"});
   std::map<std::string, std::string> kinds;
+  for (const auto& [id, prof] : k.data.providers()) {
+    // A recognised notice needs a reachable threshold: the positive weights must be able to add
+    // up to it, or no mail of the provider could ever be a notice.
+    const auto& nt = prof.notices;
+    if (!nt.kinds.empty() && nt.threshold <= 0)
+      issues.push_back(rules::LintIssue{prof.file, 1, "notices: 'recognition' needs a threshold above 0"});
+    for (const auto& kind : nt.kinds)
+      for (const auto& group : kind.words)
+        for (const auto& w : group)
+          if (w == "@failure" && nt.failure_words.empty())
+            issues.push_back(rules::LintIssue{prof.file, kind.line, "notice kind '" + kind.id +
+                                                                        "': '@failure' but no failure_words in 'recognition'"});
+  }
   for (const auto& [id, prof] : k.data.providers())
     for (const auto& kind : prof.notices.kinds) {
       if (kinds.count(kind.id) && kinds[kind.id] != prof.file)

@@ -20,7 +20,8 @@ json cause_json(const triage::AcmeCause& c) {
           {"type", c.type},
           {"domain", c.domain},
           {"detail", c.detail},
-          {"evidence", c.evidence}};
+          {"evidence", c.evidence},
+          {"note", c.note}};
 }
 
 std::string label_or(const Labels& L, const std::string& lang, const std::string& key, const std::string& fallback) {
@@ -60,6 +61,13 @@ std::vector<Line> summary(const TriageReport& r, const Labels& T) {
     for (const auto& x : values) v += (v.empty() ? "" : ", ") + x;
     out.push_back({label_or(T, lang, "ids." + field, field), v});
   }
+  if (!t.account.empty()) out.push_back({T.get(lang, "account"), t.account});
+  if (t.input_type == "mail" && !t.recognition.cues.empty()) {
+    std::string v = std::to_string(t.recognition.score) + "/" + std::to_string(t.recognition.threshold) + ":";
+    for (const auto& c : t.recognition.cues)
+      v += " " + c.cue + "(" + c.what + ")" + (c.weight >= 0 ? "+" : "") + std::to_string(c.weight);
+    out.push_back({T.get(lang, "recognition"), v});
+  }
   return out;
 }
 
@@ -72,6 +80,7 @@ std::vector<Line> cause_lines(const TriageReport& r, const Labels& T, const tria
   out.push_back({T.get(lang, "cause"), what});
   out.push_back({T.get(lang, "detail"), c.detail});
   if (!c.evidence.empty()) out.push_back({T.get(lang, "evidence"), evidence_text(c.evidence)});
+  if (c.note.is_object() && c.note.contains(lang)) out.push_back({T.get(lang, "cause_note"), c.note[lang].get<std::string>()});
   return out;
 }
 
@@ -96,6 +105,16 @@ json render_triage_json(const TriageReport& r) {
   for (const auto& [k, v] : t.ids) ids[k] = v;
   json causes = json::array();
   for (const auto& c : t.causes) causes.push_back(cause_json(c));
+  json recognition = nullptr;
+  if (t.input_type == "mail") {
+    json cues = json::array();
+    for (const auto& c : t.recognition.cues) cues.push_back({{"cue", c.cue}, {"what", c.what}, {"weight", c.weight}});
+    recognition = {{"provider", t.recognition.provider.empty() ? json(nullptr) : json(t.recognition.provider)},
+                   {"kind", t.recognition.kind.empty() ? json(nullptr) : json(t.recognition.kind)},
+                   {"score", t.recognition.score},
+                   {"threshold", t.recognition.threshold},
+                   {"cues", cues}};
+  }
   json checks = json::array();
   for (const auto& c : r.checks) checks.push_back(render_json(c.report));
   json out = {{"input", input},
@@ -105,6 +124,8 @@ json render_triage_json(const TriageReport& r) {
               {"notice", t.notice ? json{{"means", r.means}, {"next", r.next}, {"source", t.notice->source}} : json(nullptr)},
               {"domains", domains},
               {"ids", ids},
+              {"account", t.account.empty() ? json(nullptr) : json(t.account)},
+              {"recognition", recognition},
               {"acme", {{"cause", causes.empty() ? json(nullptr) : causes[0]}, {"causes", causes}}},
               {"checks", checks},
               {"offline", r.offline},

@@ -63,6 +63,16 @@ void add_domain(std::vector<std::string>& domains, std::string d) {
   if (std::find(domains.begin(), domains.end(), low) == domains.end()) domains.push_back(low);
 }
 
+json note_of(const fs::path& file, const YAML::Node& n) {
+  json out = json::object();
+  for (const char* lang : {"en", "ja"}) {
+    if (!n.IsMap() || !n[lang] || !n[lang].IsScalar())
+      throw ConfigError(yaml_where(file, n) + ": a note needs a text for '" + lang + "'");
+    out[lang] = n[lang].as<std::string>();
+  }
+  return out;
+}
+
 } // namespace
 
 AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
@@ -92,6 +102,7 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
           if (std::find(n.begin(), n.end(), r.inner) == n.end())
             throw ConfigError(yaml_where(file, c["inner"]) + ": cause '" + r.id + "': no group named '" + r.inner + "' in its pattern");
         }
+        if (c["note"]) r.note = note_of(file, c["note"]);
         if (r.finding.empty() && r.inner.empty())
           throw ConfigError(yaml_where(file, c) + ": cause '" + r.id + "' needs a 'finding' (or 'inner')");
         if (c["evidence"]) {
@@ -101,6 +112,10 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
         auto same = std::find_if(cat.causes.begin(), cat.causes.end(), [&](const auto& x) { return x.id == r.id; });
         if (same != cat.causes.end()) *same = std::move(r);
         else cat.causes.push_back(std::move(r));
+      }
+      if (const YAML::Node notes = a["notes"]) {
+        if (!notes.IsMap()) throw ConfigError(yaml_where(file, notes) + ": 'notes' must map a finding id to {en, ja}");
+        for (const auto& kv : notes) cat.finding_notes[kv.first.as<std::string>()] = note_of(file, kv.second);
       }
       for (const auto& c : a["clients"]) {
         if (!c["id"]) throw ConfigError(yaml_where(file, c) + ": a client needs an 'id'");
@@ -155,6 +170,7 @@ AcmeCause classify_error(const AcmeCatalogue& cat, std::string_view detail_in, s
       for (auto& [k, v] : m->groups) out.evidence[k] = k == "retry_after" ? rfc3339(trim(v)) : trim(v);
       out.finding = r.finding;
       out.rule = r.id;
+      if (!r.note.is_null()) out.note = r.note;
       break;
     }
     if (!unwrapped) break;
@@ -211,7 +227,8 @@ bool has_error_words(const std::string& s) {
   // A quick filter before the cause patterns: only lines that could hold a CA's error text.
   static const char* words[] = {"rror", "roblem", "nvalid", "imeout", "efused", "too many", "prevents", "etail",
                                 "failed", "Fetching", "DNS", "status code", "no such host", "onnection", "secondary",
-                                "Service busy", "maintenance", "dial tcp"};
+                                "Service busy", "maintenance", "dial tcp", "nonce", "record found", "records found",
+                                "could not connect", "IP addresses found"};
   for (const char* w : words)
     if (s.find(w) != std::string::npos) return true;
   return false;

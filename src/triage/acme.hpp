@@ -3,6 +3,7 @@
 // (certbot, lego, acme.sh, Caddy, Traefik, cert-manager), mapped to the finding ids of
 // `certdoctor check` with the patterns of rules/acme-errors.yaml. Pure: no I/O but loading.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ struct AcmeCauseRule {
   nlohmann::json evidence = nlohmann::json::object();  // fixed evidence added on a match
   std::string file;
   int line = 0;
+  nlohmann::json note;                 // {en, ja}: what the text can mean and which check decides
 };
 
 /// One entry of `clients:`: how to recognise a client's output and the domains it names.
@@ -39,6 +41,9 @@ struct AcmeCatalogue {
   std::vector<Pattern> evidence;
   std::vector<AcmeCauseRule> causes;
   std::vector<AcmeClient> clients;
+  /// `notes:` finding id -> {en, ja}, for causes that triage names from the evidence (an
+  /// address in a CDN's range, an IPv6 address that answered like another server).
+  std::map<std::string, nlohmann::json> finding_notes;
   std::vector<std::string> files;
 
   /// Loads `<dir>/acme-errors.yaml` from each dir. Throws ConfigError with file:line for a
@@ -54,6 +59,7 @@ struct AcmeCause {
   std::string detail;         // the error text as the CA wrote it
   std::string domain;         // the domain concerned, ASCII, if known
   nlohmann::json evidence = nlohmann::json::object();
+  nlohmann::json note;        // {en, ja} when the text alone cannot decide, else null
 };
 
 /// Matches one error text (a problem's `detail`, or a line of a client log) against the cause

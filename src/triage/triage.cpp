@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <tuple>
 
 #include "util/domain.hpp"
 #include "util/error.hpp"
@@ -68,6 +69,43 @@ void add_domain(Triage& t, const std::string& raw) {
   }
 }
 
+// What the evidence of an error text adds to its cause: an address inside a CDN's published
+// ranges means the CA talked to the CDN's edge, not to the hosting server (cdn-proxy); an IPv6
+// address that answered with an error page or the wrong content, while IPv6 is tried first,
+// is probably not the hosting server (aaaa-not-host, probable). The cause the text itself
+// names stays in the evidence.
+void refine_causes(std::vector<AcmeCause>& causes, const TriageData& d) {
+  for (auto& c : causes) {
+    if (!c.evidence.contains("address") || !c.evidence["address"].is_string()) continue;
+    std::string addr = c.evidence["address"].get<std::string>();
+    if (!addr.empty() && addr.front() == '[') addr = addr.substr(1);
+    if (!addr.empty() && addr.back() == ']') addr.pop_back();
+    if (d.addresses) {
+      const auto cls = d.addresses->classify(addr);
+      if (cls.valid && !cls.cdn.empty() && c.finding != "cdn-proxy") {
+        c.evidence["text_names"] = c.finding;
+        c.evidence["cdn"] = cls.cdn_name;
+        c.evidence["cdn_range"] = cls.cdn_range;
+        c.finding = "cdn-proxy";
+        c.rule += "+cdn-range";
+        auto it = d.acme.finding_notes.find("cdn-proxy");
+        c.note = it == d.acme.finding_notes.end() ? nlohmann::json() : it->second;
+        continue;
+      }
+    }
+    const std::string reason = c.evidence.value("reason", "");
+    const bool v6 = addr.find(':') != std::string::npos;
+    if (v6 && c.finding == "http-error" && reason != "slow-body" && c.rule != "tls-after-redirect") {
+      c.evidence["text_names"] = c.finding;
+      c.evidence["certainty"] = "probable";
+      c.finding = "aaaa-not-host";
+      c.rule += "+ipv6-answer";
+      auto it = d.acme.finding_notes.find("aaaa-not-host");
+      c.note = it == d.acme.finding_notes.end() ? nlohmann::json() : it->second;
+    }
+  }
+}
+
 } // namespace
 
 std::string normalise(std::string_view utf8) {
@@ -84,7 +122,7 @@ std::string normalise(std::string_view utf8) {
   return out;
 }
 
-std::vector<std::string> labelled_values(const std::string& text, const std::vector<std::string>& labels) {
+std::vector<std::string> labelled_values(const std::string& text, const std::vector<std::string>& labels, bool whole_line) {
   std::vector<std::string> out;
   if (!valid_utf8(text)) return out;
   const std::string n = nfkc(text);
@@ -123,9 +161,15 @@ std::vector<std::string> labelled_values(const std::string& text, const std::vec
       if (!sep) continue;
       skip_spaces();
       std::size_t end = i;
+      if (whole_line) {
+        end = line.size();
+        while (end > i && (line[end - 1] == ' ' || line[end - 1] == '\t' || line[end - 1] == '\r')) --end;
+        if (end > i) out.push_back(line.substr(i, end - i));
+        break;
+      }
       while (end < line.size()) {
         unsigned char c = static_cast<unsigned char>(line[end]);
-        if (c == ' ' || c == '\t' || c == '"' || c == ')' || c == ',' || c == '<' || c == '>') break;
+        if (c == ' ' || c == '\t' || c == '\r' || c == '"' || c == ')' || c == ',' || c == '<' || c == '>') break;
         if (line.compare(end, 3, "」") == 0 || line.compare(end, 3, "』") == 0 || line.compare(end, 3, "、") == 0 ||
             line.compare(end, 3, "\u3000") == 0 || line.compare(end, 3, "。") == 0)
           break;
@@ -176,6 +220,7 @@ Triage triage(std::string_view bytes, const TriageData& d) {
       t.input_type = rep->form;
       t.kind = "acme-error";
       t.causes = rep->causes;
+      refine_causes(t.causes, d);
       for (const auto& dom : rep->domains) add_domain(t, dom);
       return t;
     }
@@ -187,60 +232,152 @@ Triage triage(std::string_view bytes, const TriageData& d) {
     t.mail = parse_mail(bytes);
     t.notes = t.mail.notes;
     const std::string body_n = normalise(t.mail.body);
-    // Provider: a sender or a subject tag of its profile, in the outer, attached or quoted
-    // messages (a forward comes from the customer, the original from the provider).
-    std::vector<std::string> hits;
-    for (const auto& [id, prof] : d.data.providers()) {
-      const auto& nt = prof.notices;
-      bool hit = false;
-      for (const auto& m : t.mail.messages) {
-        for (const auto& s : nt.senders)
-          if (!m.from.empty() && glob_match(s, m.from)) hit = true;
-        std::string subj = normalise(m.subject);
-        for (const auto& tag : nt.subject_tags)
-          if (!subj.empty() && subj.find(normalise(tag)) != std::string::npos) hit = true;
-      }
-      if (hit) hits.push_back(id);
-    }
     std::vector<std::string> subjects;
     for (const auto& m : t.mail.messages) subjects.push_back(normalise(strip_prefixes(m.subject)));
-    // The kind: a subject pattern first, then a body pattern; the providers the mail comes
-    // from are tried before the others (a customer may forward a notice without its headers).
-    auto try_kinds = [&](bool preferred, bool by_subject) {
-      for (const auto& [id, prof] : d.data.providers()) {
-        if (t.notice) return;
-        bool is_hit = std::find(hits.begin(), hits.end(), id) != hits.end();
-        if (is_hit != preferred) continue;
-        for (const auto& kind : prof.notices.kinds) {
-          bool ok = by_subject ? std::any_of(subjects.begin(), subjects.end(),
-                                             [&](const std::string& s) { return any_pattern(s, kind.subjects); })
-                               : any_pattern(body_n, kind.body);
-          if (!ok) continue;
-          t.provider = id;
-          t.kind = kind.id;
-          t.notice = &kind;
-          t.matched_by = by_subject ? "subject" : "body";
-          return;
+    std::string subjects_n;
+    for (const auto& s : subjects) subjects_n += s + "\n";
+    const std::string all_n = subjects_n + body_n;
+    // Each provider is scored on independent cues (its profile's `recognition:`); the one with
+    // the highest score whose kind is recognised wins. A kind is known by its subject or body
+    // patterns (the provider's own wording) or, reworded, by its groups of words.
+    struct Candidate {
+      Recognition rec;
+      const view::NoticeKind* kind = nullptr;
+      std::string matched_by;
+      bool hit = false;
+    };
+    std::vector<Candidate> candidates;
+    for (const auto& [id, prof] : d.data.providers()) {
+      const auto& nt = prof.notices;
+      if (nt.kinds.empty()) continue;
+      Candidate c;
+      c.rec.provider = id;
+      c.rec.threshold = nt.threshold;
+      auto weight = [&](const char* cue, int dflt) {
+        auto it = nt.weights.find(cue);
+        return it == nt.weights.end() ? dflt : it->second;
+      };
+      auto add = [&](const char* cue, const std::string& what, int dflt) {
+        const int w = weight(cue, dflt);
+        c.rec.cues.push_back({cue, what, w});
+        c.rec.score += w;
+      };
+      auto first_in = [&](const std::vector<std::string>& words, const std::string& text) -> std::string {
+        for (const auto& w : words)
+          if (!normalise(w).empty() && text.find(normalise(w)) != std::string::npos) return w;
+        return "";
+      };
+      // Provider cues: a sender of the profile, its tag in a subject, its name in the text.
+      std::string sender, tag;
+      for (const auto& m : t.mail.messages) {
+        for (const auto& g : nt.senders)
+          if (sender.empty() && !m.from.empty() && glob_match(g, m.from)) sender = m.from;
+        const std::string subj = normalise(m.subject);
+        for (const auto& tg : nt.subject_tags)
+          if (tag.empty() && !subj.empty() && subj.find(normalise(tg)) != std::string::npos) tag = tg;
+      }
+      if (!sender.empty()) add("sender", sender, 3);
+      if (!tag.empty()) add("tag", tag, 2);
+      c.hit = !sender.empty() || !tag.empty();
+      if (auto w = first_in(nt.names, all_n); !w.empty()) add("name", w, 1);
+      if (auto w = first_in(nt.certificate_words, all_n); !w.empty()) add("certificate", w, 1);
+      const std::string failure = first_in(nt.failure_words, all_n);
+      if (!failure.empty()) add("failure", failure, 1);
+      // Labelled fields of the provider's notices that carry a value.
+      for (const auto& [field, labels] : nt.fields) {
+        auto values = labelled_values(t.mail.body, labels, field == "cert_type");
+        if (!values.empty()) add("field", field + "=" + values.front(), 1);
+      }
+      // Mails from the same senders about other things: billing, maintenance, domain renewal.
+      if (auto w = first_in(nt.unrelated_words, subjects_n); !w.empty()) add("unrelated-subject", w, -6);
+      else if (auto w2 = first_in(nt.unrelated_words, body_n); !w2.empty()) add("unrelated-body", w2, -2);
+      // The kind.
+      auto group_present = [&](const std::vector<std::string>& group) {
+        for (const auto& alt : group) {
+          if (alt == "@failure") {
+            if (!failure.empty()) return true;
+          } else if (!normalise(alt).empty() && all_n.find(normalise(alt)) != std::string::npos)
+            return true;
+        }
+        return false;
+      };
+      for (const auto& kind : nt.kinds)
+        if (std::any_of(subjects.begin(), subjects.end(), [&](const std::string& s) { return any_pattern(s, kind.subjects); })) {
+          c.kind = &kind;
+          c.matched_by = "subject";
+          break;
+        }
+      if (!c.kind)
+        for (const auto& kind : nt.kinds)
+          if (any_pattern(body_n, kind.body)) {
+            c.kind = &kind;
+            c.matched_by = "body";
+            break;
+          }
+      if (c.kind) add(c.matched_by == "subject" ? "subject-pattern" : "body-pattern", c.kind->id, 4);
+      else {
+        std::size_t best = 0;
+        for (const auto& kind : nt.kinds) {
+          if (kind.words.empty() || kind.words.size() <= best) continue;
+          if (std::all_of(kind.words.begin(), kind.words.end(), group_present)) {
+            best = kind.words.size();
+            c.kind = &kind;
+          }
+        }
+        if (c.kind) {
+          c.matched_by = "words";
+          add("words", c.kind->id, 3);
         }
       }
-    };
-    for (bool by_subject : {true, false})
-      for (bool preferred : {true, false}) try_kinds(preferred, by_subject);
-    if (!t.notice && !hits.empty()) t.provider = hits.front();
-    if (!t.notice) t.kind = "unrelated";
+      if (c.kind) c.rec.kind = c.kind->id;
+      candidates.push_back(std::move(c));
+    }
+    // The best candidate: recognised before not, then the higher score, then a sender or tag.
+    const Candidate* best = nullptr;
+    for (const auto& c : candidates) {
+      auto rank = [](const Candidate& x) {
+        const bool ok = x.kind && x.rec.score >= x.rec.threshold;
+        return std::tuple<bool, int, bool>(ok, x.rec.score, x.hit);
+      };
+      if (!best || rank(c) > rank(*best)) best = &c;
+    }
+    if (best) t.recognition = best->rec;
+    if (best && best->kind && best->rec.score >= best->rec.threshold) {
+      t.provider = best->rec.provider;
+      t.kind = best->kind->id;
+      t.notice = best->kind;
+      t.matched_by = best->matched_by;
+    } else {
+      t.kind = "unrelated";
+      for (const auto& c : candidates)
+        if (c.hit && t.provider.empty()) t.provider = c.rec.provider;
+    }
     // Domains and ids: the labelled fields of the provider's notices (not every domain-looking
-    // string of a mail is a common name: support URLs and sender domains are not).
+    // string of a mail is a common name: support URLs and sender domains are not). Every block
+    // of a notice about several certificates gives its own common name.
     if (t.notice) {
-      const auto& fields = d.data.provider(t.provider).notices.fields;
-      for (const auto& [field, labels] : fields)
-        for (const auto& v : labelled_values(t.mail.body, labels)) {
+      const auto& nt = d.data.provider(t.provider).notices;
+      for (const auto& [field, labels] : nt.fields)
+        for (const auto& v : labelled_values(t.mail.body, labels, field == "cert_type")) {
           if (field == "domain") add_domain(t, v);
           else {
             auto& list = t.ids[field];
             if (std::find(list.begin(), list.end(), v) == list.end() && list.size() < 16) list.push_back(v);
           }
         }
-      // A subject may name the domain too ("... (example.jp)").
+      // The hosting account: the first account field with a value, without the provider's
+      // host suffix (an initial domain "acct.sakura.ne.jp" is the account "acct").
+      for (const auto& f : nt.account_fields) {
+        auto it = t.ids.find(f);
+        if (it == t.ids.end() || it->second.empty()) continue;
+        std::string a = lower(it->second.front());
+        for (const auto& suffix : nt.account_strip) {
+          const std::string sfx = lower(suffix);
+          if (a.size() > sfx.size() && a.compare(a.size() - sfx.size(), sfx.size(), sfx) == 0) a.resize(a.size() - sfx.size());
+        }
+        t.account = a;
+        break;
+      }
       // A notice sent on a day the provider mailed it by mistake.
       const std::string md = month_day(t.mail.date);
       if (!md.empty())
@@ -252,6 +389,7 @@ Triage triage(std::string_view bytes, const TriageData& d) {
     if (auto rep = read_client_log(d.acme, t.mail.body)) {
       t.client = rep->client;
       t.causes = rep->causes;
+      refine_causes(t.causes, d);
       if (t.domains.empty())
         for (const auto& dom : rep->domains) add_domain(t, dom);
     }
@@ -269,6 +407,7 @@ Triage triage(std::string_view bytes, const TriageData& d) {
     t.kind = "acme-error";
     t.client = rep->client;
     t.causes = rep->causes;
+    refine_causes(t.causes, d);
     for (const auto& dom : rep->domains) add_domain(t, dom);
     return t;
   }

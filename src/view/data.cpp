@@ -45,10 +45,29 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
     if (!f.IsMap()) throw ConfigError(yaml_where(file, f) + ": 'fields' must map a field name to its labels");
     for (const auto& kv : f) {
       const auto key = kv.first.as<std::string>();
-      if (key != "domain" && key != "account" && key != "server" && key != "member")
-        throw ConfigError(yaml_where(file, kv.first) + ": unknown field '" + key + "' (use domain, account, server or member)");
+      if (key != "domain" && key != "account" && key != "server" && key != "member" && key != "cert_type")
+        throw ConfigError(yaml_where(file, kv.first) + ": unknown field '" + key +
+                          "' (use domain, account, server, member or cert_type)");
       out.fields[key] = string_list(file, f, key.c_str());
     }
+  }
+  if (const YAML::Node r = n["recognition"]) {
+    if (!r.IsMap()) throw ConfigError(yaml_where(file, r) + ": 'recognition' must be a map");
+    out.names = string_list(file, r, "names");
+    out.certificate_words = string_list(file, r, "certificate_words");
+    out.failure_words = string_list(file, r, "failure_words");
+    out.unrelated_words = string_list(file, r, "unrelated_words");
+    if (const YAML::Node w = r["weights"]) {
+      if (!w.IsMap()) throw ConfigError(yaml_where(file, w) + ": 'weights' must map a cue to a number");
+      for (const auto& kv : w) out.weights[kv.first.as<std::string>()] = kv.second.as<int>();
+    }
+    if (!r["threshold"]) throw ConfigError(yaml_where(file, r) + ": 'recognition' needs a 'threshold'");
+    out.threshold = r["threshold"].as<int>();
+  }
+  if (const YAML::Node a = n["account"]) {
+    if (!a.IsMap()) throw ConfigError(yaml_where(file, a) + ": 'account' must be a map (fields, strip)");
+    out.account_fields = string_list(file, a, "fields");
+    out.account_strip = string_list(file, a, "strip");
   }
   auto patterns = [&](const YAML::Node& kind, const char* key) {
     std::vector<std::vector<std::string>> res;
@@ -75,6 +94,7 @@ ProviderNotices load_notices(const fs::path& file, const YAML::Node& n) {
     kind.line = k.Mark().line + 1;
     kind.subjects = patterns(k, "subjects");
     kind.body = patterns(k, "body");
+    kind.words = patterns(k, "words");
     if (kind.subjects.empty() && kind.body.empty())
       throw ConfigError(yaml_where(file, k) + ": notice kind '" + kind.id + "' needs 'subjects' or 'body' patterns");
     kind.means = yaml_to_json(k["means"]);

@@ -18,6 +18,9 @@ struct NoticeKind {
   std::string id;
   std::vector<std::vector<std::string>> subjects;
   std::vector<std::vector<std::string>> body;
+  /// Reworded notices: groups of alternative words, every group present somewhere in the
+  /// subject or body; "@failure" stands for the profile's failure expressions.
+  std::vector<std::vector<std::string>> words;
   nlohmann::json means;  // {en, ja}: what the notice says happened
   nlohmann::json next;   // {en, ja}: what the provider does next and what the customer does
   std::string source;    // a sources.yaml id
@@ -34,6 +37,19 @@ struct ProviderNotices {
   std::vector<std::string> subject_tags;   // fragments that name the provider in a subject
   std::map<std::string, std::vector<std::string>> fields;
   std::vector<NoticeKind> kinds;
+  /// Cues for recognising a notice in any wording (`recognition:`): the provider's names,
+  /// certificate words, failure expressions, words of mails that are not about certificates
+  /// (billing, maintenance, domain renewal), the weight of each cue and the score a notice needs.
+  std::vector<std::string> names;
+  std::vector<std::string> certificate_words;
+  std::vector<std::string> failure_words;
+  std::vector<std::string> unrelated_words;
+  std::map<std::string, int> weights;
+  int threshold = 0;
+  /// How the account id comes from the fields: the first field of `account_fields` that has a
+  /// value, with any of `account_strip` removed from its end ("acct.sakura.ne.jp" -> "acct").
+  std::vector<std::string> account_fields;
+  std::vector<std::string> account_strip;
 };
 
 /// A hosting provider: how to recognise it and how to ask it. The whole profile is in `data`.

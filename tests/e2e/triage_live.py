@@ -35,6 +35,22 @@ def sakura_renewal_error(domain):
     return msg.as_bytes()
 
 
+def sakura_reworded(domain):
+    # The same notice in other words (no subject or body pattern of the profile matches): it is
+    # recognised by its cues, and its fields still give the domain, the account and the type.
+    body = ("さくらインターネットです。\n\n"
+            "無料SSLの自動での更新処理が正常に終わりませんでした。\n\n"
+            "初期ドメイン : labuser.sakura.ne.jp\n"
+            "証明書の種類 : Let's Encrypt(無料SSL)\n"
+            f"コモンネーム : {domain}\n")
+    msg = MIMEText(body, "plain", "iso-2022-jp")
+    msg["From"] = "info@sakura.ad.jp"
+    msg["To"] = "owner@example.jp"
+    msg["Subject"] = Header("無料SSLの更新について", "iso-2022-jp")
+    msg["Message-ID"] = f"<lab-reworded-{domain}@sakura.ad.jp>"
+    return msg.as_bytes()
+
+
 def certbot_log(domain, address, status):
     return (f"Saving debug log to /var/log/letsencrypt/letsencrypt.log\n"
             f"Certbot failed to authenticate some domains (authenticator: webroot). The Certificate "
@@ -69,6 +85,8 @@ CASES = [
      "sakura-renewal-error", ["www-missing.jp"], None, ["www-not-covered"], 1),
     ("sakura mail, fixed since", sakura_renewal_error("healthy-sakura.jp"), ["--server-ip", "203.0.113.10"],
      "sakura-renewal-error", ["healthy-sakura.jp"], None, [], 0),
+    ("sakura mail reworded", sakura_reworded("www-missing.jp"), ["--server-ip", "203.0.113.10"],
+     "sakura-renewal-error", ["www-missing.jp"], None, ["www-not-covered"], 1),
     ("certbot log, basic auth", certbot_log("http-basic-auth.jp", "203.0.113.20", 401), ["--server-ip", "203.0.113.20"],
      "acme-error", ["http-basic-auth.jp"], "http-access-restricted", ["http-access-restricted"], 1),
     ("ACME problem, CAA", acme_problem_caa("caa-forbids.jp"), ["--server-ip", "203.0.113.10"],
@@ -130,6 +148,13 @@ def main(argv):
                     problems.append(f"checked {checked}, expected {expected_checks}")
                 if rc != code:
                     problems.append(f"exit {rc}, expected {code}")
+                # A Sakura notice names the account (for the live check's --account) and the
+                # whole certificate type.
+                if kind.startswith("sakura-"):
+                    if report.get("account") != "labuser":
+                        problems.append(f"account {report.get('account')!r}, expected 'labuser'")
+                    if (report.get("ids") or {}).get("cert_type") != ["Let's Encrypt(無料SSL)"]:
+                        problems.append(f"cert_type {(report.get('ids') or {}).get('cert_type')!r}")
             print(f"{name:<28} exit {rc}  " + ("ok" if not problems else "FAIL: " + "; ".join(problems)))
             failed += bool(problems)
     finally:

@@ -87,6 +87,62 @@ for name, exp in sorted(expected.items()):
     if j["kind"] not in ("unrelated", "acme-error") and not (j["notice"] and j["notice"]["means"] and j["notice"]["next"]):
         fail(name, "a notice without its means/next texts")
 
+# --- real ACME error texts from public threads: the share named correctly (goal >= 90%) ------
+real = yaml.safe_load(open(os.path.join(here, "acme-real.yaml"), encoding="utf-8"))
+named, missed = 0, []
+with tempfile.TemporaryDirectory() as tmp:
+    for i, item in enumerate(real):
+        path = os.path.join(tmp, "real-%d.txt" % i)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(item["text"] + "\n")
+        try:
+            causes = [c["finding"] for c in triage_json(path)["acme"]["causes"]]
+        except Exception as e:  # noqa: BLE001 - a crash counts as not named, with its message
+            causes = ["error: %s" % e]
+        if causes and causes[0] == item["expect"]:
+            named += 1
+        else:
+            missed.append("%s (%s): expected %s, got %s" % (item["url"], item["client"], item["expect"], causes))
+share = 100.0 * named / max(1, len(real))
+print("real ACME texts: %d of %d named correctly (%.1f%%)" % (named, len(real), share))
+for m in missed:
+    print("  not named: %s" % m)
+if len(real) < 80:
+    fail("acme-real", "only %d texts; the corpus needs at least 80" % len(real))
+if share < 90.0:
+    fail("acme-real", "%.1f%% named correctly, below 90%%" % share)
+
+# --- reworded notices and mails from the same senders: all of them (100%) ----------------------
+para_dir = os.path.join(here, "paraphrase")
+para = yaml.safe_load(open(os.path.join(here, "paraphrase.yaml"), encoding="utf-8"))
+notices_ok = distractors_ok = notices = distractors = 0
+per_kind = {}
+for name, exp in sorted(para.items()):
+    j = triage_json(os.path.join(para_dir, name))
+    got = {"kind": j["kind"], "provider": (j["provider"] or {}).get("id"),
+           "domains": [d["ascii"] for d in j["domains"]], "account": j["account"]}
+    ok = all(got[k] == v for k, v in exp.items())
+    if exp["kind"] == "unrelated":
+        distractors += 1
+        distractors_ok += ok
+    else:
+        notices += 1
+        notices_ok += ok
+        per_kind[exp["kind"]] = per_kind.get(exp["kind"], 0) + 1
+    if not ok:
+        fail("paraphrase/" + name, "expected %r, got %r (score %s)" % (exp, got, (j["recognition"] or {}).get("score")))
+    if not j["recognition"] or not j["recognition"]["cues"]:
+        fail("paraphrase/" + name, "no recognition cues in the JSON")
+print("reworded notices: %d of %d recognised; distractors: %d of %d unrelated" % (notices_ok, notices, distractors_ok, distractors))
+profiles = os.path.join(here, "..", "..", "rules", "providers")
+for fn in sorted(os.listdir(profiles)):
+    doc = yaml.safe_load(open(os.path.join(profiles, fn), encoding="utf-8")) or {}
+    for kind in ((doc.get("notices") or {}).get("kinds") or []):
+        if per_kind.get(kind["id"], 0) < 3:
+            fail("paraphrase", "notice kind %s has %d rewordings, needs 3" % (kind["id"], per_kind.get(kind["id"], 0)))
+if distractors < 10:
+    fail("paraphrase", "only %d distractor mails, needs 10" % distractors)
+
 # Every renderer and both languages work on every file.
 for name in sorted(on_disk):
     for fmt in ("text", "markdown"):
