@@ -36,6 +36,10 @@ inline constexpr const char* reset = "reset";
 inline constexpr const char* unresolved = "unresolved";
 inline constexpr const char* tls_error = "tls-error";
 inline constexpr const char* too_large = "too-large";
+// The server answered in HTTP/2 without being asked (a SETTINGS frame where an HTTP/1.1 status
+// line belongs): HTTP/2 configured in clear on port 80. Boulder: "Server is speaking HTTP/2 over
+// HTTP" (va/va.go detailedError, h2SettingsFrameErrRegex).
+inline constexpr const char* h2c = "h2c";
 inline constexpr const char* error = "error";
 inline constexpr const char* not_sent = "not-sent";
 

@@ -516,6 +516,10 @@ class Worker {
       // 1.2 at least (Go's client default), so an older server fails at the handshake.
       curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
       curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2);
+      // An answer without an HTTP/1.x status line is taken as HTTP/0.9, so that its first bytes
+      // reach on_body and can be named (an HTTP/2 SETTINGS frame); the hop never counts as an
+      // answer (see finish).
+      curl_easy_setopt(e, CURLOPT_HTTP09_ALLOWED, 1L);
     }
     if (!e) {
       c.hops.back().outcome = outcome::error;
@@ -653,6 +657,18 @@ class Worker {
     if (result != outcome::response) {
       hop.error = detail;
       hop.status = static_cast<int>(status);
+      c.stop = "failed";
+      return;
+    }
+    if (long version = 0; curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+                          version == CURL_HTTP_VERSION_NONE) {  // HTTP/0.9: libcurl names no version
+      // No status line. Go's client fails with `malformed HTTP response "..."`; Boulder names an
+      // HTTP/2 SETTINGS frame (9-byte header: length, type 4, flags 0, stream 0) in that text.
+      const auto& b = t.body;
+      const bool settings = b.size() >= 9 && b[3] == '\x04' && b[4] == '\0' && b.compare(5, 4, std::string(4, '\0')) == 0;
+      hop.outcome = settings ? outcome::h2c : outcome::error;
+      hop.error = settings ? "HTTP/2 SETTINGS frame instead of an HTTP/1.1 answer" : "no HTTP status line in the answer";
+      hop.status = 0;
       c.stop = "failed";
       return;
     }

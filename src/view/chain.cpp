@@ -51,8 +51,25 @@ Violation stop_violation(const facts::HttpChallenge& c, const RedirectPolicy& po
   return {};
 }
 
+// The token the check asked for: the last path segment of the challenge URL.
+std::string token_of(const std::string& url) {
+  const std::string marker = "/.well-known/acme-challenge/";
+  const auto p = url.find(marker);
+  return p == std::string::npos ? "" : url.substr(p + marker.size());
+}
+
+// The first 60 bytes of a body excerpt (whole UTF-8 characters), newlines as spaces: evidence
+// for a text, not for matching.
+std::string body_start(const std::string& excerpt) {
+  std::size_t n = std::min<std::size_t>(excerpt.size(), 60);
+  while (n > 0 && n < excerpt.size() && (static_cast<unsigned char>(excerpt[n]) & 0xC0) == 0x80) --n;
+  std::string out = excerpt.substr(0, n);
+  std::replace_if(out.begin(), out.end(), [](char ch) { return ch == '\n' || ch == '\r' || ch == '\t'; }, ' ');
+  return n < excerpt.size() ? out + "..." : out;
+}
+
 std::string cause_of(const facts::HttpChallenge& c, const facts::HttpExchange& last, const Violation& violation,
-                     const std::string& offsite_host, const json& page) {
+                     const std::string& offsite_host, const json& page, const RedirectPolicy& policy) {
   if (!violation.reason.empty()) return "redirect-invalid";
   if (!offsite_host.empty()) return "offsite";
   if (c.hops.empty() || outcome::no_answer(last.outcome)) return "unreachable";
@@ -60,7 +77,19 @@ std::string cause_of(const facts::HttpChallenge& c, const facts::HttpExchange& l
   if (last.status >= 500) return "server-error";
   if (last.status == 200 && last.body_truncated) return "oversized";
   if (!page.is_null() && page["kind"] != "cdn") return "block-page";
-  if (last.status == 404 || (last.status >= 200 && last.status < 300)) return "ok";
+  // A missing file: the check's token is its own, so 404 is what a healthy server answers.
+  if (last.status == 404) return "ok";
+  if (last.status == policy.status_must_be) {
+    // The CA reads the body of the real token's answer through the same rules: Boulder at most
+    // 127 bytes (processHTTPValidation: io.LimitedReader of maxResponseSize = 128, "Invalid
+    // response"), then trims and compares (validateHTTP01). A server that answers a token nobody
+    // wrote with 200 answers the real one with the same rule, unless it serves existing files
+    // first; only a stateless responder sends a key authorization for any token.
+    if (policy.body_max_bytes > 0 && last.body_bytes > policy.body_max_bytes) return "oversized";
+    if (is_key_authorization(trim_body(last.body_excerpt, policy), token_of(c.url))) return "ok";
+    return "body-mismatch";
+  }
+  // Boulder and Pebble accept only 200 ("Invalid response from URL: 204", "Non-200 status code").
   return "unexpected-status";
 }
 
@@ -163,7 +192,8 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   const facts::HttpExchange& last = c.hops.empty() ? none : c.hops[std::min(end, c.hops.size() - 1)];
   out["final"] = {{"url", last.url}, {"address", last.address}, {"outcome", last.outcome}, {"status", last.status},
                   {"server", last.server}, {"content_type", last.content_type}, {"body_bytes", last.body_bytes},
-                  {"body_truncated", last.body_truncated}, {"error", last.error}};
+                  {"body_truncated", last.body_truncated}, {"body_start", body_start(last.body_excerpt)},
+                  {"error", last.error}};
   const json page = recognise_page(last, pages);
   out["block_page"] = page;
   out["block_page_name"] = page.is_null() ? "" : page["name"].get<std::string>();
@@ -173,7 +203,7 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   out["first_status"] = c.hops.empty() ? 0 : c.hops.front().status;
   out["first_outcome"] = c.hops.empty() ? outcome::not_sent : c.hops.front().outcome;
 
-  const std::string cause = cause_of(c, last, violation, offsite_host, page);
+  const std::string cause = cause_of(c, last, violation, offsite_host, page, policy);
   out["cause"] = cause;
   out["unreachable_kind"] = cause == "unreachable" ? (c.hops.empty() ? std::string(outcome::not_sent) : last.outcome) : "";
   return out;

@@ -2,7 +2,7 @@
 // One recorded challenge chain judged: where following it ends for the CA (the redirect policy
 // applied hop by hop), whether it leaves the certified names, and the cause of its outcome as
 // an id ("ok", "redirect-invalid", "offsite", "unreachable", "restricted", "server-error",
-// "oversized", "block-page", "unexpected-status"). Pure: no I/O.
+// "oversized", "body-mismatch", "block-page", "unexpected-status"). Pure: no I/O.
 #include <functional>
 #include <string>
 #include <vector>

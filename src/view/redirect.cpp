@@ -54,9 +54,15 @@ RedirectPolicy redirect_policy(const CaModel& ca, const json& provider_profile) 
         p.max_path_bytes = r["max_path_bytes"].is_null() ? 0 : r["max_path_bytes"].get<int>(), changed = true;
       if (r.contains("loop_detection")) p.loop_detection = r["loop_detection"].get<std::string>() != "none", changed = true;
       if (from_provider && changed) p.overridden_by = provider_profile.value("id", "");
+      if (http01.contains("status_must_be")) p.status_must_be = http01["status_must_be"].get<int>();
+      if (const json b = http01.value("body", json::object()); b.is_object()) {
+        if (b.contains("max_bytes")) p.body_max_bytes = b["max_bytes"].is_null() ? 0 : b["max_bytes"].get<std::size_t>();
+        if (b.contains("trim_trailing")) p.body_trim = b["trim_trailing"].get<std::string>();
+      }
     } catch (const json::exception&) {
       throw ConfigError(file + ": http01.redirects: max_followed must be a whole number, schemes a list of names, "
-                        "ports a list of numbers or 'any', follows and allowed lists of numbers, ip_literals a name");
+                        "ports a list of numbers or 'any', follows and allowed lists of numbers, ip_literals a name; "
+                        "http01.status_must_be a number, body.max_bytes a number or null, body.trim_trailing text");
     }
     if (p.ip_literals != "never" && p.ip_literals != "unless-reserved" && p.ip_literals != "any")
       throw ConfigError(file + ": http01.redirects.ip_literals: '" + p.ip_literals +
@@ -76,7 +82,50 @@ json policy_view(const RedirectPolicy& p) {
           {"reject_host_suffixes", p.reject_host_suffixes}, {"require_icann_suffix", p.require_icann_suffix},
           {"max_path_bytes", p.max_path_bytes}, {"loop_detection", p.loop_detection},
           {"ipv4_fallback", p.ipv4_fallback}, {"fallback_scope", p.fallback_scope},
+          {"status_must_be", p.status_must_be}, {"body_max_bytes", p.body_max_bytes}, {"body_trim", p.body_trim},
           {"overridden_by", p.overridden_by}};
+}
+
+std::string trim_body(const std::string& body, const RedirectPolicy& policy) {
+  std::string out = body;
+  if (policy.body_trim != "unicode-space") {
+    const auto end = out.find_last_not_of(policy.body_trim);
+    out.erase(end == std::string::npos ? 0 : end + 1);
+    return out;
+  }
+  // unicode.IsSpace: ASCII \t \n \v \f \r and space, U+0085, U+00A0, U+1680, U+2000..U+200A,
+  // U+2028, U+2029, U+202F, U+205F, U+3000 (UTF-8 encoded).
+  static const std::vector<std::string> wide{"\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\xa8", "\xe2\x80\xa9",
+                                             "\xe2\x80\xaf", "\xe2\x81\x9f", "\xe3\x80\x80"};
+  for (bool cut = true; cut && !out.empty();) {
+    cut = false;
+    if (std::string(" \t\n\v\f\r").find(out.back()) != std::string::npos) {
+      out.pop_back();
+      cut = true;
+      continue;
+    }
+    for (const auto& w : wide)
+      if (ends_with(out, w)) {
+        out.erase(out.size() - w.size());
+        cut = true;
+        break;
+      }
+    if (!cut && out.size() >= 3 && out.compare(out.size() - 3, 2, "\xe2\x80") == 0 &&
+        static_cast<unsigned char>(out.back()) >= 0x80 && static_cast<unsigned char>(out.back()) <= 0x8a) {
+      out.erase(out.size() - 3);  // U+2000..U+200A
+      cut = true;
+    }
+  }
+  return out;
+}
+
+bool is_key_authorization(const std::string& body, const std::string& token) {
+  if (token.empty() || body.size() != token.size() + 1 + 43 || body.compare(0, token.size(), token) != 0 ||
+      body[token.size()] != '.')
+    return false;
+  return std::all_of(body.begin() + static_cast<long>(token.size()) + 1, body.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
 }
 
 std::string ca_target_url(const facts::HttpExchange& hop) {

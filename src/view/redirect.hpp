@@ -30,6 +30,11 @@ struct RedirectPolicy {
   bool loop_detection = true;                        // a redirect to a URL already requested fails
   bool ipv4_fallback = true;
   std::string fallback_scope = "initial-replay";     // how the fallback to IPv4 runs (see the CA model)
+  // What the CA accepts as the final answer (the CA model's http01.status_must_be and http01.body):
+  int status_must_be = 200;                          // any other status fails, 2xx included
+  std::size_t body_max_bytes = 127;                  // a longer body fails; 0: no limit
+  std::string body_trim = "unicode-space";           // trailing characters trimmed before comparing:
+                                                     // "unicode-space" or the characters themselves
   std::string overridden_by;                         // provider id when the provider changed anything
 };
 
@@ -68,5 +73,15 @@ Violation check_redirect(const facts::HttpExchange& hop, const RedirectPolicy& p
 /// URL.String() after Boulder lower-cases the host): an absolute Location as sent with its host
 /// lower-cased, a relative one resolved against the hop's URL.
 std::string ca_target_url(const facts::HttpExchange& hop);
+
+/// `body` with the trailing characters `policy.body_trim` names removed, as the CA trims the
+/// challenge file before comparing it (Boulder validateHTTP01: strings.TrimRightFunc with
+/// unicode.IsSpace; Pebble: strings.TrimRight with "\n\r\t").
+std::string trim_body(const std::string& body, const RedirectPolicy& policy);
+
+/// True when `body` (already trimmed) has the form of a key authorization for `token`: the token,
+/// a dot and 43 base64url characters (an account key's SHA-256 thumbprint, RFC 8555 section 8.1),
+/// as a server that answers every token itself (a stateless responder) sends.
+bool is_key_authorization(const std::string& body, const std::string& token);
 
 } // namespace certdoctor::view

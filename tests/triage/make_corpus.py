@@ -346,6 +346,23 @@ def clients():
           "2025/03/13 01:10:03 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
           "[example-members.jp] acme: error: 403 :: urn:ietf:params:acme:error:unauthorized :: Non-200 status code "
           "from HTTP: http://example-members.jp:80/.well-known/acme-challenge/Wx12Yz34 returned 401\n")
+    write("lego-h2c.log",
+          "2025/03/13 01:20:00 [INFO] [example-press.jp] acme: Obtaining bundled SAN certificate\n"
+          "2025/03/13 01:20:01 [INFO] [example-press.jp] acme: Trying to solve HTTP-01\n"
+          "2025/03/13 01:20:03 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
+          "[example-press.jp] acme: error: 400 :: urn:ietf:params:acme:error:connection :: 198.51.100.82: Fetching "
+          "http://example-press.jp/.well-known/acme-challenge/Hh21Ii43: Server is speaking HTTP/2 over HTTP\n")
+    write("lego-pebble-h2c.log",
+          "2025/03/13 01:21:00 [INFO] [example-press.jp] acme: Trying to solve HTTP-01\n"
+          "2025/03/13 01:21:02 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
+          "[example-press.jp] acme: error: 400 :: urn:ietf:params:acme:error:connection :: net/http: HTTP/1.x "
+          "transport connection broken: malformed HTTP response \"\\x00\\x00\\x06\\x04\\x00\\x00\\x00\\x00\\x00"
+          "\\x00\\x03\\x00\\x00\\x00d\\x00\\x00\\b\\a\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01\"\n")
+    write("lego-redirect-303.log",
+          "2025/03/13 01:22:00 [INFO] [example-garden.jp] acme: Trying to solve HTTP-01\n"
+          "2025/03/13 01:22:02 Could not obtain certificates:\n\terror: one or more domains had a problem:\n"
+          "[example-garden.jp] acme: error: 400 :: urn:ietf:params:acme:error:connection :: 198.51.100.83: Fetching "
+          "https://example-garden.jp/.well-known/acme-challenge/Jj65Kk87: received disallowed redirect status code\n")
     write("acmesh-forbidden.log",
           "[Thu Mar 13 02:00:01 UTC 2025] Renew: 'example-salon.jp'\n"
           "[Thu Mar 13 02:00:02 UTC 2025] Getting webroot for domain='example-salon.jp'\n"

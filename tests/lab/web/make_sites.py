@@ -45,8 +45,8 @@ KINDS = {
     "not-renewed": (-65, 25),
 }
 JPRS_DATES = (datetime.datetime(2020, 3, 2, 0, 0, 0), datetime.datetime(2027, 3, 31, 23, 59, 59))
-HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error"}
-SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage"}
+HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "answer", "redirect-error"}
+SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage", "h2c"}
 
 CA_CONF = """[ca]
 default_ca = lab
@@ -492,6 +492,13 @@ def nginx_conf(hosts, sites, webdir, cadir):
                                            "location / {", "    return 403;", "}"])
         elif kind == "error":
             out += server(s, both, ports, ["location / {", f"    return {s.get('status', 503)};", "}"])
+        elif kind == "answer":
+            body = s["body"].replace("\\", "\\\\").replace('"', '\\"')
+            out += server(s, both, ports, ["default_type text/plain;", "location / {",
+                                           f'    return {s.get("status", 200)} "{body}";', "}"])
+        elif kind == "redirect-error":
+            out += server(s, both, ports, ["location / {", "    return 301 http://$host/error$request_uri;", "}",
+                                           "location ^~ /error/ {", f"    return {s.get('status', 500)};", "}"])
     return "\n".join(out) + "\n"
 
 

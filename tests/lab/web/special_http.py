@@ -14,6 +14,9 @@ LISTENERS.json is a list of {"address", "port", "kind"} written by make_sites.py
   slow     reads the request, then sends an HTTP 404 answer one byte per second
   endless  200 with a body that never ends (8 KiB every 10 ms until the client goes away)
   garbage  sends bytes that are no TLS record (and no HTTP) instead of a handshake, then closes
+  h2c      HTTP/2 in clear (prior knowledge only): reads the HTTP/1.1 request, answers with an
+           HTTP/2 SETTINGS frame and a GOAWAY (PROTOCOL_ERROR), then closes, as a server with
+           HTTP/2 configured on port 80 does
 On port 443 the kinds other, parked and cdn speak TLS with the certificate DIR/sites/SITE.pem
 chosen by SNI (SITE is the name without a leading www.; DIR/sites/default.pem otherwise) and
 the key DIR/leaf.key. Standard library only; one thread per connection.
@@ -32,6 +35,11 @@ import threading
 import time
 
 MAX_HEAD = 16384
+# HTTP/2 frames (RFC 9113 section 4.1: 24-bit length, type, flags, 31-bit stream id): a SETTINGS
+# frame with SETTINGS_MAX_CONCURRENT_STREAMS = 100, and a GOAWAY with last stream 0 and
+# PROTOCOL_ERROR, which is what an HTTP/2-only server sends when the client preface is missing.
+H2_SETTINGS = bytes.fromhex("000006" "04" "00" "00000000" "0003" "00000064")
+H2_GOAWAY = bytes.fromhex("000008" "07" "00" "00000000" "00000000" "00000001")
 LINGER = 600.0  # the longest life of a connection
 
 OTHER_404 = (b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
@@ -190,6 +198,9 @@ class Handler(socketserver.BaseRequestHandler):
         for i in range(len(answer)):
             sock.sendall(answer[i:i + 1])
             time.sleep(1.0)
+
+    def kind_h2c(self, sock, _path, _host):
+        sock.sendall(H2_SETTINGS + H2_GOAWAY)
 
     def kind_endless(self, sock, _path, _host):
         sock.sendall(response(200, "OK", "nginx", b"", length=False))

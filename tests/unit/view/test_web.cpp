@@ -17,6 +17,7 @@
 #include "view/data.hpp"
 #include "view/derive.hpp"
 #include "rules/engine.hpp"
+#include "view/redirect.hpp"
 #include "view/web.hpp"
 #include "../temp_dir.hpp"
 
@@ -241,6 +242,65 @@ TEST_CASE("derive_web: the cause of each challenge chain") {
       CHECK(c["unreachable_kind"] == outcome);
     }
     CHECK(judged(chain({}, "deadline"))["unreachable_kind"] == "not-sent");
+  }
+}
+
+TEST_CASE("derive_web: the CA's rules for the final answer and its body") {
+  auto with_body = [](int status, const std::string& body) {
+    auto h = response(url0, status, "", "nginx");
+    h.body_excerpt = body;
+    h.body_bytes = body.size();
+    return h;
+  };
+  auto cause = [&](const facts::HttpExchange& h, const std::string& ca = "letsencrypt") {
+    auto f = base();
+    f.request.ca = ca;
+    f.web.http = {chain({h})};
+    return view_of(f)["web"]["challenges"][0]["cause"].get<std::string>();
+  };
+  const std::string thumb(43, 'A');
+  SUBCASE("only 200 passes: another 2xx is an unexpected status (Boulder and Pebble)") {
+    CHECK(cause(with_body(204, "")) == "unexpected-status");
+    CHECK(cause(with_body(206, "x")) == "unexpected-status");
+    CHECK(cause(with_body(204, ""), "pebble") == "unexpected-status");
+  }
+  SUBCASE("Boulder reads at most 127 bytes (maxResponseSize 128); Pebble has no limit") {
+    CHECK(cause(with_body(200, std::string(127, 'a'))) == "body-mismatch");
+    CHECK(cause(with_body(200, std::string(128, 'a'))) == "oversized");
+    CHECK(cause(with_body(200, std::string(138, 'a')), "pebble") == "body-mismatch");
+  }
+  SUBCASE("a 200 for the check's own token is a mismatch unless it is that token's key authorization") {
+    CHECK(cause(with_body(200, "maintenance")) == "body-mismatch");
+    CHECK(cause(with_body(200, "")) == "body-mismatch");
+    CHECK(cause(with_body(200, "tok." + thumb)) == "ok");
+    CHECK(cause(with_body(200, "other." + thumb)) == "body-mismatch");
+    CHECK(cause(with_body(200, " tok." + thumb)) == "body-mismatch");  // leading space: no trim
+  }
+  SUBCASE("trailing white space: Boulder trims unicode.IsSpace, Pebble only \\n \\r \\t") {
+    CHECK(cause(with_body(200, "tok." + thumb + "\n\r \t")) == "ok");
+    CHECK(cause(with_body(200, "tok." + thumb + "\n\r \t"), "pebble") == "body-mismatch");
+    CHECK(cause(with_body(200, "tok." + thumb + "\r\n"), "pebble") == "ok");
+    CHECK(cause(with_body(200, "tok." + thumb + "\xc2\xa0")) == "ok");  // U+00A0
+  }
+  SUBCASE("HTTP/2 in clear on port 80 is an unreachable chain of its own kind") {
+    const json c = judged(chain({failure(url0, "h2c")}, "failed"));
+    CHECK(c["cause"] == "unreachable");
+    CHECK(c["unreachable_kind"] == "h2c");
+    auto f = base();
+    f.web.http = {chain({failure(url0, "h2c")}, "failed")};
+    CHECK(has(fired(f), "http-unreachable/h2c"));
+  }
+  SUBCASE("trim_body and is_key_authorization") {
+    view::RedirectPolicy boulder, pebble;
+    pebble.body_trim = "\n\r\t";
+    CHECK(view::trim_body("x \t\n\v\f\r", boulder) == "x");
+    CHECK(view::trim_body("x \n", pebble) == "x ");
+    CHECK(view::trim_body("x\xe2\x80\x83\xe3\x80\x80", boulder) == "x");  // U+2003, U+3000
+    CHECK(view::trim_body("\n\n", boulder).empty());
+    CHECK(view::is_key_authorization("tok." + thumb, "tok"));
+    CHECK_FALSE(view::is_key_authorization("tok." + thumb + "A", "tok"));
+    CHECK_FALSE(view::is_key_authorization("tok." + std::string(42, 'A') + "=", "tok"));
+    CHECK_FALSE(view::is_key_authorization("tok." + thumb, ""));
   }
 }
 
