@@ -52,6 +52,13 @@ json judge_unknown_host(const facts::HttpChallenge& c, const json& default_site)
       out["verdict"] = "no-answer";
       return out;
     }
+  // A body cut at the read cap (an endless or oversized answer) is no page to compare: its digest
+  // covers however many bytes one read happened to take.
+  for (const auto* x : {&name_challenge, &u.challenge, &u.root, &u.name_root})
+    if (x->body_truncated) {
+      out["verdict"] = "undecided";
+      return out;
+    }
   const bool same_challenge = same_answer(name_challenge, u.challenge);
   const bool same_root = same_answer(u.name_root, u.root);
   // One page for every path: what a default site of a shared host serves ("no such site").

@@ -18,7 +18,8 @@ namespace certdoctor::view {
 ///                            the server of a shared host answers the unknown name with one page
 ///                            whatever the path (its default site)
 ///             "undecided"    the same answers, but nothing shows that they are a default site's
-///                            (a server may serve one site as its default): no claim is made
+///                            (a server may serve one site as its default), or a body was cut at
+///                            the read cap (nothing to compare): no claim is made
 ///   evidence  "marker" | "catch-all" | "" ; marker: the marker that matched; same_challenge,
 ///   same_root, catch_all: the comparisons; answer: the unknown name's answer at "/" in short.
 /// `default_site` is the provider profile's `default_site` map (null when it has none).

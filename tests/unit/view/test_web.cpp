@@ -779,6 +779,17 @@ TEST_CASE("derive_web: a name the server has no site for") {
     f.web.http = {probe(page(url0, 503, xpage), page(nr, 503, xpage), page(uc, 503, xpage), page(ur, 503, xpage))};
     CHECK(fired(f) == std::vector<std::string>{"http-default-site"});
   }
+  SUBCASE("an endless body on every path is no default page: http-error says what it is") {
+    auto endless = [&](const std::string& url) {
+      auto h = page(url, 200, std::string(100, 'x'));
+      h.body_truncated = true;
+      return h;
+    };
+    auto f = base("sakura");
+    f.web.http = {probe(endless(url0), endless(nr), endless(uc), endless(ur))};
+    CHECK(view_of(f)["web"]["challenges"][0]["unknown_host"]["verdict"] == "undecided");
+    CHECK(fired(f) == std::vector<std::string>{"http-error/oversized"});
+  }
   SUBCASE("no claim without all four answers, nor from older facts") {
     auto c = default_site;
     c.unknown_host.root = failure(ur, "timeout");
