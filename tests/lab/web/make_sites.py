@@ -45,7 +45,7 @@ KINDS = {
     "not-renewed": (-65, 25),
 }
 JPRS_DATES = (datetime.datetime(2020, 3, 2, 0, 0, 0), datetime.datetime(2027, 3, 31, 23, 59, 59))
-HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "no-site"}
+HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "no-site", "default-404"}
 SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage"}
 
 CA_CONF = """[ca]
@@ -511,6 +511,11 @@ def nginx_conf(hosts, sites, webdir, cadir):
                                            "location = /siteguard-block.html {", "    internal;",
                                            f"    root {webdir}/pages;", "}",
                                            "location / {", "    return 403;", "}"])
+        elif kind == "default-404":
+            # A site set up on the host whose missing files get the host's default-site page.
+            out += server(s, both, ports, ["location / {", "    try_files $uri $uri/index.html @no_site;", "}",
+                                           "location @no_site {", "    default_type text/html;",
+                                           f"    return 404 '{NO_SITE_PAGE}';", "}"])
         elif kind == "error":
             out += server(s, both, ports, ["location / {", f"    return {s.get('status', 503)};", "}"])
     return "\n".join(out) + "\n"
