@@ -257,7 +257,9 @@ Facts sample() {
   hop.addresses_resolved = {"203.0.113.10"};
   hop.tls_version = "TLSv1.3";
   f.web.probed = true;
-  f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer"}};
+  hop.body_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer", {}}};
+  f.web.http[0].unknown_host = {"certdoctor-x.invalid", hop, hop, hop};
   TlsProbe tls;
   CertificateFact cert;
   cert.dns_names = {"example.jp"};

@@ -64,6 +64,7 @@ struct HttpExchange {
   std::size_t body_bytes = 0;// bytes of body read (the read stops at the body cap)
   bool body_truncated = false;
   std::string body_excerpt;  // the start of the body, valid UTF-8, for recognising block pages
+  std::string body_sha256;  // SHA-256 of the body bytes read, hex lower case ("" when none)
   std::string error;
   double elapsed_ms = 0;
   // How the hop's host was resolved when the probe resolved it itself (redirect targets): the
@@ -71,6 +72,18 @@ struct HttpExchange {
   // by the probe: the first hop goes to the chain's address, an IP literal to itself).
   std::vector<std::string> addresses_resolved;
   std::string tls_version;   // an https hop's negotiated protocol ("TLSv1.2", "TLSv1.3"), "" for http
+};
+
+/// How the server at one address answers a name it has no site for, next to how it answers the
+/// certified name: a shared hosting server answers a name that is not set up on it with its
+/// default site, and then answers the certified name the same way. Each request is one exchange
+/// at the chain's address, no redirect followed. `host` is "" when the probe did not ask (an
+/// older facts file, --no-web): the exchanges are then "not-sent".
+struct UnknownHostProbe {
+  std::string host;          // the random name asked for, under .invalid (RFC 2606)
+  HttpExchange challenge;    // http://HOST/.well-known/acme-challenge/TOKEN (the chain's token)
+  HttpExchange root;         // http://HOST/
+  HttpExchange name_root;    // http://NAME/, the certified name's own "/"
 };
 
 /// The challenge URL of one name requested at one of its addresses, redirects followed hop by
@@ -89,6 +102,7 @@ struct HttpChallenge {
   std::string url;           // the first URL: http://NAME/.well-known/acme-challenge/TOKEN
   std::vector<HttpExchange> hops;
   std::string stop = "deadline";
+  UnknownHostProbe unknown_host;  // the same address asked for a name it has no site for
 };
 
 /// One certificate of a served chain.
@@ -135,6 +149,8 @@ struct WebFacts {
 
 void to_json(nlohmann::json&, const HttpExchange&);
 void from_json(const nlohmann::json&, HttpExchange&);
+void to_json(nlohmann::json&, const UnknownHostProbe&);
+void from_json(const nlohmann::json&, UnknownHostProbe&);
 void to_json(nlohmann::json&, const HttpChallenge&);
 void from_json(const nlohmann::json&, HttpChallenge&);
 void to_json(nlohmann::json&, const CertificateFact&);

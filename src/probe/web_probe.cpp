@@ -252,7 +252,10 @@ struct WebProbe::State {
 namespace {
 
 struct Transfer {
-  enum Kind { http, tls } kind = http;
+  // http: a hop of a challenge chain; tls: the handshake on 443; unknown_host: one of the
+  // exchanges of a chain's UnknownHostProbe (`slot`).
+  enum Kind { http, tls, unknown_host } kind = http;
+  enum Slot { challenge, root, name_root } slot = challenge;
   std::size_t index = 0;               // into result.http or result.tls
   CURL* easy = nullptr;
   Clock::time_point started;
@@ -265,12 +268,14 @@ struct Transfer {
   curl_slist* resolve = nullptr;
   char error[CURL_ERROR_SIZE] = {};
   std::string tls_version;             // read while the connection is open (first header line)
+  EVP_MD_CTX* sha = nullptr;           // SHA-256 of every body byte read
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
   t->body_bytes += n;
+  if (t->sha) EVP_DigestUpdate(t->sha, data, n);
   if (t->body.size() < t->excerpt) t->body.append(data, std::min(n, t->excerpt - t->body.size()));
   if (t->body_bytes > t->max_body) {
     t->body_truncated = true;
@@ -301,6 +306,39 @@ std::string header_value(CURL* e, const char* name) {
   struct curl_header* h = nullptr;
   if (curl_easy_header(e, name, 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h && h->value) return h->value;
   return "";
+}
+
+std::string hex_lower(const unsigned char* bytes, std::size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 15];
+  }
+  return out;
+}
+
+// The SHA-256 of the body bytes a transfer read, "" when it read none.
+std::string body_digest(Transfer& t) {
+  if (!t.sha || t.body_bytes == 0) return "";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(t.sha, md, &len) != 1) return "";
+  return hex_lower(md, len);
+}
+
+// A random host name no server has a site for: one label of 16 lower-case letters and digits
+// under .invalid, which never resolves (RFC 2606), so only the pinned address answers it.
+std::string random_unknown_host() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    std::random_device rd;
+    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
+  }
+  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out = "certdoctor-";
+  for (unsigned char b : bytes) out += alphabet[b % 36];
+  return out + ".invalid";
 }
 
 // Bytes of an answer body are kept as evidence only as valid UTF-8 (others become '?').
@@ -455,6 +493,16 @@ class Worker {
     result_.http.push_back(c);
     pinned_.push_back({target.name, target.address});
     start_hop(result_.http.size() - 1, c.url);
+    if (request_.unknown_host) {
+      // The same address asked for a name it cannot have a site for, at the challenge path and
+      // at "/", and for the certified name's own "/": a server that answers the certified name
+      // as it answers the unknown one has no site for it (its default site answers).
+      auto& u = result_.http.back().unknown_host;
+      u.host = unknown_host_;
+      start_unknown(result_.http.size() - 1, Transfer::challenge, "http://" + u.host + "/.well-known/acme-challenge/" + result_.token);
+      start_unknown(result_.http.size() - 1, Transfer::root, "http://" + u.host + "/");
+      start_unknown(result_.http.size() - 1, Transfer::name_root, "http://" + target.name + "/");
+    }
     if (request_.tls) {
       facts::TlsProbe p;
       p.name = target.name;
@@ -474,6 +522,11 @@ class Worker {
     t.max_body = request_.max_body;
     t.excerpt = request_.excerpt;
     t.max_header = request_.max_header;
+    t.sha = EVP_MD_CTX_new();
+    if (t.sha && EVP_DigestInit_ex(t.sha, EVP_sha256(), nullptr) != 1) {
+      EVP_MD_CTX_free(t.sha);
+      t.sha = nullptr;
+    }
     curl_easy_setopt(e, CURLOPT_URL, url.c_str());
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
@@ -553,6 +606,38 @@ class Worker {
       t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     }
+    add(std::move(t));
+  }
+
+  static facts::HttpExchange& slot_of(facts::HttpChallenge& c, Transfer::Slot slot) {
+    return slot == Transfer::challenge ? c.unknown_host.challenge
+           : slot == Transfer::root    ? c.unknown_host.root
+                                       : c.unknown_host.name_root;
+  }
+
+  // One request of a chain's UnknownHostProbe, to the chain's address, no redirect followed.
+  void start_unknown(std::size_t index, Transfer::Slot slot, const std::string& url) {
+    facts::HttpExchange& x = slot_of(result_.http[index], slot);
+    x.url = url;
+    const long limit = limit_ms();
+    if (limit <= 0) {
+      x.error = "no time left before the deadline";
+      return;
+    }
+    auto t = std::make_unique<Transfer>();
+    t->kind = Transfer::unknown_host;
+    t->slot = slot;
+    t->index = index;
+    CURL* e = make_easy(*t, url, limit);
+    if (!e) {
+      x.outcome = outcome::error;
+      x.error = "cannot initialise libcurl";
+      return;
+    }
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    const auto u = parse_url(url);
+    t->resolve = curl_slist_append(t->resolve, pin(u ? u->host : "", u ? u->port : 80, pinned_[index].second).c_str());
+    curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     add(std::move(t));
   }
 
@@ -647,40 +732,17 @@ class Worker {
       }
       return;
     }
+    if (t.kind == Transfer::unknown_host) {
+      record(t, slot_of(result_.http[t.index], t.slot), result, detail, elapsed, ip);
+      return;
+    }
     facts::HttpChallenge& c = result_.http[t.index];
     facts::HttpExchange& hop = c.hops.back();
-    hop.elapsed_ms = elapsed;
-    hop.address = ip ? ip : "";
-    hop.outcome = result;
-    long status = 0;
-    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
-    if (result != outcome::response) {
-      hop.error = detail;
-      hop.status = static_cast<int>(status);
+    if (!record(t, hop, result, detail, elapsed, ip)) {
       c.stop = "failed";
       return;
     }
-    if (long version = 0; curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
-                          version == CURL_HTTP_VERSION_NONE) {  // HTTP/0.9: libcurl names no version
-      // No status line. Go's client fails with `malformed HTTP response "..."`; Boulder names an
-      // HTTP/2 SETTINGS frame (9-byte header: length, type 4, flags 0, stream 0) in that text.
-      const auto& b = t.body;
-      const bool settings = b.size() >= 9 && b[3] == '\x04' && b[4] == '\0' && b.compare(5, 4, std::string(4, '\0')) == 0;
-      hop.outcome = settings ? outcome::h2c : outcome::error;
-      hop.error = settings ? "HTTP/2 SETTINGS frame instead of an HTTP/1.1 answer" : "no HTTP status line in the answer";
-      hop.status = 0;
-      c.stop = "failed";
-      return;
-    }
-    hop.status = static_cast<int>(status);
-    hop.tls_version = t.tls_version;
-    hop.server = utf8_clean(header_value(t.easy, "Server"));
-    hop.location = utf8_clean(header_value(t.easy, "Location"));
-    char* type = nullptr;
-    if (curl_easy_getinfo(t.easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) hop.content_type = utf8_clean(type);
-    hop.body_bytes = t.body_bytes;
-    hop.body_truncated = t.body_truncated;
-    hop.body_excerpt = utf8_clean(t.body);
+    const long status = hop.status;
     if (status < 300 || status >= 400) {
       c.stop = "answer";
       return;
@@ -715,6 +777,42 @@ class Worker {
     start_hop(t.index, hop.next_url);
   }
 
+  // What came back for one request, into `x`; false when no answer came (the outcome says why).
+  static bool record(Transfer& t, facts::HttpExchange& x, const std::string& result, const std::string& detail,
+                     double elapsed, const char* ip) {
+    x.elapsed_ms = elapsed;
+    x.address = ip ? ip : "";
+    x.outcome = result;
+    long status = 0;
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+    x.status = static_cast<int>(status);
+    if (result != outcome::response) {
+      x.error = detail;
+      return false;
+    }
+    if (long version = 0; curl_easy_getinfo(t.easy, CURLINFO_HTTP_VERSION, &version) == CURLE_OK &&
+                          version == CURL_HTTP_VERSION_NONE) {  // HTTP/0.9: libcurl names no version
+      // No status line. Go's client fails with `malformed HTTP response "..."`; Boulder names an
+      // HTTP/2 SETTINGS frame (9-byte header: length, type 4, flags 0, stream 0) in that text.
+      const auto& b = t.body;
+      const bool settings = b.size() >= 9 && b[3] == '\x04' && b[4] == '\0' && b.compare(5, 4, std::string(4, '\0')) == 0;
+      x.outcome = settings ? outcome::h2c : outcome::error;
+      x.error = settings ? "HTTP/2 SETTINGS frame instead of an HTTP/1.1 answer" : "no HTTP status line in the answer";
+      x.status = 0;
+      return false;
+    }
+    x.tls_version = t.tls_version;
+    x.server = utf8_clean(header_value(t.easy, "Server"));
+    x.location = utf8_clean(header_value(t.easy, "Location"));
+    char* type = nullptr;
+    if (curl_easy_getinfo(t.easy, CURLINFO_CONTENT_TYPE, &type) == CURLE_OK && type) x.content_type = utf8_clean(type);
+    x.body_bytes = t.body_bytes;
+    x.body_truncated = t.body_truncated;
+    x.body_excerpt = utf8_clean(t.body);
+    x.body_sha256 = body_digest(t);
+    return true;
+  }
+
   // Ends a request that got no answer: at the deadline (`started`: a timeout, before or after the
   // connection was made) or because it could not be started at all (an error).
   void abandon(Transfer& t, const std::string& why = "no complete answer before the deadline", bool started = true) {
@@ -737,6 +835,11 @@ class Worker {
       mark(p.outcome, p.error, p.elapsed_ms);
       return;
     }
+    if (t.kind == Transfer::unknown_host) {
+      auto& x = slot_of(result_.http[t.index], t.slot);
+      mark(x.outcome, x.error, x.elapsed_ms);
+      return;
+    }
     auto& c = result_.http[t.index];
     auto& hop = c.hops.back();
     if (mark(hop.outcome, hop.error, hop.elapsed_ms)) c.stop = "failed";
@@ -747,6 +850,8 @@ class Worker {
     t.easy = nullptr;
     curl_slist_free_all(t.resolve);
     t.resolve = nullptr;
+    EVP_MD_CTX_free(t.sha);
+    t.sha = nullptr;
   }
 
   const WebRequest& request_;
@@ -758,6 +863,7 @@ class Worker {
   std::unique_ptr<DnsClient> dns_;                           // for redirect targets, made when first needed
   std::map<std::string, std::vector<std::string>> resolved_; // host -> usable AAAA then A
   facts::WebFacts result_;
+  std::string unknown_host_ = random_unknown_host();        // one name per check
 
  public:
   void set_token(const std::string& token) {

@@ -34,6 +34,7 @@ struct WebRequest {
   std::size_t max_header = 32 * 1024; // header bytes accepted from one answer
   std::size_t max_addresses = 4;      // addresses probed per name and family
   bool tls = true;                    // also read the chain on port 443
+  bool unknown_host = true;           // also ask each address for a name it has no site for
   // Redirect targets are resolved as the CA resolves them (va/http.go newHTTPValidationTarget):
   // through these resolvers (the check's own), A and AAAA, addresses the CA cannot use dropped
   // (`usable`, from the pipeline), then the first AAAA dialled, else the first A. Without

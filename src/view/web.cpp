@@ -6,6 +6,7 @@
 
 #include "view/cert_age.hpp"
 #include "view/chain.hpp"
+#include "view/default_site.hpp"
 
 namespace certdoctor::view {
 
@@ -89,6 +90,9 @@ void annotate(json& challenges, const json& names) {
       for (const auto& a : (*n)["off_host"])
         if (a == ch["address"]) off_host = true;
     ch["off_host"] = off_host;
+    // The hosting server (not an address the DNS rules already name as elsewhere) answers the
+    // name with its default site: the domain is not set up on it.
+    ch["no_site"] = !off_host && ch["unknown_host"]["verdict"] == "default-site";
   }
 }
 
@@ -157,8 +161,14 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
     return judge_chain(f.web.http[i], policy, certified, pages, reserved_block, replay);
   };
   json challenges = json::array();
-  for (std::size_t i = 0; i < f.web.http.size(); ++i) challenges.push_back(judge(i, nullptr));
-  assign_ca_roles(challenges, f, v6_first, policy, judge);
+  const json default_site = profile.value("default_site", json());
+  const auto judge_all = [&](std::size_t i, const Replay* replay) {
+    json ch = judge(i, replay);
+    ch["unknown_host"] = judge_unknown_host(f.web.http[i], default_site);
+    return ch;
+  };
+  for (std::size_t i = 0; i < f.web.http.size(); ++i) challenges.push_back(judge_all(i, nullptr));
+  assign_ca_roles(challenges, f, v6_first, policy, judge_all);
   annotate(challenges, names);
   out["challenges"] = challenges;
   out["names"] = compare_addresses(f, challenges, names);

@@ -45,7 +45,8 @@ KINDS = {
     "not-renewed": (-65, 25),
 }
 JPRS_DATES = (datetime.datetime(2020, 3, 2, 0, 0, 0), datetime.datetime(2027, 3, 31, 23, 59, 59))
-HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "answer", "redirect-error"}
+HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "answer", "redirect-error",
+              "no-site", "default-404"}
 SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage", "h2c"}
 
 CA_CONF = """[ca]
@@ -289,6 +290,12 @@ def load(path):
         s.setdefault("http", "healthy")
         if s["http"] not in HTTP_KINDS:
             die(f"{name}: unknown http behaviour {s['http']}")
+        if s["http"] == "no-site":
+            # Not set up on its host: the host's default site and default certificate answer.
+            if "cert" in s:
+                die(f"{name}: a no-site row has no certificate of its own")
+            s["cert"] = "none"
+            continue
         if s.get("cert", "valid") not in list(KINDS) + ["jprs", "self-signed"]:
             die(f"{name}: unknown cert kind {s['cert']}")
         s.setdefault("cert", "valid")
@@ -332,6 +339,8 @@ def make_ca(cadir, sites, now):
     ]
     leaves = [("default", ["hosting-default.invalid"], "valid")]
     for s in sites:
+        if s["http"] == "no-site":
+            continue
         names = [s["site"]] if s["cert"] == "no-www" else [s["site"], "www." + s["site"]]
         leaves.append((s["site"], names, s["cert"]))
     for site, names, kind in leaves:
@@ -430,20 +439,33 @@ def nginx_conf(hosts, sites, webdir, cadir):
            '    default "";',
            r'    "~^(?:www\.)?(?<lab_s>[a-z0-9.-]+)$" $lab_s;',
            "}",
-           "# The certificate by SNI: the site's, or the host's default for a name of no site.",
-           "map $ssl_server_name $lab_cert {",
-           "    hostnames;",
-           "    default default;"]
-    for s in sites:
+           "# The sites set up on the hosts (every row but no-site); any other name gets the default site.",
+           "map $lab_site $lab_known {",
+           "    default 0;"]
+    own = [s for s in sites if s["http"] != "no-site"]
+    for s in own:
+        out.append(f"    {s['site']} 1;")
+    out += ["}",
+            "# The certificate by SNI: the site's, or the host's default for a name of no site.",
+            "map $ssl_server_name $lab_cert {",
+            "    hostnames;",
+            "    default default;"]
+    for s in own:
         out.append(f"    {s['site']} {s['site']};")
         out.append(f"    www.{s['site']} {s['site']};")
     out += ["}", ""]
     tls = [f"    ssl_certificate {cadir}/sites/$lab_cert.pem;",
            f"    ssl_certificate_key {cadir}/leaf.key;"]
-    out += ["# Every name without a server of its own: a healthy shared hosting server.", "server {"]
+    # A shared hosting server: a site set up on it serves its docroot; any other name (a random
+    # one, an IP address, a domain not set up: no-site) gets the default site, one 404 page for
+    # every path, as a shared host answers a name it has no site for.
+    out += ["# Every name without a server of its own: a shared hosting server.", "server {"]
     out += listen(hosting[80], 80, " default_server") + listen(hosting[443], 443, " default_server")
     out += ["    server_name _;", *tls, f"    root {docroot}/$lab_site;",
-            "    location / {", "        try_files $uri $uri/index.html =404;", "    }", "}", ""]
+            "    location / {", "        if ($lab_known = 0) {", "            rewrite ^ /.lab-no-site last;", "        }",
+            "        try_files $uri $uri/index.html =404;", "    }",
+            "    location = /.lab-no-site {", "        internal;", "        default_type text/html;",
+            f"        return 404 '{NO_SITE_PAGE}';", "    }", "}", ""]
 
     def server(s, names, ports, body):
         addresses = {80: [], 443: []}
@@ -490,6 +512,11 @@ def nginx_conf(hosts, sites, webdir, cadir):
                                            "location = /siteguard-block.html {", "    internal;",
                                            f"    root {webdir}/pages;", "}",
                                            "location / {", "    return 403;", "}"])
+        elif kind == "default-404":
+            # A site set up on the host whose missing files get the host's default-site page.
+            out += server(s, both, ports, ["location / {", "    try_files $uri $uri/index.html @no_site;", "}",
+                                           "location @no_site {", "    default_type text/html;",
+                                           f"    return 404 '{NO_SITE_PAGE}';", "}"])
         elif kind == "error":
             out += server(s, both, ports, ["location / {", f"    return {s.get('status', 503)};", "}"])
         elif kind == "answer":
@@ -500,6 +527,14 @@ def nginx_conf(hosts, sites, webdir, cadir):
             out += server(s, both, ports, ["location / {", "    return 301 http://$host/error$request_uri;", "}",
                                            "location ^~ /error/ {", f"    return {s.get('status', 500)};", "}"])
     return "\n".join(out) + "\n"
+
+
+# The hosting hosts' default site: what they answer for a name that is not set up on them. One
+# line, without quotes, for nginx's `return 404 '...'`.
+NO_SITE_PAGE = ("<!DOCTYPE html><html lang=ja><head><meta charset=UTF-8><title>No site for this name"
+                " (certdoctor lab)</title></head><body><h1>No site for this name</h1><p>このサーバーには"
+                "このドメインのサイトが設定されていません。</p><p>The domain is not set up on this shared"
+                " hosting server: certdoctor lab default site.</p></body></html>")
 
 
 WAF_PAGE = """<!DOCTYPE html>
@@ -525,6 +560,8 @@ def main():
     hosts, sites = load(sites_file)
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None, microsecond=0)
     for s in sites:
+        if s["http"] == "no-site":
+            continue
         d = os.path.join(webdir, "docroot", s["site"])
         os.makedirs(os.path.join(d, ".well-known", "acme-challenge"), exist_ok=True)
         with open(os.path.join(d, "index.html"), "w") as f:

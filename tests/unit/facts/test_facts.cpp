@@ -21,6 +21,19 @@ TEST_CASE("facts::to_json/from_json") {
     CHECK(back.delegation.servers.at(0).ns.answer.at(0).data == "203.0.113.10");
     CHECK(back.web.http.at(0).hops.at(0).addresses_resolved == std::vector<std::string>{"203.0.113.10"});
     CHECK(back.web.http.at(0).hops.at(0).tls_version == "TLSv1.3");
+    CHECK(back.web.http.at(0).hops.at(0).body_sha256.size() == 64);
+    CHECK(back.web.http.at(0).unknown_host.host == "certdoctor-x.invalid");
+    CHECK(back.web.http.at(0).unknown_host.name_root.url == back.web.http.at(0).hops.at(0).url);
+  }
+  SUBCASE("a chain of an older facts file, without body_sha256 and unknown_host, still loads") {
+    const auto c = nlohmann::json::parse(R"({"name": "a.jp", "family": "ipv4", "address": "203.0.113.10",
+      "url": "http://a.jp/.well-known/acme-challenge/t", "stop": "answer",
+      "hops": [{"url": "http://a.jp/.well-known/acme-challenge/t", "outcome": "response", "status": 404}]})")
+                       .get<facts::HttpChallenge>();
+    CHECK(c.hops.at(0).status == 404);
+    CHECK(c.hops.at(0).body_sha256.empty());
+    CHECK(c.unknown_host.host.empty());
+    CHECK(c.unknown_host.root.outcome == "not-sent");
   }
   SUBCASE("the outcome vocabulary's predicates") {
     namespace o = facts::web_outcome;

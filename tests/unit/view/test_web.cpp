@@ -763,6 +763,114 @@ TEST_CASE("web rules: which ids fire") {
   }
 }
 
+TEST_CASE("derive_web: a name the server has no site for") {
+  // A page: status, Server, body size and digest (all that identifies an answer).
+  auto page = [](const std::string& url, int status, const std::string& body, const std::string& server = "nginx") {
+    auto h = response(url, status, "", server);
+    h.body_excerpt = body;
+    h.body_bytes = body.size();
+    h.body_sha256 = body.empty() ? "" : std::string(64, static_cast<char>('a' + body.size() % 6));
+    return h;
+  };
+  const std::string unknown = "certdoctor-abc.invalid";
+  const std::string no_site = "<h1>No site here</h1>";
+  const std::string plain_404 = "<center>nginx</center>";
+  // The certified name's challenge answer and "/" answer, the unknown name's answers.
+  auto probe = [&](facts::HttpExchange name_challenge, facts::HttpExchange name_root, facts::HttpExchange u_challenge,
+                   facts::HttpExchange u_root, const std::string& name = "example.jp") {
+    auto c = chain({std::move(name_challenge)}, "answer", name);
+    c.unknown_host.host = unknown;
+    c.unknown_host.challenge = std::move(u_challenge);
+    c.unknown_host.root = std::move(u_root);
+    c.unknown_host.name_root = std::move(name_root);
+    return c;
+  };
+  const std::string uc = "http://" + unknown + kToken, ur = "http://" + unknown + "/", nr = "http://example.jp/";
+  const auto default_site = probe(page(url0, 404, no_site), page(nr, 404, no_site), page(uc, 404, no_site), page(ur, 404, no_site));
+
+  SUBCASE("a shared host's default site answers: blocking, with the shared host's evidence") {
+    const json ch = judged(default_site, "sakura");
+    CHECK(ch["unknown_host"]["verdict"] == "default-site");
+    CHECK(ch["unknown_host"]["evidence"] == "catch-all");
+    CHECK(ch["unknown_host"]["answer"] == "404, Server: nginx, 21 bytes");
+    CHECK(ch["no_site"] == true);
+    auto f = base("sakura");
+    f.web.http = {default_site};
+    CHECK(fired(f) == std::vector<std::string>{"http-default-site"});
+  }
+  SUBCASE("the same answers on a host of no shared-hosting profile prove nothing") {
+    const json ch = judged(default_site, "generic");
+    CHECK(ch["unknown_host"]["verdict"] == "undecided");
+    auto f = base("generic");
+    f.web.http = {default_site};
+    CHECK(fired(f).empty());
+  }
+  SUBCASE("a healthy site whose 404 is the default site's 404: its own / tells it apart") {
+    const auto c = probe(page(url0, 404, no_site), page(nr, 200, "<h1>Welcome</h1>", "nginx"), page(uc, 404, no_site),
+                         page(ur, 404, no_site));
+    const json ch = judged(c, "sakura");
+    CHECK(ch["unknown_host"]["same_challenge"] == true);
+    CHECK(ch["unknown_host"]["same_root"] == false);
+    CHECK(ch["unknown_host"]["verdict"] == "own-site");
+    auto f = base("sakura");
+    f.web.http = {c};
+    CHECK(fired(f).empty());
+  }
+  SUBCASE("a server whose unknown-name answer differs by path is no catch-all default site") {
+    // Both the name and the random name: a plain 404 for the file, 403 for "/" (an empty docroot).
+    const auto c = probe(page(url0, 404, plain_404), page(nr, 403, "forbidden"), page(uc, 404, plain_404),
+                         page(ur, 403, "forbidden"));
+    CHECK(judged(c, "sakura")["unknown_host"]["verdict"] == "undecided");
+    auto f = base("sakura");
+    f.web.http = {c};
+    CHECK(fired(f).empty());
+  }
+  SUBCASE("the provider's default page recognised by its marker") {
+    const std::string xpage = "<p>無効なURLです。</p>";
+    const auto c = probe(page(url0, 404, plain_404), page(nr, 503, xpage), page(uc, 404, plain_404), page(ur, 503, xpage));
+    const json ch = judged(c, "xserver");
+    CHECK(ch["unknown_host"]["verdict"] == "default-site");
+    CHECK(ch["unknown_host"]["evidence"] == "marker");
+    CHECK(ch["unknown_host"]["marker"] == "無効なURLです");
+  }
+  SUBCASE("a default page of 503 is reported as the default site, not as a server error") {
+    const std::string xpage = "<p>無効なURLです。</p>";
+    auto f = base("xserver");
+    f.web.http = {probe(page(url0, 503, xpage), page(nr, 503, xpage), page(uc, 503, xpage), page(ur, 503, xpage))};
+    CHECK(fired(f) == std::vector<std::string>{"http-default-site"});
+  }
+  SUBCASE("an endless body on every path is no default page: http-error says what it is") {
+    auto endless = [&](const std::string& url) {
+      auto h = page(url, 200, std::string(100, 'x'));
+      h.body_truncated = true;
+      return h;
+    };
+    auto f = base("sakura");
+    f.web.http = {probe(endless(url0), endless(nr), endless(uc), endless(ur))};
+    CHECK(view_of(f)["web"]["challenges"][0]["unknown_host"]["verdict"] == "undecided");
+    CHECK(fired(f) == std::vector<std::string>{"http-error/oversized"});
+  }
+  SUBCASE("no claim without all four answers, nor from older facts") {
+    auto c = default_site;
+    c.unknown_host.root = failure(ur, "timeout");
+    CHECK(judged(c, "sakura")["unknown_host"]["verdict"] == "no-answer");
+    c.unknown_host = facts::UnknownHostProbe{};
+    CHECK(judged(c, "sakura")["unknown_host"]["verdict"] == "not-asked");
+    auto f = base("sakura");
+    f.web.http = {c};
+    CHECK(fired(f).empty());
+  }
+  SUBCASE("an address the DNS rules name as not the host's is theirs to report") {
+    auto f = base("sakura");
+    f.request.server_ips = {"203.0.113.99"};
+    f.web.http = {default_site};
+    const json v = view_of(f);
+    CHECK(v["web"]["challenges"][0]["unknown_host"]["verdict"] == "default-site");
+    CHECK(v["web"]["challenges"][0]["no_site"] == false);
+    CHECK_FALSE(has(web_findings(v), "http-default-site"));
+  }
+}
+
 TEST_CASE("certificate rules: which ids fire") {
   const auto now = *facts::parse_utc_time(kNow);
   auto run = [&](const facts::TlsProbe& t, const std::string& provider = "generic",
