@@ -408,6 +408,7 @@ facts::Lookup to_lookup(const DnsResult& r) {
   case DnsResult::Status::connection_refused: l.outcome = "connection-refused"; return l;
   case DnsResult::Status::malformed: l.outcome = "malformed"; return l;
   case DnsResult::Status::error: l.outcome = "error"; return l;
+  case DnsResult::Status::not_sent: l.outcome = "not-sent"; return l;
   case DnsResult::Status::response: break;
   }
   if (!r.response) {
