@@ -145,7 +145,8 @@ private:
       if (!map.count("generic")) fail(line_of(key), "'source'" + where + " needs a 'generic' document, cited for every other provider");
       return map["generic"];
     };
-    if (auto it = fields.find("source"); it != fields.end()) {
+    if (auto it = fields.find("source"); it != fields.end() && !(it->second.second.IsScalar() && it->second.second.Scalar().empty()) &&
+                                           !it->second.second.IsNull()) {
       r.source = source_field(it->second.first, it->second.second, in_rule, r.sources);
     } else {
       fail(r.line, "rule '" + r.id + "' has no 'source'");
