@@ -68,7 +68,7 @@ class Gatherer {
     for (const auto& n : out_.names)
       for (const auto* l : {&n.a, &n.aaaa})
         if (answered(*l)) any_resolver_answer = true;
-    if (!any_resolver_answer && !out_.names.empty()) {
+    if (!any_resolver_answer && !out_.names.empty() && !request_.resolvers.empty()) {
       std::string list;
       for (const auto& r : request_.resolvers) list += (list.empty() ? "" : ", ") + r.to_string();
       out_.incomplete.push_back("no recursive resolver answered (" + list + ")");
