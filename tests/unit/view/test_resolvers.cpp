@@ -245,3 +245,15 @@ TEST_CASE("view::derive resolvers: a dead first resolver and a working second on
   CHECK(v["resolvers"]["asked"][0]["behaviour"] == "not-asked");
   CHECK(v["resolvers"]["asked"][1]["behaviour"] == "answered");
 }
+
+TEST_CASE("view::derive resolvers: nameservers elsewhere are not judged against names we could not look up") {
+  auto f = facts_with("connection-refused", "connection-refused");
+  f.request.provider = "xserver";
+  const auto dead = fired(view_of(f));
+  CHECK(has(dead, "resolver-unavailable/no-answer"));
+  CHECK_FALSE(std::any_of(dead.begin(), dead.end(), [](const std::string& id) { return id.rfind("ns-not-provider", 0) == 0; }));
+  auto healthy = facts_with("answer", "nodata");
+  healthy.request.provider = "xserver";
+  const auto ids = fired(view_of(healthy));
+  CHECK(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("ns-not-provider", 0) == 0; }));
+}
