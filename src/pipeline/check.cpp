@@ -96,8 +96,15 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
     req.names.push_back(w);
   }
   req.zone = d.registered;
-  if (o.resolvers.empty()) req.resolvers = probe::system_resolvers();
-  else
+  if (o.resolvers.empty()) {
+    // No resolver to ask is our side's failure, reported like any other (resolver-unavailable,
+    // exit 3) rather than as an error without a report.
+    try {
+      req.resolvers = probe::system_resolvers();
+    } catch (const Error& e) {
+      f.incomplete.push_back(e.what());
+    }
+  } else
     for (const auto& r : o.resolvers) req.resolvers.push_back(probe::parse_server(r));
   for (const auto& r : req.resolvers) f.request.resolvers.push_back(r.to_string());
   req.roots = o.root_hints.empty() ? probe::builtin_root_servers() : probe::load_root_hints(o.root_hints);

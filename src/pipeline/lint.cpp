@@ -22,14 +22,33 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
   facts::Facts sample = facts::sample();
   json shape = view::derive(sample, view::DeriveContext{k.data, k.classifier});
   auto issues = rules::lint(k.catalogue, shape, providers, provider_texts);
-  for (const auto& r : k.catalogue.rules())
-    if (!r.source.empty() && !k.sources.contains(r.source))
-      issues.push_back(rules::LintIssue{r.file, r.line, "rule '" + r.id + "': unknown source '" + r.source + "' (not in sources.yaml)"});
-  for (const auto& r : k.catalogue.rules())
-    for (const auto& [name, def] : r.variants)
-      if (!def.source.empty() && !k.sources.contains(def.source))
-        issues.push_back(rules::LintIssue{r.file, def.line, "rule '" + r.id + "', variant '" + name + "': unknown source '" +
-                                                                def.source + "' (not in sources.yaml)"});
+  // Every cited document exists, and a document about one provider's service (`provider:` in
+  // sources.yaml) is cited only for that provider: under `generic` it would be cited for a
+  // domain at any provider, or at none that was recognised.
+  auto check_sources = [&](const rules::Rule& r, const std::map<std::string, std::string>& sources, int line,
+                           const std::string& where) {
+    for (const auto& [provider, id] : sources) {
+      if (!k.sources.contains(id)) {
+        issues.push_back(rules::LintIssue{r.file, line, where + ": unknown source '" + id + "' (not in sources.yaml)"});
+        continue;
+      }
+      const json& doc = k.sources[id];
+      const std::string about = doc.is_object() && doc.contains("provider") && doc["provider"].is_string()
+                                    ? doc["provider"].get<std::string>() : "";
+      if (provider != "generic" && !providers.count(provider))
+        issues.push_back(rules::LintIssue{r.file, line, where + ": source for unknown provider '" + provider + "'"});
+      if (!about.empty() && about != provider)
+        issues.push_back(rules::LintIssue{
+            r.file, line,
+            where + ": source '" + id + "' is about " + about + "'s service but is cited for " +
+                (provider == "generic" ? std::string("every provider") : "'" + provider + "'") +
+                "; cite it under '" + about + ":' and give a generic document"});
+    }
+  };
+  for (const auto& r : k.catalogue.rules()) {
+    check_sources(r, r.sources, r.line, "rule '" + r.id + "'");
+    for (const auto& [name, def] : r.variants) check_sources(r, def.sources, def.line, "rule '" + r.id + "', variant '" + name + "'");
+  }
   // Every named argument is shown as evidence in the words of reports/labels.yaml (or marked `~`
   // there as feeding the texts only), in every language a rule is written in.
   for (const auto& r : k.catalogue.rules())

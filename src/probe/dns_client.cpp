@@ -117,6 +117,7 @@ std::string to_string(DnsResult::Status status) {
   case DnsResult::Status::connection_refused: return "connection_refused";
   case DnsResult::Status::malformed: return "malformed";
   case DnsResult::Status::error: return "error";
+  case DnsResult::Status::not_sent: return "not_sent";
   }
   return "error";
 }
@@ -290,9 +291,9 @@ struct DnsClient::Impl {
       Pending p = std::move(to_send.front());
       to_send.pop_front();
       if (late) {
-        std::string why =
-            p.attempts == 0 ? "not sent before the deadline" : "no response before the deadline";
-        finish(std::move(p), DnsResult::Status::timeout, std::move(why));
+        // A query never sent is not a silent server: the facts say so (outcome "not-sent").
+        if (p.attempts == 0) finish(std::move(p), DnsResult::Status::not_sent, "not sent before the deadline");
+        else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
         continue;
       }
       std::string error;

@@ -33,7 +33,8 @@ struct DnsResult {
   std::string qname;
   std::uint16_t qtype = 0;
   dns::QueryFlags flags;
-  enum class Status { response, timeout, connection_refused, malformed, error };
+  enum class Status { response, timeout, connection_refused, malformed, error, not_sent };
+  // not_sent: the deadline passed before the query was handed to the network.
   Status status = Status::error;
   /// What went wrong, for every status but `response`.
   std::string error;
@@ -43,7 +44,7 @@ struct DnsResult {
   double elapsed_ms = 0;
 };
 
-/// Returns "response", "timeout", "connection_refused", "malformed" or "error".
+/// Returns "response", "timeout", "connection_refused", "malformed", "error" or "not_sent".
 std::string to_string(DnsResult::Status status);
 
 /// Sends queries to chosen servers and collects their results; single-threaded, driven by run().

@@ -68,7 +68,7 @@ class Gatherer {
     for (const auto& n : out_.names)
       for (const auto* l : {&n.a, &n.aaaa})
         if (answered(*l)) any_resolver_answer = true;
-    if (!any_resolver_answer && !out_.names.empty()) {
+    if (!any_resolver_answer && !out_.names.empty() && !request_.resolvers.empty()) {
       std::string list;
       for (const auto& r : request_.resolvers) list += (list.empty() ? "" : ", ") + r.to_string();
       out_.incomplete.push_back("no recursive resolver answered (" + list + ")");
@@ -408,6 +408,7 @@ facts::Lookup to_lookup(const DnsResult& r) {
   case DnsResult::Status::connection_refused: l.outcome = "connection-refused"; return l;
   case DnsResult::Status::malformed: l.outcome = "malformed"; return l;
   case DnsResult::Status::error: l.outcome = "error"; return l;
+  case DnsResult::Status::not_sent: l.outcome = "not-sent"; return l;
   case DnsResult::Status::response: break;
   }
   if (!r.response) {

@@ -102,7 +102,10 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.host_addresses = view["host"]["addresses"].get<std::vector<std::string>>();
   r.host_source = view["host"].value("source", "none");
   r.incomplete = facts.incomplete;
-  r.verdict = verdict_of(findings, facts.incomplete.empty());
+  // The view decides completeness: it also knows when no resolver gave a usable answer.
+  const bool complete = view.contains("diagnosis") ? view["diagnosis"].value("complete", facts.incomplete.empty())
+                                                   : facts.incomplete.empty();
+  r.verdict = verdict_of(findings, complete);
   r.elapsed_s = facts.elapsed_ms / 1000.0;
   r.collected_at = facts.collected_at;
   r.queries = facts.queries_sent;

@@ -126,9 +126,31 @@ private:
     }
     r.severity = *sev;
 
-    auto source = scalar("source");
-    if (!source || source->first.empty()) fail(r.line, "rule '" + r.id + "' has no 'source'");
-    r.source = source->first;
+    // `source: ID` or `source: {generic: ID, PROVIDER: ID...}`.
+    auto source_field = [&](const YAML::Node& key, const YAML::Node& v, const std::string& where,
+                            std::map<std::string, std::string>& map) -> std::string {
+      if (v.IsScalar()) {
+        if (v.Scalar().empty()) fail(line_of(v), "'source'" + where + " must be a document id");
+        map["generic"] = v.Scalar();
+        return v.Scalar();
+      }
+      if (!v.IsMap()) fail(value_line(key, v), "'source'" + where + " must be a document id or a map of provider ids to document ids");
+      for (auto e = v.begin(); e != v.end(); ++e) {
+        const std::string provider = e->first.IsScalar() ? e->first.Scalar() : "";
+        const std::string id = e->second.IsScalar() ? e->second.Scalar() : "";
+        if (provider.empty() || id.empty())
+          fail(line_of(e->first), "'source'" + where + ": each entry must map a provider id (or 'generic') to a document id");
+        map[provider] = id;
+      }
+      if (!map.count("generic")) fail(line_of(key), "'source'" + where + " needs a 'generic' document, cited for every other provider");
+      return map["generic"];
+    };
+    if (auto it = fields.find("source"); it != fields.end() && !(it->second.second.IsScalar() && it->second.second.Scalar().empty()) &&
+                                           !it->second.second.IsNull()) {
+      r.source = source_field(it->second.first, it->second.second, in_rule, r.sources);
+    } else {
+      fail(r.line, "rule '" + r.id + "' has no 'source'");
+    }
 
     auto each = scalar("each");
     auto as = scalar("as");
@@ -160,8 +182,7 @@ private:
               fail(line_of(k->first), "unknown key '" + key + "' in variant '" + name + "'" + in_rule + did_you_mean(key, variant_keys));
             const std::string sv = k->second.IsScalar() ? k->second.Scalar() : "";
             if (key == "source") {
-              if (sv.empty()) fail(line_of(k->second), "'source' of variant '" + name + "'" + in_rule + " must be a document id");
-              def.source = sv;
+              def.source = source_field(k->first, k->second, " of variant '" + name + "'" + in_rule, def.sources);
               continue;
             }
             auto parsed = parse_severity(sv);

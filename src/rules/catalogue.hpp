@@ -51,7 +51,8 @@ struct LanguageText {
 /// source document (when the case rests on another document than the rule).
 struct VariantDef {
   std::optional<Severity> severity;  ///< absent: the rule's severity
-  std::string source;                ///< empty: the rule's source
+  std::string source;                ///< empty: the rule's source; else its document for every provider
+  std::map<std::string, std::string> sources;  ///< provider id or "generic" -> document id
   int line = 0;
 };
 
@@ -59,7 +60,11 @@ struct VariantDef {
 struct Rule {
   std::string id;
   Severity severity = Severity::info;
+  /// The document for every provider (`source: ID`, or the `generic` entry of a map).
   std::string source;
+  /// `source:` as a map: "generic" and provider ids -> document id. A provider's own document
+  /// is cited only for that provider, as its texts are used only for it.
+  std::map<std::string, std::string> sources;
   std::optional<SourceExpr> each;  ///< with `as`: the rule is evaluated once per element
   std::string as;
   std::optional<SourceExpr> when;  ///< absent: always fires

@@ -23,6 +23,16 @@ auto guarded(const Rule& rule, const SourceExpr& expr, const std::string& part, 
 
 std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
   std::vector<Finding> out;
+  // The document a finding cites follows the provider of the diagnosis (`provider.id`), as its
+  // texts do: a provider's own document only for that provider.
+  std::string provider = "generic";
+  if (view.is_object() && view.contains("provider") && view["provider"].is_object() &&
+      view["provider"].contains("id") && view["provider"]["id"].is_string())
+    provider = view["provider"]["id"].get<std::string>();
+  auto cite = [&](const std::map<std::string, std::string>& sources, const std::string& fallback) {
+    auto it = sources.find(provider);
+    return it != sources.end() ? it->second : fallback;
+  };
   for (const Rule& rule : catalogue.rules()) {
     auto fire = [&](const std::vector<Binding>& bound) {
       if (rule.when && !guarded(rule, *rule.when, "'when'", [&](const Expr& e) { return e.test(view, bound); })) {
@@ -31,7 +41,7 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
       Finding f;
       f.id = rule.id;
       f.severity = rule.severity;
-      f.source = rule.source;
+      f.source = cite(rule.sources, rule.source);
       if (rule.variant) {
         json v = guarded(rule, *rule.variant, "'variant'", [&](const Expr& e) {
           json name = e.evaluate(view, bound);
@@ -45,7 +55,7 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
         if (v.is_string()) f.variant = v.get<std::string>();
         if (auto def = rule.variants.find(f.variant); def != rule.variants.end()) {
           if (def->second.severity) f.severity = *def->second.severity;
-          if (!def->second.source.empty()) f.source = def->second.source;
+          if (!def->second.source.empty()) f.source = cite(def->second.sources, def->second.source);
         }
       }
       for (const auto& arg : rule.arguments) {

@@ -2,6 +2,7 @@
 #include "view/web.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "view/caa.hpp"
@@ -128,6 +129,81 @@ json learn_host(const facts::Facts& f, const json& provider, const DataSet& data
   return out;
 }
 
+// What the recursive resolvers of the check did, from the lookups that went through them: the
+// certified names' A and AAAA (and their CD=1 retries), the CAA climb, the providers' nameserver
+// names. Per resolver: how many questions it got and how each ended, and one behaviour id:
+// "answered", "refused" (REFUSED to some question: a recursive resolver refuses by its own
+// policy; a domain's failing servers reach us as SERVFAIL), "unreachable" (nothing listens),
+// "timeout", "servfail" (SERVFAIL to every question, the TLD's CAA included), "error", or
+// "not-asked" (the deadline came before any question was sent to it).
+// `usable`: some resolver gave a usable response (an answer, NODATA or NXDOMAIN) and none
+// refused. Only then do failed lookups say something about the domain: a resolver that answers
+// nothing, or refuses, is evidence about our side alone. `cause` sums up an unusable set:
+// "none-configured", "deadline" (nothing was sent), "refused", or "no-answer".
+json derive_resolvers(const facts::Facts& f) {
+  struct Tally {
+    int questions = 0, answered = 0, refused = 0, servfail = 0, unreachable = 0, timeout = 0, not_sent = 0, other = 0;
+  };
+  std::vector<std::string> order = f.request.resolvers;
+  std::map<std::string, Tally> by_server;
+  Tally total;
+  auto count = [&](const facts::Lookup& l) {
+    if (!l.recursion_desired) return;
+    auto tally = [&](Tally& t) {
+      ++t.questions;
+      const std::string& o = l.outcome;
+      if (o == "answer" || o == "nodata" || o == "nxdomain") ++t.answered;
+      else if (o == "refused") ++t.refused;
+      else if (o == "servfail") ++t.servfail;
+      else if (o == "connection-refused") ++t.unreachable;
+      else if (o == "timeout") ++t.timeout;
+      else if (o == "not-sent") ++t.not_sent;
+      else ++t.other;
+    };
+    tally(total);
+    // A lookup that never reached a server (not sent, no resolver configured) has none.
+    if (l.server.empty()) return;
+    if (!contains(order, l.server)) order.push_back(l.server);
+    tally(by_server[l.server]);
+  };
+  for (const auto& n : f.names) {
+    count(n.a);
+    count(n.aaaa);
+    if (n.a_cd) count(*n.a_cd);
+    if (n.aaaa_cd) count(*n.aaaa_cd);
+    for (const auto& l : n.caa) count(l);
+  }
+  for (const auto& pn : f.provider_nameservers)
+    for (const auto& l : pn.addresses) count(l);
+
+  json asked = json::array();
+  for (const auto& server : order) {
+    const Tally t = by_server.count(server) ? by_server.at(server) : Tally{};
+    std::string behaviour = t.refused > 0                      ? "refused"
+                            : t.answered > 0                   ? "answered"
+                            : t.unreachable > 0                ? "unreachable"
+                            : t.timeout > 0                    ? "timeout"
+                            : t.servfail > 0                   ? "servfail"
+                            : t.other > 0                      ? "error"
+                                                               : "not-asked";
+    asked.push_back({{"server", server}, {"behaviour", behaviour}, {"questions", t.questions}, {"answered", t.answered},
+                     {"refused", t.refused}, {"servfail", t.servfail}, {"unreachable", t.unreachable},
+                     {"timeout", t.timeout}, {"not_sent", t.not_sent}});
+  }
+  const bool usable = total.answered > 0 && total.refused == 0;
+  std::string cause;
+  if (!usable) {
+    if (f.request.resolvers.empty() && by_server.empty()) cause = "none-configured";
+    else if (total.questions > 0 && total.not_sent == total.questions) cause = "deadline";
+    else if (total.refused > 0) cause = "refused";
+    else cause = "no-answer";
+  }
+  std::vector<std::string> tried;
+  for (const auto& r : asked) tried.push_back(r["server"].get<std::string>() + ": " + r["behaviour"].get<std::string>());
+  return {{"usable", usable}, {"cause", cause}, {"asked", asked}, {"tried", tried}, {"questions", total.questions},
+          {"not_sent", total.not_sent}, {"timeout_s", f.request.timeout_s}};
+}
+
 caa::Level to_level(const std::string& domain, const facts::Lookup& l) {
   caa::Level level;
   level.domain = domain;
@@ -170,7 +246,7 @@ json derive_caa(const facts::NameFacts& n, const CaModel& ca) {
 }
 
 json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& host, const CaModel& ca,
-                 const address::AddressClassifier& classifier) {
+                 const address::AddressClassifier& classifier, bool resolver_usable) {
   json out;
   out["name"] = n.name;
   out["display"] = n.display;
@@ -238,12 +314,15 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   else if (failed(n.a) || failed(n.aaaa)) status = n.a.transport_failed() ? n.a.outcome : n.aaaa.outcome;
   else status = "nodata";
   if (status == "refused" || status == "rcode") status = "servfail";
+  // When no resolver of ours gave a usable answer, a failed lookup is our failure, not the
+  // domain's: the name's state is unknown and no failure is held against it.
+  if (!resolver_usable && status != "ok") status = "unknown";
   out["status"] = status;
 
   // Lookups that failed, with the server that failed them, for dns-servfail's evidence.
   json failures = json::array();
   for (const auto* l : {&n.a, &n.aaaa})
-    if (failed(*l))
+    if (resolver_usable && failed(*l))
       failures.push_back({{"qtype", l->qtype}, {"outcome", l->outcome}, {"rcode", l->rcode}, {"server", l->server},
                           {"ede", ede_text(*l)}, {"error", l->error}});
   out["failures"] = failures;
@@ -260,7 +339,7 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   bool bogus = false;
   std::string bogus_ede;
   for (const auto& [l, cd] : {std::pair{&n.a, &n.a_cd}, std::pair{&n.aaaa, &n.aaaa_cd}}) {
-    if (l->outcome != "servfail") continue;
+    if (l->outcome != "servfail" || !resolver_usable) continue;
     bool cd_ok = cd->has_value() && ((*cd)->outcome == "answer" || (*cd)->outcome == "nodata");
     if (dnssec_ede(*l) || cd_ok) {
       bogus = true;
@@ -269,6 +348,11 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   }
   out["dnssec"] = {{"bogus", bogus}, {"ede", bogus_ede}, {"resolver", n.a.server}};
   out["caa"] = derive_caa(n, ca);
+  // A CAA climb that failed at our resolver decided nothing about the domain.
+  if (!resolver_usable && out["caa"]["verdict"] == "lookup-failed") {
+    out["caa"]["verdict"] = "not-checked";
+    out["caa"]["reason"] = "resolver-unavailable";
+  }
 
   json provider_answers = json::array();
   for (const auto* list : {&n.provider_a, &n.provider_aaaa})
@@ -279,7 +363,7 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   return out;
 }
 
-json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data) {
+json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data, bool resolver_usable) {
   json out = d;
   std::vector<std::string> only_parent, only_child;
   for (const auto& n : d.parent_ns)
@@ -296,6 +380,9 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
     // Lameness is about delegated servers; a server named only in the child's NS set shows up
     // as a delegation mismatch instead.
     if (!s.in_parent) continue;
+    // A nameserver whose name our own resolver could not look up was never asked: that says
+    // nothing about the server.
+    if (s.address_source == "unresolved" && !resolver_usable) continue;
     bool ok = s.soa.aa && (s.soa.outcome == "answer");
     if (ok) {
       ++answering;
@@ -422,11 +509,14 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["ca"] = ca.data;
   json provider = detect_provider(f, ctx.data);
   view["provider"] = provider;
-  json delegation = derive_delegation(f.delegation, provider, ctx.data);
+  json resolvers = derive_resolvers(f);
+  const bool resolver_usable = resolvers["usable"].get<bool>();
+  view["resolvers"] = resolvers;
+  json delegation = derive_delegation(f.delegation, provider, ctx.data, resolver_usable);
   json host = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
   view["host"] = host;
   json names = json::array();
-  for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier));
+  for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier, resolver_usable));
   view["names"] = names;
   view["delegation"] = delegation;
   bool all_on_host = !f.names.empty();
@@ -440,7 +530,9 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
     if (n["role"] == "main")
       main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && (!host["known"].get<bool>() || n["off_host"].empty());
   view["main_name_ok"] = main_ok;
-  view["diagnosis"] = {{"complete", f.incomplete.empty()}, {"incomplete", f.incomplete}};
+  // Without a usable resolver nothing about the names was learnt: the diagnosis is incomplete
+  // even when every question was sent and came back (a resolver that refuses).
+  view["diagnosis"] = {{"complete", f.incomplete.empty() && resolver_usable}, {"incomplete", f.incomplete}};
 
   RateLimitPolicy policy;
   // A CA model without limits (absent, or `rate_limits: none`, as Pebble) makes the rate-limit

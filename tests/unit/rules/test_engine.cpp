@@ -120,3 +120,23 @@ TEST_CASE("rules::evaluate errors") {
         ":8: in argument 'x' of rule 'bad', column 8: '+' needs two numbers, two strings or two lists, got string "
         "and number\nn.name + 1\n       ^ near here");
 }
+
+TEST_CASE("rules::evaluate cites a provider's document only for that provider") {
+  TempDir dir;
+  const std::string texts = "    text:\n      en:\n        title: t\n        remediation:\n          generic: r\n";
+  dir.write("r.yaml", "rules:\n  - id: r1\n    severity: info\n    source: {generic: rfc, xserver: xserver-doc}\n"
+                      "    variant: \"'v'\"\n    variants:\n      v: {source: {generic: rfc-v, sakura: sakura-doc}}\n" + texts +
+                      "  - id: r2\n    severity: info\n    source: {generic: rfc, xserver: xserver-doc}\n" + texts);
+  const Catalogue c = Catalogue::load({dir.path()});
+  auto sources = [&](const std::string& provider) {
+    json view = sample_view();
+    if (!provider.empty()) view["provider"] = {{"id", provider}};
+    std::vector<std::string> out;
+    for (const auto& f : evaluate(c, view)) out.push_back(f.id + ":" + f.source);
+    return out;
+  };
+  CHECK(sources("xserver") == std::vector<std::string>{"r1:rfc-v", "r2:xserver-doc"});
+  CHECK(sources("sakura") == std::vector<std::string>{"r1:sakura-doc", "r2:rfc"});
+  CHECK(sources("generic") == std::vector<std::string>{"r1:rfc-v", "r2:rfc"});
+  CHECK(sources("") == std::vector<std::string>{"r1:rfc-v", "r2:rfc"});
+}

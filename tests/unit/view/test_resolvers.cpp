@@ -1,0 +1,259 @@
+// Whose failure a failed lookup is (src/view/derive): what each recursive resolver of the check
+// did, and the rules over it — resolver-unavailable for our side, and no finding that blames the
+// domain's DNS when the only evidence is our resolver failing.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "facts/facts.hpp"
+#include "rules/catalogue.hpp"
+#include "rules/engine.hpp"
+#include "view/address.hpp"
+#include "view/data.hpp"
+#include "view/derive.hpp"
+
+using namespace certdoctor;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kRules = CERTDOCTOR_SOURCE_RULES_DIR;
+const std::string kResolver = "192.0.2.53";
+
+const view::DataSet& data() {
+  static const view::DataSet d = view::DataSet::load({kRules});
+  return d;
+}
+
+const view::address::AddressClassifier& classifier() {
+  static const auto c = view::address::AddressClassifier::load({kRules / "data"});
+  return c;
+}
+
+const rules::Catalogue& catalogue() {
+  static const rules::Catalogue c = rules::Catalogue::load({kRules});
+  return c;
+}
+
+facts::Lookup lookup(const std::string& qname, const std::string& qtype, const std::string& outcome,
+                     const std::string& server = kResolver) {
+  facts::Lookup l;
+  l.server = server;
+  l.qname = qname;
+  l.qtype = qtype;
+  l.outcome = outcome;
+  if (outcome == "answer") {
+    l.rcode = "NOERROR";
+    l.answer = {facts::RecordFact{qname, qtype, 300, qtype == "A" ? "203.0.113.10" : "0 issue \"letsencrypt.org\""}};
+  } else if (outcome == "nodata") {
+    l.rcode = "NOERROR";
+  } else if (outcome == "servfail") {
+    l.rcode = "SERVFAIL";
+  } else if (outcome == "refused") {
+    l.rcode = "REFUSED";
+  }
+  return l;
+}
+
+/// example.jp and www.example.jp, every recursive lookup ending as `names` (A and AAAA of both
+/// names, CAA at each name) and `tld` (CAA at jp), delegated to two servers with glue that
+/// answer and one without glue whose name did not resolve.
+facts::Facts facts_with(const std::string& names, const std::string& tld, const std::string& server = kResolver) {
+  facts::Facts f;
+  f.collected_at = "2026-11-23T12:00:00Z";
+  f.domain = f.domain_display = f.registered_domain = "example.jp";
+  f.public_suffix = "jp";
+  f.request.input = "example.jp";
+  f.request.resolvers = {kResolver};
+  f.request.timeout_s = 5;
+  for (const std::string name : {"example.jp", "www.example.jp"}) {
+    facts::NameFacts n;
+    n.name = n.display = name;
+    n.role = name == "example.jp" ? "main" : "www";
+    n.a = lookup(name, "A", names, server);
+    n.aaaa = lookup(name, "AAAA", names == "answer" ? "nodata" : names, server);
+    n.caa = {lookup(name, "CAA", names == "answer" ? "nodata" : names, server)};
+    if (name == "www.example.jp") n.caa.push_back(lookup("example.jp", "CAA", names == "answer" ? "nodata" : names, server));
+    n.caa.push_back(lookup("jp", "CAA", tld, server));
+    f.names.push_back(std::move(n));
+  }
+  f.delegation.zone = "example.jp";
+  f.delegation.status = "delegated";
+  f.delegation.parent_zone = "jp";
+  f.delegation.parent_ns = {"ns1.example.net", "ns2.example.net", "ns3.example.org"};
+  for (const std::string ns : {"ns1.example.net", "ns2.example.net"}) {
+    facts::ServerFacts s;
+    s.name = ns;
+    s.address = ns == "ns1.example.net" ? "192.0.2.101" : "192.0.2.102";
+    s.address_source = "glue";
+    s.in_parent = s.in_child = true;
+    s.soa = lookup("example.jp", "SOA", "answer", s.address);
+    s.soa.recursion_desired = false;
+    s.soa.aa = true;
+    s.soa.answer = {facts::RecordFact{"example.jp", "SOA", 300, "ns1.example.net. host.example.jp. 1 2 3 4 5"}};
+    f.delegation.servers.push_back(s);
+  }
+  facts::ServerFacts unresolved;
+  unresolved.name = "ns3.example.org";
+  unresolved.address_source = "unresolved";
+  unresolved.in_parent = true;
+  unresolved.soa.qname = "example.jp";
+  unresolved.soa.outcome = "not-sent";
+  unresolved.soa.recursion_desired = false;
+  f.delegation.servers.push_back(unresolved);
+  return f;
+}
+
+json view_of(const facts::Facts& f) { return view::derive(f, view::DeriveContext{data(), classifier()}); }
+
+std::vector<std::string> fired(const json& view) {
+  std::vector<std::string> out;
+  for (const auto& f : rules::evaluate(catalogue(), view)) out.push_back(f.variant.empty() ? f.id : f.id + "/" + f.variant);
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+bool blames_domain_dns(const std::vector<std::string>& ids) {
+  return std::any_of(ids.begin(), ids.end(), [](const std::string& id) {
+    for (const char* blame : {"dns-servfail", "caa-lookup-failed", "ns-lame", "domain-nxdomain", "dnssec-bogus", "dns-no-address"})
+      if (id.rfind(blame, 0) == 0) return true;
+    return false;
+  });
+}
+
+} // namespace
+
+TEST_CASE("view::derive resolvers: a resolver where nothing listens is our failure") {
+  const json v = view_of(facts_with("connection-refused", "connection-refused"));
+  CHECK_FALSE(v["resolvers"]["usable"].get<bool>());
+  CHECK(v["resolvers"]["cause"] == "no-answer");
+  REQUIRE(v["resolvers"]["asked"].size() == 1);
+  CHECK(v["resolvers"]["asked"][0]["behaviour"] == "unreachable");
+  CHECK(v["resolvers"]["tried"] == json::array({"192.0.2.53: unreachable"}));
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  for (const auto& n : v["names"]) {
+    CHECK(n["status"] == "unknown");
+    CHECK(n["failures"].empty());
+    CHECK(n["caa"]["verdict"] == "not-checked");
+  }
+  // The nameserver our resolver could not look up was never asked: not lame.
+  CHECK(v["delegation"]["lame_servers"].empty());
+  const auto ids = fired(v);
+  CHECK(has(ids, "resolver-unavailable/no-answer"));
+  CHECK_FALSE(blames_domain_dns(ids));
+}
+
+TEST_CASE("view::derive resolvers: a resolver that times out on every question") {
+  const json v = view_of(facts_with("timeout", "timeout"));
+  CHECK(v["resolvers"]["asked"][0]["behaviour"] == "timeout");
+  const auto ids = fired(v);
+  CHECK(has(ids, "resolver-unavailable/no-answer"));
+  CHECK_FALSE(blames_domain_dns(ids));
+}
+
+TEST_CASE("view::derive resolvers: a resolver that refuses is never evidence about the domain") {
+  SUBCASE("refuses everything") {
+    const json v = view_of(facts_with("refused", "refused"));
+    CHECK(v["resolvers"]["cause"] == "refused");
+    CHECK(v["resolvers"]["asked"][0]["behaviour"] == "refused");
+    const auto ids = fired(v);
+    CHECK(has(ids, "resolver-unavailable/refused"));
+    CHECK_FALSE(blames_domain_dns(ids));
+  }
+  SUBCASE("refuses the domain but answers the TLD (an authoritative server asked as a resolver)") {
+    const json v = view_of(facts_with("refused", "nodata"));
+    CHECK_FALSE(v["resolvers"]["usable"].get<bool>());
+    const auto ids = fired(v);
+    CHECK(has(ids, "resolver-unavailable/refused"));
+    CHECK_FALSE(blames_domain_dns(ids));
+  }
+}
+
+TEST_CASE("view::derive resolvers: SERVFAIL for the domain while the TLD answers is the domain's") {
+  const json v = view_of(facts_with("servfail", "nodata"));
+  CHECK(v["resolvers"]["usable"].get<bool>());
+  CHECK(v["resolvers"]["asked"][0]["behaviour"] == "answered");
+  CHECK(v["diagnosis"]["complete"].get<bool>());
+  CHECK(v["names"][0]["status"] == "servfail");
+  CHECK(v["names"][0]["failures"].size() == 2);
+  const auto ids = fired(v);
+  CHECK_FALSE(has(ids, "resolver-unavailable/no-answer"));
+  CHECK(std::count_if(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("dns-servfail", 0) == 0; }) == 2);
+  CHECK(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("caa-lookup-failed", 0) == 0; }));
+  // The unresolved nameserver counts as lame once the resolver is known to work.
+  CHECK(v["delegation"]["lame_servers"].size() == 1);
+}
+
+TEST_CASE("view::derive resolvers: SERVFAIL to everything, the TLD included, is the resolver's") {
+  const json v = view_of(facts_with("servfail", "servfail"));
+  CHECK(v["resolvers"]["asked"][0]["behaviour"] == "servfail");
+  const auto ids = fired(v);
+  CHECK(has(ids, "resolver-unavailable/no-answer"));
+  CHECK_FALSE(blames_domain_dns(ids));
+}
+
+TEST_CASE("view::derive resolvers: questions the deadline kept from being sent") {
+  SUBCASE("sent to no server at all") {
+    const json v = view_of(facts_with("not-sent", "not-sent", ""));
+    CHECK(v["resolvers"]["cause"] == "deadline");
+    CHECK(v["resolvers"]["asked"][0]["behaviour"] == "not-asked");
+    CHECK(v["resolvers"]["asked"][0]["questions"] == 0);
+    const auto ids = fired(v);
+    CHECK(has(ids, "resolver-unavailable/deadline"));
+    CHECK_FALSE(blames_domain_dns(ids));
+  }
+  SUBCASE("queued for the resolver, never sent") {
+    const json v = view_of(facts_with("not-sent", "not-sent"));
+    CHECK(v["resolvers"]["cause"] == "deadline");
+    const auto ids = fired(v);
+    CHECK(has(ids, "resolver-unavailable/deadline"));
+    CHECK_FALSE(blames_domain_dns(ids));
+  }
+}
+
+TEST_CASE("view::derive resolvers: no resolver configured") {
+  auto f = facts_with("error", "error", "");
+  f.request.resolvers.clear();
+  const json v = view_of(f);
+  CHECK(v["resolvers"]["cause"] == "none-configured");
+  CHECK(v["resolvers"]["tried"].empty());
+  const auto ids = fired(v);
+  CHECK(has(ids, "resolver-unavailable/none-configured"));
+  CHECK_FALSE(blames_domain_dns(ids));
+}
+
+TEST_CASE("view::derive resolvers: a healthy resolver fires nothing of ours") {
+  const json v = view_of(facts_with("answer", "nodata"));
+  CHECK(v["resolvers"]["usable"].get<bool>());
+  CHECK(v["resolvers"]["cause"] == "");
+  CHECK(v["diagnosis"]["complete"].get<bool>());
+  const auto ids = fired(v);
+  CHECK_FALSE(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("resolver-unavailable", 0) == 0; }));
+}
+
+TEST_CASE("view::derive resolvers: a dead first resolver and a working second one") {
+  auto f = facts_with("answer", "nodata", "192.0.2.54");
+  f.request.resolvers = {kResolver, "192.0.2.54"};
+  const json v = view_of(f);
+  CHECK(v["resolvers"]["usable"].get<bool>());
+  REQUIRE(v["resolvers"]["asked"].size() == 2);
+  CHECK(v["resolvers"]["asked"][0]["behaviour"] == "not-asked");
+  CHECK(v["resolvers"]["asked"][1]["behaviour"] == "answered");
+}
+
+TEST_CASE("view::derive resolvers: nameservers elsewhere are not judged against names we could not look up") {
+  auto f = facts_with("connection-refused", "connection-refused");
+  f.request.provider = "xserver";
+  const auto dead = fired(view_of(f));
+  CHECK(has(dead, "resolver-unavailable/no-answer"));
+  CHECK_FALSE(std::any_of(dead.begin(), dead.end(), [](const std::string& id) { return id.rfind("ns-not-provider", 0) == 0; }));
+  auto healthy = facts_with("answer", "nodata");
+  healthy.request.provider = "xserver";
+  const auto ids = fired(view_of(healthy));
+  CHECK(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("ns-not-provider", 0) == 0; }));
+}
