@@ -60,6 +60,7 @@ struct HttpExchange {
   std::size_t body_bytes = 0;// bytes of body read (the read stops at the body cap)
   bool body_truncated = false;
   std::string body_excerpt;  // the start of the body, valid UTF-8, for recognising block pages
+  std::string body_sha256;  // SHA-256 of the body bytes read, hex lower case ("" when none)
   std::string error;
   double elapsed_ms = 0;
   // How the hop's host was resolved when the probe resolved it itself (redirect targets): the
