@@ -16,6 +16,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
+#include <memory>
 #include <random>
 #include <mutex>
 #include <set>
@@ -265,12 +266,32 @@ struct Transfer {
   curl_slist* resolve = nullptr;
   char error[CURL_ERROR_SIZE] = {};
   std::string tls_version;             // read while the connection is open (first header line)
+  // SHA-256 over every body byte read, to tell apart servers that answer the same path.
+  std::shared_ptr<EVP_MD_CTX> body_hash{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+  bool body_hash_started = false;
 };
+
+std::string hex_digest(EVP_MD_CTX* ctx) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, md, &len) != 1) return "";
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const std::size_t n = size * count;
   t->body_bytes += n;
+  if (t->body_hash && n > 0) {
+    if (!t->body_hash_started) t->body_hash_started = EVP_DigestInit_ex(t->body_hash.get(), EVP_sha256(), nullptr) == 1;
+    if (t->body_hash_started) EVP_DigestUpdate(t->body_hash.get(), data, n);
+  }
   if (t->body.size() < t->excerpt) t->body.append(data, std::min(n, t->excerpt - t->body.size()));
   if (t->body_bytes > t->max_body) {
     t->body_truncated = true;
@@ -665,6 +686,7 @@ class Worker {
     hop.body_bytes = t.body_bytes;
     hop.body_truncated = t.body_truncated;
     hop.body_excerpt = utf8_clean(t.body);
+    if (t.body_hash_started) hop.body_sha256 = hex_digest(t.body_hash.get());
     if (status < 300 || status >= 400) {
       c.stop = "answer";
       return;
