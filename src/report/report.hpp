@@ -36,6 +36,9 @@ struct Report {
   std::string provider_source;
   std::vector<std::string> host_addresses;
   std::string host_source;
+  // How the hosting server was identified: one item per source that said something
+  // ({key, name, addresses, said}; key selects the sentence in reports/labels.yaml host_how_items).
+  nlohmann::json host_how = nlohmann::json::array();
   std::vector<RenderedFinding> findings;
   std::vector<std::string> incomplete;
   double elapsed_s = 0;
