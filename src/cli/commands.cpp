@@ -133,6 +133,9 @@ Examples:
   certdoctor check --no-www shop.example.jp        a subdomain alone
   certdoctor check --server-ip 203.0.113.10 example.jp
                                                    say which server hosts the site
+  certdoctor check --account example123 example.jp  name the server by the account's own name
+                                                   (Sakura example123.sakura.ne.jp, Xserver
+                                                   example123.xsrv.jp)
   certdoctor check --provider xserver --lang ja example.jp
   certdoctor check --format json example.jp > report.json
   certdoctor check --facts-out ticket-123.json example.jp
@@ -184,7 +187,7 @@ Run `certdoctor COMMAND --help` for the options of a command.
 int run_check(const std::vector<std::string>& args) {
   OutputOptions out;
   CheckOptions c;
-  std::string facts_out;
+  std::string facts_out, server_id;
   bool no_cache = false, no_web = false, help = false;
   c.ct_url = probe::default_ct_url;
 
@@ -196,6 +199,9 @@ int run_check(const std::vector<std::string>& args) {
       ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
        "hosting provider: sakura, xserver, generic or auto (from the nameservers)")
       ("server-ip", po::value(&c.server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
+      ("account", po::value(&c.account)->value_name("ID"),
+       "account or server ID at the provider: its own name (ACCOUNT.sakura.ne.jp, SERVERID.xsrv.jp) names the server")
+      ("server-id", po::value(&server_id)->value_name("ID"), "the same as --account")
       ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
@@ -220,6 +226,12 @@ int run_check(const std::vector<std::string>& args) {
   if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
   c.use_cache = !no_cache;
   c.web = !no_web;
+  if (!server_id.empty()) {
+    if (!c.account.empty() && c.account != server_id)
+      throw UsageError("--account " + printable(c.account) + " and --server-id " + printable(server_id) +
+                       " name the same thing: give one of them");
+    c.account = server_id;
+  }
   // Parsed before the rules are loaded so that a bad domain is reported first; output paths are
   // checked before any probe starts, so that a typo does not cost a whole check.
   parse_domain(c.domain);

@@ -100,14 +100,30 @@ void from_json(const nlohmann::json& j, ProviderNameservers& v) {
   CD_GET(provider); CD_GET(nameservers); CD_GET(addresses);
 }
 
+void to_json(nlohmann::json& j, const ReverseFact& v) {
+  j = nlohmann::json::object();
+  CD_PUT(address); CD_PUT(ptr); CD_PUT(forward);
+}
+void from_json(const nlohmann::json& j, ReverseFact& v) {
+  CD_GET(address); CD_GET(ptr); CD_GET(forward);
+}
+
+void to_json(nlohmann::json& j, const AccountFact& v) {
+  j = nlohmann::json::object();
+  CD_PUT(provider); CD_PUT(name); CD_PUT(a); CD_PUT(aaaa);
+}
+void from_json(const nlohmann::json& j, AccountFact& v) {
+  CD_GET(provider); CD_GET(name); CD_GET(a); CD_GET(aaaa);
+}
+
 void to_json(nlohmann::json& j, const RequestFacts& v) {
   j = nlohmann::json::object();
-  CD_PUT(input); CD_PUT(provider); CD_PUT(server_ips); CD_PUT(resolvers); CD_PUT(www);
+  CD_PUT(input); CD_PUT(provider); CD_PUT(server_ips); CD_PUT(account); CD_PUT(resolvers); CD_PUT(www);
   CD_PUT(www_explicit); CD_PUT(allow_reserved); CD_PUT(ca); CD_PUT(timeout_s); CD_PUT(ct_url); CD_PUT(status_url);
   CD_PUT(web); CD_PUT(ca_file);
 }
 void from_json(const nlohmann::json& j, RequestFacts& v) {
-  CD_GET(input); CD_GET(provider); CD_GET(server_ips); CD_GET(resolvers); CD_GET(www);
+  CD_GET(input); CD_GET(provider); CD_GET(server_ips); CD_GET(account); CD_GET(resolvers); CD_GET(www);
   CD_GET(www_explicit); CD_GET(allow_reserved); CD_GET(ca); CD_GET(timeout_s); CD_GET(ct_url); CD_GET(status_url);
   CD_GET(web); CD_GET(ca_file);
 }
@@ -116,13 +132,13 @@ void to_json(nlohmann::json& j, const Facts& v) {
   j = nlohmann::json::object();
   CD_PUT(version); CD_PUT(tool_version); CD_PUT(collected_at); CD_PUT(elapsed_ms); CD_PUT(dns_elapsed_ms); CD_PUT(request);
   CD_PUT(domain); CD_PUT(domain_display); CD_PUT(registered_domain); CD_PUT(public_suffix);
-  CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(ct); CD_PUT(ca_status); CD_PUT(web); CD_PUT(incomplete);
+  CD_PUT(names); CD_PUT(delegation); CD_PUT(provider_nameservers); CD_PUT(reverse); CD_PUT(accounts); CD_PUT(ct); CD_PUT(ca_status); CD_PUT(web); CD_PUT(incomplete);
   CD_PUT(queries_sent);
 }
 void from_json(const nlohmann::json& j, Facts& v) {
   CD_GET(version); CD_GET(tool_version); CD_GET(collected_at); CD_GET(elapsed_ms); CD_GET(dns_elapsed_ms); CD_GET(request);
   CD_GET(domain); CD_GET(domain_display); CD_GET(registered_domain); CD_GET(public_suffix);
-  CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(ct); CD_GET(ca_status); CD_GET(web); CD_GET(incomplete);
+  CD_GET(names); CD_GET(delegation); CD_GET(provider_nameservers); CD_GET(reverse); CD_GET(accounts); CD_GET(ct); CD_GET(ca_status); CD_GET(web); CD_GET(incomplete);
   CD_GET(queries_sent);
 }
 
@@ -250,6 +266,9 @@ Facts sample() {
   s.soa = s.ns = l;
   f.delegation.servers = {s};
   f.provider_nameservers = {ProviderNameservers{"sakura", {"ns1.dns.ne.jp"}, {l}}};
+  f.reverse = {ReverseFact{"203.0.113.10", l, {l}}};
+  f.accounts = {AccountFact{"sakura", "example.sakura.ne.jp", l, l}};
+  f.request.account = "example";
   f.ct.certificates = {CtCertificate{"0a", "C=US, O=Let's Encrypt, CN=R11", "", "", "", {"example.jp"}, true}};
   f.ca_status.incidents = {StatusIncident{"id", "name", "status", "", "incident"}};
   HttpExchange hop;

@@ -120,11 +120,31 @@ struct ProviderNameservers {
   std::vector<Lookup> addresses;        // how the nameserver names were resolved
 };
 
+/// The reverse DNS of one address of a certified name: its PTR and, for each name the PTR
+/// gives, that name's A or AAAA (the address's family), asked to see whether the name leads back
+/// to the address (forward confirmation). Anyone can write any name into their own reverse zone;
+/// only a name that resolves back is the address's.
+struct ReverseFact {
+  std::string address;
+  Lookup ptr;                  // PTR of the address's reverse name, through the resolver
+  std::vector<Lookup> forward; // A or AAAA of each PTR name, through the resolver
+};
+
+/// The account's own name at a provider (Sakura's initial domain ACCOUNT.sakura.ne.jp, Xserver's
+/// SERVERID.xsrv.jp, from the profile's `account_names`), resolved through the resolver.
+struct AccountFact {
+  std::string provider;  // profile id
+  std::string name;
+  Lookup a;
+  Lookup aaaa;
+};
+
 /// What the user asked for; recorded so that `explain` replays with the same intent.
 struct RequestFacts {
   std::string input;                    // DOMAIN as typed
   std::string provider = "auto";        // sakura | xserver | generic | auto (a profile id)
   std::vector<std::string> server_ips;  // --server-ip
+  std::string account;                  // --account: the account or server ID at the provider
   std::vector<std::string> resolvers;
   bool www = true;
   bool www_explicit = false;
@@ -152,6 +172,8 @@ struct Facts {
   std::vector<NameFacts> names;
   DelegationFacts delegation;
   std::vector<ProviderNameservers> provider_nameservers;
+  std::vector<ReverseFact> reverse;    // reverse DNS of every address of the certified names
+  std::vector<AccountFact> accounts;   // the account's names at the providers (--account)
   CtFacts ct;                    // issuance history from Certificate Transparency
   StatusFacts ca_status;         // the CA's status page
   WebFacts web;                  // the challenge path on port 80 and the certificate on port 443
@@ -175,6 +197,10 @@ void to_json(nlohmann::json&, const DelegationFacts&);
 void from_json(const nlohmann::json&, DelegationFacts&);
 void to_json(nlohmann::json&, const ProviderNameservers&);
 void from_json(const nlohmann::json&, ProviderNameservers&);
+void to_json(nlohmann::json&, const ReverseFact&);
+void from_json(const nlohmann::json&, ReverseFact&);
+void to_json(nlohmann::json&, const AccountFact&);
+void from_json(const nlohmann::json&, AccountFact&);
 void to_json(nlohmann::json&, const RequestFacts&);
 void from_json(const nlohmann::json&, RequestFacts&);
 void to_json(nlohmann::json&, const Facts&);

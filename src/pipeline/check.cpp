@@ -1,6 +1,7 @@
 #include "pipeline/check.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -50,6 +51,16 @@ void validate(const CheckOptions& o, const Knowledge& k) {
     if (!std::filesystem::is_regular_file(o.ca_file, ec))
       throw UsageError("--ca-file " + o.ca_file + ": no such file; give a PEM file of trusted root certificates");
   }
+  if (!o.account.empty()) {
+    const bool label = o.account.size() <= 63 && o.account.front() != '-' && o.account.back() != '-' &&
+                       std::all_of(o.account.begin(), o.account.end(), [](unsigned char c) {
+                         return std::isalnum(c) || c == '-';
+                       });
+    if (!label)
+      throw UsageError("--account " + printable(o.account) +
+                       ": give the account or server ID as the provider shows it (letters, digits and hyphens, as in "
+                       "ACCOUNT.sakura.ne.jp or SERVERID.xsrv.jp)");
+  }
   for (const auto& ip : o.server_ips)
     if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
 }
@@ -72,6 +83,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   f.request.input = o.domain;
   f.request.provider = o.provider;
   f.request.server_ips = o.server_ips;
+  f.request.account = lower(o.account);
   f.request.allow_reserved = o.allow_reserved;
   f.request.ca = o.ca;
   f.request.timeout_s = o.timeout_s;
@@ -113,6 +125,16 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
     if (o.provider != "auto" && o.provider != id) continue;
     req.providers.push_back(probe::ProviderQuery{id, prof.nameservers});
   }
+  // The account's own names at the providers: the provider is not known before DNS answers, so
+  // every profile's names are asked (only the chosen one with --provider).
+  if (!f.request.account.empty())
+    for (const auto& [id, prof] : k.data.providers()) {
+      if (o.provider != "auto" && o.provider != id) continue;
+      for (std::string name : prof.account_names) {
+        name.replace(name.find("{account}"), 9, f.request.account);
+        req.accounts.push_back(probe::AccountQuery{id, name});
+      }
+    }
   req.deadline = deadline;
 
   // The outside sources run in their own thread, overlapping the DNS questions.

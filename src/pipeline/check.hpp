@@ -19,6 +19,7 @@ struct CheckOptions {
   std::string domain;                   // as typed (Unicode or ASCII)
   std::string provider = "auto";        // a profile id or auto
   std::vector<std::string> server_ips;
+  std::string account;                  // --account / --server-id: the account or server ID at the provider
   std::vector<std::string> resolvers;   // IP[:PORT]; empty: /etc/resolv.conf
   std::string root_hints;               // file; empty: built in
   bool www = false;                     // --www

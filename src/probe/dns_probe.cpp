@@ -1,5 +1,7 @@
 #include "probe/dns_probe.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -28,6 +30,8 @@ bool has_ns_referral(const dns::Message& m) {
 constexpr int max_walk_steps = 12;
 // Servers tried at one level of the walk before the level counts as failed.
 constexpr std::size_t max_servers_per_level = 4;
+// PTR names of one address whose forward records are asked (an address has one, rarely more).
+constexpr std::size_t max_ptr_names = 4;
 // Provider nameservers tried before giving up on asking a provider directly.
 constexpr std::size_t max_provider_servers = 2;
 
@@ -52,6 +56,7 @@ class Gatherer {
     out_.delegation.zone = request_.zone;
     if (!request_.zone.empty()) start_walk();
     for (const auto& p : request_.providers) start_provider(p);
+    for (const auto& a : request_.accounts) start_account(a);
   }
 
   void finish() {
@@ -116,6 +121,7 @@ class Gatherer {
     resolve(name, dns::rrtype::A, false, [this, i](facts::Lookup l) {
       bool retry = l.outcome == "servfail";
       if (request_.on_addresses) request_.on_addresses(out_.names[i], l);
+      start_reverse(l.values("A"), dns::rrtype::A);
       out_.names[i].a = std::move(l);
       // A SERVFAIL that goes away with CD=1 is a DNSSEC validation failure (RFC 4035 §3.2.2).
       if (retry)
@@ -124,6 +130,7 @@ class Gatherer {
     resolve(name, dns::rrtype::AAAA, false, [this, i](facts::Lookup l) {
       bool retry = l.outcome == "servfail";
       if (request_.on_addresses) request_.on_addresses(out_.names[i], l);
+      start_reverse(l.values("AAAA"), dns::rrtype::AAAA);
       out_.names[i].aaaa = std::move(l);
       if (retry)
         resolve(out_.names[i].name, dns::rrtype::AAAA, true,
@@ -338,6 +345,39 @@ class Gatherer {
     });
   }
 
+  // --- the hosting server's own names ---------------------------------------------------
+
+  // PTR of each address, then the address records of each name it gives, of the address's
+  // family: the PTR name is the address's own only when it leads back to it.
+  void start_reverse(const std::vector<std::string>& addresses, std::uint16_t family) {
+    if (!request_.reverse) return;
+    for (const auto& address : addresses) {
+      const std::string rname = reverse_name(address);
+      if (rname.empty() || !reversed_.insert(address).second) continue;
+      const std::size_t slot = out_.reverse.size();
+      out_.reverse.push_back(facts::ReverseFact{address, {}, {}});
+      out_.reverse[slot].ptr.qname = rname;
+      out_.reverse[slot].ptr.qtype = "PTR";
+      resolve(rname, dns::rrtype::PTR, false, [this, slot, family](facts::Lookup l) {
+        auto targets = l.values("PTR");
+        out_.reverse[slot].ptr = std::move(l);
+        if (targets.size() > max_ptr_names) targets.resize(max_ptr_names);
+        for (const auto& t : targets) {
+          std::string name = t;
+          if (!name.empty() && name.back() == '.') name.pop_back();
+          resolve(name, family, false, [this, slot](facts::Lookup f) { out_.reverse[slot].forward.push_back(std::move(f)); });
+        }
+      });
+    }
+  }
+
+  void start_account(const AccountQuery& q) {
+    const std::size_t slot = out_.accounts.size();
+    out_.accounts.push_back(facts::AccountFact{q.provider, q.name, {}, {}});
+    resolve(q.name, dns::rrtype::A, false, [this, slot](facts::Lookup l) { out_.accounts[slot].a = std::move(l); });
+    resolve(q.name, dns::rrtype::AAAA, false, [this, slot](facts::Lookup l) { out_.accounts[slot].aaaa = std::move(l); });
+  }
+
   // --- provider nameservers --------------------------------------------------------------
 
   void start_provider(const ProviderQuery& p) {
@@ -390,9 +430,29 @@ class Gatherer {
   facts::Facts& out_;
   std::map<std::string, facts::Lookup> caa_;
   std::set<std::string> probed_;
+  std::set<std::string> reversed_;
 };
 
 } // namespace
+
+std::string reverse_name(const std::string& address) {
+  unsigned char bytes[16];
+  if (inet_pton(AF_INET, address.c_str(), bytes) == 1)
+    return std::to_string(bytes[3]) + "." + std::to_string(bytes[2]) + "." + std::to_string(bytes[1]) + "." +
+           std::to_string(bytes[0]) + ".in-addr.arpa";
+  if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (int i = 15; i >= 0; --i) {
+      out += hex[bytes[i] & 15];
+      out += '.';
+      out += hex[bytes[i] >> 4];
+      out += '.';
+    }
+    return out + "ip6.arpa";
+  }
+  return "";
+}
 
 facts::Lookup to_lookup(const DnsResult& r) {
   facts::Lookup l;

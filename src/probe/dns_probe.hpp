@@ -20,6 +20,12 @@ struct ProviderQuery {
   std::vector<std::string> nameservers; // host names, in the profile's order
 };
 
+/// The account's own name at a provider, to be resolved (see facts::AccountFact).
+struct AccountQuery {
+  std::string provider;  // profile id
+  std::string name;      // e.g. ACCOUNT.sakura.ne.jp
+};
+
 /// What the DNS probe is to gather.
 struct DnsProbeRequest {
   std::vector<facts::NameFacts> names;  // name, display and role set; the lookups are filled in
@@ -27,6 +33,10 @@ struct DnsProbeRequest {
   std::vector<DnsServer> resolvers;     // recursive resolvers, asked in order (the next on failure)
   std::vector<RootServer> roots;        // where the delegation walk starts
   std::vector<ProviderQuery> providers;
+  std::vector<AccountQuery> accounts;
+  /// Ask the PTR of every address of the certified names, and the A or AAAA of each name it
+  /// gives (forward confirmation).
+  bool reverse = true;
   std::chrono::steady_clock::time_point deadline;
   /// Called (on the probe's thread) as each A or AAAA answer of a certified name arrives from
   /// the resolver, so that probes of the addresses can start before the rest of DNS is done.
@@ -36,6 +46,10 @@ struct DnsProbeRequest {
 /// Runs every lookup of the request on `client` until done or the deadline, and stores the
 /// results in `out.names`, `out.delegation`, `out.provider_nameservers` and `out.incomplete`.
 void gather_dns(DnsClient& client, const DnsProbeRequest& request, facts::Facts& out);
+
+/// The reverse-DNS name of an IPv4 or IPv6 address ("10.113.0.203.in-addr.arpa",
+/// nibbles under ip6.arpa); "" for text that is no address.
+std::string reverse_name(const std::string& address);
 
 /// Converts one client result into a Lookup fact (outcome classified, records in
 /// presentation form). Exposed for the unit tests.

@@ -16,6 +16,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
+#include <memory>
 #include <random>
 #include <mutex>
 #include <set>

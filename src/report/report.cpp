@@ -101,6 +101,26 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.provider_source = provider.value("source", "");
   r.host_addresses = view["host"]["addresses"].get<std::vector<std::string>>();
   r.host_source = view["host"].value("source", "none");
+  auto list_text = [](const json& v) {
+    std::string out;
+    if (v.is_array())
+      for (const auto& x : v) out += (out.empty() ? "" : ", ") + (x.is_string() ? x.get<std::string>() : x.dump());
+    return out;
+  };
+  if (view["host"].contains("sources"))
+    for (const auto& src : view["host"]["sources"]) {
+      std::string key = src.value("source", "");
+      const std::string strength = src.value("strength", "");
+      if (key == "account" && strength == "none") key = "account-none";
+      if (key == "ptr-other" && strength == "none") key = "ptr-other-none";
+      r.host_how.push_back({{"key", key}, {"name", src.value("name", "")}, {"addresses", list_text(src["addresses"])},
+                            {"said", src.value("said", "")}});
+    }
+  for (const auto& n : view["names"])
+    if (n.contains("answers_unlike") && !n["answers_unlike"]["addresses"].empty())
+      r.host_how.push_back({{"key", "answers-unlike"}, {"name", n.value("display", "")},
+                            {"addresses", list_text(n["answers_unlike"]["addresses"])},
+                            {"said", list_text(n["answers_unlike"]["differences"])}});
   r.incomplete = facts.incomplete;
   // The view decides completeness: it also knows when no resolver gave a usable answer.
   const bool complete = view.contains("diagnosis") ? view["diagnosis"].value("complete", facts.incomplete.empty())
@@ -240,6 +260,18 @@ std::string fill(std::string text, const std::string& key, const std::string& va
   return text;
 }
 
+// The sentences saying how the hosting server was identified, in the report's language.
+std::vector<std::string> host_how_lines(const Report& r, const Labels& L) {
+  std::vector<std::string> out;
+  for (const auto& item : r.host_how) {
+    std::string text = L.get(r.lang, "host_how_items." + item.value("key", ""));
+    for (const char* k : {"name", "addresses", "said"}) text = fill(text, k, item.value(k, ""));
+    out.push_back(text);
+  }
+  if (out.empty()) out.push_back(L.get(r.lang, "host_how_items.nothing"));
+  return out;
+}
+
 std::string fixed(double v, int digits) {
   std::ostringstream o;
   o.setf(std::ios::fixed);
@@ -294,6 +326,7 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
     if (!hsrc.empty()) host += " (" + hsrc + ")";
   }
   field(L.get(lang, "host"), host);
+  for (const auto& line : host_how_lines(r, L)) field(L.get(lang, "host_how"), line);
   const char* vcolor = r.verdict == "ok" ? "32" : r.verdict == "warning" ? "33" : "31";
   {
     const std::string label = L.get(lang, "verdict") + ": ";
@@ -346,7 +379,7 @@ json render_json(const Report& r) {
           {"verdict", r.verdict},
           {"lang", r.lang},
           {"provider", {{"id", r.provider_id}, {"name", r.provider_name}, {"source", r.provider_source}}},
-          {"host", {{"addresses", r.host_addresses}, {"source", r.host_source}}},
+          {"host", {{"addresses", r.host_addresses}, {"source", r.host_source}, {"how", r.host_how}}},
           {"findings", findings},
           {"incomplete", r.incomplete},
           {"collected_at", r.collected_at},
@@ -367,6 +400,7 @@ std::string render_markdown(const Report& r, const Labels& L) {
   std::string host;
   for (const auto& a : r.host_addresses) host += (host.empty() ? "" : ", ") + std::string("`") + a + "`";
   out << "- **" << L.get(lang, "host") << "**: " << (host.empty() ? L.get(lang, "host_unknown") : host) << '\n';
+  for (const auto& line : host_how_lines(r, L)) out << "  - " << L.get(lang, "host_how") << ": " << line << '\n';
   out << "- **" << L.get(lang, "verdict") << "**: " << L.get(lang, "verdicts." + r.verdict) << '\n';
   if (const auto replay = replay_line(r, L); !replay.empty()) out << "- _" << replay << "_\n";
   out << '\n';

@@ -37,6 +37,9 @@ struct Report {
   std::string provider_source;
   std::vector<std::string> host_addresses;
   std::string host_source;
+  // How the hosting server was identified: one item per source that said something
+  // ({key, name, addresses, said}; key selects the sentence in reports/labels.yaml host_how_items).
+  nlohmann::json host_how = nlohmann::json::array();
   std::vector<RenderedFinding> findings;  // one per finding, as the rules gave them (JSON)
   /// The findings as a person reads them (text, Markdown): a finding that holds alike for several
   /// names (apex and www) is one paragraph naming them all, its `name` evidence a list.

@@ -1,6 +1,7 @@
 #include "view/data.hpp"
 
 #include <algorithm>
+#include <regex>
 
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -181,6 +182,18 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
         prof.nameservers = string_list(file, p, "nameservers");
         prof.nameserver_patterns = string_list(file, p, "nameserver_patterns");
         prof.host_addresses = string_list(file, p, "host_addresses");
+        prof.account_names = string_list(file, p, "account_names");
+        for (const auto& a : prof.account_names)
+          if (a.find("{account}") == std::string::npos)
+            throw ConfigError(yaml_where(file, p["account_names"]) + ": account_names: '" + a + "' lacks {account}");
+        prof.server_name_patterns = string_list(file, p, "server_name_patterns");
+        for (const auto& pat : prof.server_name_patterns) {
+          try {
+            std::regex re(pat);
+          } catch (const std::regex_error&) {
+            throw ConfigError(yaml_where(file, p["server_name_patterns"]) + ": server_name_patterns: '" + pat + "' is no regular expression");
+          }
+        }
         check_texts(file, p["texts"]);
         prof.notices = load_notices(file, root["notices"]);
       } catch (const YAML::Exception& e) {

@@ -58,6 +58,8 @@ struct ProviderProfile {
   std::vector<std::string> nameservers;         // asked directly for the certified names
   std::vector<std::string> nameserver_patterns; // shell-style globs over NS host names
   std::vector<std::string> host_addresses;      // known hosting addresses, if the profile lists any
+  std::vector<std::string> account_names;       // the account's own names, "{account}" replaced by the ID
+  std::vector<std::string> server_name_patterns;// ECMAScript regexes over a shared server's host name (PTR)
   ProviderNotices notices;                      // from the top-level `notices:` map, if any
   std::string file;
   nlohmann::json data;

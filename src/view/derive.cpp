@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
+#include <tuple>
 
 #include "view/caa.hpp"
 #include "util/error.hpp"
@@ -89,43 +91,208 @@ json detect_provider(const facts::Facts& f, const DataSet& data) {
   return out;
 }
 
-// The hosting server's addresses: --server-ip, else what the provider's own nameservers
-// answer for the certified names, else the profile's static list.
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string without_dot(std::string name) {
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
+}
+
+std::vector<std::string> lookup_addresses(const facts::Lookup& l) {
+  return l.outcome == "answer" ? l.values(l.qtype) : std::vector<std::string>{};
+}
+
+bool matches_any(const std::vector<std::string>& patterns, const std::string& name) {
+  for (const auto& p : patterns) {
+    try {
+      if (std::regex_match(name, std::regex(p, std::regex::icase))) return true;
+    } catch (const std::regex_error&) {
+      // The loader rejects patterns that do not compile.
+    }
+  }
+  return false;
+}
+
+// The hosting server, from every source that can name it independently of the records under
+// test. Each source is listed in `sources` with what it said and how strong it is:
+//   certain  the source names the server's addresses (--server-ip, the account's own name at
+//            the provider, a forward-confirmed PTR with the provider's server-name pattern, the
+//            provider's nameservers when they are not the domain's)
+//   against  the address is not the provider's shared server (a forward-confirmed PTR naming
+//            another host)
+//   none     the source said nothing usable (a PTR that does not lead back, an account name
+//            that does not resolve, the provider's nameservers serving this very zone)
+// `addresses` is --server-ip when given, else every address a certain source names, else the
+// profile's static list.
 json learn_host(const facts::Facts& f, const json& provider, const DataSet& data, bool ns_is_provider) {
   json out = {{"addresses", json::array()}, {"source", "none"}, {"known", false}, {"asked", json::array()},
-              {"provider_zone_addresses", json::array()}};
-  std::vector<std::string> addrs;
+              {"provider_zone_addresses", json::array()}, {"sources", json::array()}, {"how", json::array()},
+              {"not_host", json::array()}, {"not_host_names", json::array()}};
+  const std::string pid = provider["id"];
+  const ProviderProfile* prof = data.providers().count(pid) ? &data.providers().at(pid) : nullptr;
+  std::vector<std::string> certain, how;
+  std::string first_source;
+  auto add_source = [&](const std::string& source, const std::string& strength, const std::vector<std::string>& addrs,
+                        const std::string& name, const std::string& said) {
+    out["sources"].push_back({{"source", source}, {"strength", strength}, {"addresses", addrs}, {"name", name}, {"said", said}});
+    if (strength != "certain") return;
+    if (first_source.empty()) first_source = source;
+    for (const auto& a : addrs)
+      if (!contains(certain, a)) certain.push_back(a);
+  };
+
   if (!f.request.server_ips.empty()) {
-    addrs = f.request.server_ips;
-    out["source"] = "option";
+    add_source("option", "certain", f.request.server_ips, "", "");
+    how.push_back("--server-ip");
+  }
+
+  // The account's own name at the provider (the detected one; any provider when none was
+  // recognised).
+  for (const auto& acc : f.accounts) {
+    if (pid != "generic" && acc.provider != pid) continue;
+    std::vector<std::string> addrs = lookup_addresses(acc.a);
+    for (const auto& a : lookup_addresses(acc.aaaa)) addrs.push_back(a);
+    if (addrs.empty()) {
+      add_source("account", "none", {}, acc.name, acc.a.outcome);
+      continue;
+    }
+    add_source("account", "certain", addrs, acc.name, "");
+    how.push_back("--account: " + acc.name);
+  }
+
+  // Reverse DNS, forward-confirmed. The provider's patterns decide; without a recognised
+  // provider, any profile's pattern names a shared server (and nothing counts against).
+  std::vector<std::string> patterns;
+  bool can_refute = false;
+  if (prof && !prof->server_name_patterns.empty()) {
+    patterns = prof->server_name_patterns;
+    can_refute = pid != "generic";
   } else {
-    std::string pid = provider["id"];
-    std::vector<std::string> provider_ns;
-    for (const auto& pn : f.provider_nameservers)
-      if (pn.provider == pid) provider_ns = pn.nameservers;
-    for (const auto& n : f.names)
-      for (const auto* list : {&n.provider_a, &n.provider_aaaa})
-        for (const auto& l : *list) {
-          if (!contains(provider_ns, l.server_name)) continue;
-          if (!contains(out["asked"].get<std::vector<std::string>>(), l.server_name)) out["asked"].push_back(l.server_name);
-          if (!l.aa || l.outcome != "answer") continue;
-          for (const auto& a : l.values(l.qtype))
-            if (!contains(addrs, a)) addrs.push_back(a);
-        }
+    for (const auto& [id, p] : data.providers())
+      patterns.insert(patterns.end(), p.server_name_patterns.begin(), p.server_name_patterns.end());
+  }
+  for (const auto& r : f.reverse) {
+    std::vector<std::string> names;
+    for (const auto& n : r.ptr.values("PTR")) names.push_back(without_dot(lower(n)));
+    if (names.empty()) continue;
+    std::string confirmed, unconfirmed;
+    for (const auto& n : names) {
+      bool back = false;
+      for (const auto& fw : r.forward)
+        if (without_dot(lower(fw.qname)) == n && contains(lookup_addresses(fw), r.address)) back = true;
+      if (back && confirmed.empty()) confirmed = n;
+      if (!back && unconfirmed.empty()) unconfirmed = n;
+    }
+    if (!confirmed.empty() && matches_any(patterns, confirmed)) {
+      add_source("ptr", "certain", {r.address}, confirmed, "");
+      how.push_back("PTR " + r.address + " " + confirmed);
+    } else if (!confirmed.empty()) {
+      add_source("ptr-other", can_refute ? "against" : "none", {r.address}, confirmed, "");
+      if (can_refute) {
+        out["not_host"].push_back(r.address);
+        out["not_host_names"].push_back(r.address + " " + confirmed);
+      }
+    } else {
+      add_source("ptr-unconfirmed", "none", {r.address}, unconfirmed, "");
+    }
+  }
+
+  // The provider's own nameservers, asked directly.
+  std::vector<std::string> provider_ns, zone_addrs;
+  for (const auto& pn : f.provider_nameservers)
+    if (pn.provider == pid) provider_ns = pn.nameservers;
+  for (const auto& n : f.names)
+    for (const auto* list : {&n.provider_a, &n.provider_aaaa})
+      for (const auto& l : *list) {
+        if (!contains(provider_ns, l.server_name)) continue;
+        if (!contains(out["asked"].get<std::vector<std::string>>(), l.server_name)) out["asked"].push_back(l.server_name);
+        if (!l.aa || l.outcome != "answer") continue;
+        for (const auto& a : l.values(l.qtype))
+          if (!contains(zone_addrs, a)) zone_addrs.push_back(a);
+      }
+  if (!zone_addrs.empty()) {
     // When the domain is delegated to the provider's own nameservers, their answer is the very
     // data under test, not independent evidence of where the server is.
     if (ns_is_provider) {
-      out["provider_zone_addresses"] = addrs;
-      addrs.clear();
+      out["provider_zone_addresses"] = zone_addrs;
+      add_source("provider-zone", "none", zone_addrs, "", "");
+    } else {
+      add_source("provider-nameservers", "certain", zone_addrs, "", "");
+      how.push_back("provider nameservers " + join(out["asked"].get<std::vector<std::string>>(), ", "));
     }
-    if (!addrs.empty()) out["source"] = "provider-nameservers";
-    if (addrs.empty() && data.providers().count(pid)) {
-      addrs = data.providers().at(pid).host_addresses;
-      if (!addrs.empty()) out["source"] = "profile";
-    }
+  }
+
+  std::vector<std::string> addrs;
+  if (!f.request.server_ips.empty()) {
+    addrs = f.request.server_ips;
+    first_source = "option";
+  } else {
+    addrs = certain;
+  }
+  if (addrs.empty() && prof && !prof->host_addresses.empty()) {
+    addrs = prof->host_addresses;
+    add_source("profile", "certain", addrs, "", "");
+    first_source = "profile";
+    how.push_back("profile");
   }
   out["addresses"] = addrs;
   out["known"] = !addrs.empty();
+  out["source"] = addrs.empty() ? "none" : first_source;
+  out["how"] = how;
+  return out;
+}
+
+// What the addresses answer, per certified name: when every IPv4 address answers the challenge
+// path alike and an IPv6 address answers otherwise (status, Server header, body, the certificate
+// on 443), that IPv6 address is another server. Only addresses that answered are compared.
+struct AddressAnswer {
+  std::string status, server, body, cert;
+};
+
+json answers_unlike(const facts::Facts& f, const facts::NameFacts& n) {
+  json out = {{"addresses", json::array()}, {"differences", json::array()}};
+  std::map<std::string, AddressAnswer> by_address;
+  for (const auto& ch : f.web.http) {
+    if (ch.name != n.name || ch.hops.empty() || ch.hops.front().outcome != "response") continue;
+    const auto& h = ch.hops.front();
+    by_address[ch.address] = AddressAnswer{std::to_string(h.status), h.server, h.body_sha256, ""};
+  }
+  for (const auto& t : f.web.tls) {
+    if (t.name != n.name) continue;
+    auto it = by_address.find(t.address);
+    if (it == by_address.end()) continue;
+    it->second.cert = t.outcome == "handshake" && !t.chain.empty() ? t.chain.front().sha256 : t.outcome;
+  }
+  std::set<std::tuple<std::string, std::string, std::string, std::string>> v4;
+  const AddressAnswer* a4 = nullptr;
+  for (const auto& a : n.a.values("A")) {
+    auto it = by_address.find(a);
+    if (it == by_address.end()) continue;
+    v4.insert({it->second.status, it->second.server, it->second.body, it->second.cert});
+    a4 = &it->second;
+  }
+  if (v4.size() != 1) return out;
+  std::vector<std::string> diffs;
+  for (const auto& a : n.aaaa.values("AAAA")) {
+    auto it = by_address.find(a);
+    if (it == by_address.end()) continue;
+    const AddressAnswer& b = it->second;
+    std::vector<std::string> d;
+    if (b.status != a4->status) d.push_back("status " + b.status + " / " + a4->status);
+    if (b.server != a4->server)
+      d.push_back("Server " + (b.server.empty() ? std::string("(none)") : b.server) + " / " + (a4->server.empty() ? std::string("(none)") : a4->server));
+    if (b.body != a4->body) d.push_back("body SHA-256");
+    if (b.cert != a4->cert && !b.cert.empty() && !a4->cert.empty()) d.push_back("certificate on 443");
+    if (d.empty()) continue;
+    out["addresses"].push_back(a);
+    for (const auto& x : d)
+      if (!contains(diffs, x)) diffs.push_back(x);
+  }
+  out["differences"] = diffs;
   return out;
 }
 
@@ -259,6 +426,12 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
 
   const auto host_addrs = host["addresses"].get<std::vector<std::string>>();
   const bool host_known = host["known"];
+  const auto not_host = host["not_host"].get<std::vector<std::string>>();
+  // Without a source naming the server, an address is still not the host when its reverse DNS
+  // names another host, or when it is an IPv6 address that answers unlike the IPv4 ones.
+  const json unlike = answers_unlike(f, n);
+  const auto unlike_v6 = unlike["addresses"].get<std::vector<std::string>>();
+  std::string reason_a, reason_aaaa;
   auto v4 = n.a.values("A");
   auto v6 = n.aaaa.values("AAAA");
   json addresses = json::array();
@@ -271,6 +444,13 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
                          {"reserved_block", c.block}, {"reserved_name", c.block_name}, {"unreachable", unusable},
                          {"cdn", c.cdn}, {"cdn_name", c.cdn_name}, {"cdn_range", c.cdn_range}, {"is_host", is_host}});
     if (host_known && !is_host) (family == 4 ? off_a : off_aaaa).push_back(a);
+    if (!host_known && contains(not_host, a)) {
+      (family == 4 ? off_a : off_aaaa).push_back(a);
+      (family == 4 ? reason_a : reason_aaaa) = "ptr-other";
+    } else if (!host_known && family == 6 && contains(unlike_v6, a)) {
+      off_aaaa.push_back(a);
+      if (reason_aaaa.empty()) reason_aaaa = "answers-unlike";
+    }
     if (unusable) unreachable.push_back(a);
   };
   for (const auto& a : v4) add(a, 4);
@@ -283,6 +463,19 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   std::vector<std::string> off_all = off_a;
   off_all.insert(off_all.end(), off_aaaa.begin(), off_aaaa.end());
   out["off_host"] = off_all;
+  // How sure: "certain" when a source named the server, "probable" when only evidence against
+  // an address exists (its reverse DNS, its answers), "" when nothing is off the host.
+  out["off_host_certainty"] = off_all.empty() ? "" : host_known ? "certain" : "probable";
+  out["off_host_reason_a"] = off_a.empty() ? "" : host_known ? "not-listed" : reason_a;
+  out["off_host_reason_aaaa"] = off_aaaa.empty() ? "" : host_known ? "not-listed" : reason_aaaa;
+  out["answers_unlike"] = unlike;
+  std::vector<std::string> ptr_names;
+  for (const auto& s : host["not_host_names"]) {
+    const std::string t = s;
+    for (const auto& a : off_all)
+      if (t.rfind(a + " ", 0) == 0) ptr_names.push_back(t);
+  }
+  out["off_host_ptr"] = ptr_names;
   out["unreachable_addresses"] = unreachable;
 
   // The address the CA dials first (Let's Encrypt: the first AAAA, then the first A only after
@@ -528,7 +721,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   bool main_ok = false;
   for (const auto& n : names)
     if (n["role"] == "main")
-      main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && (!host["known"].get<bool>() || n["off_host"].empty());
+      main_ok = n["status"] == "ok" && n["unreachable_addresses"].empty() && n["off_host"].empty();
   view["main_name_ok"] = main_ok;
   // Without a usable resolver nothing about the names was learnt: the diagnosis is incomplete
   // even when every question was sent and came back (a resolver that refuses).

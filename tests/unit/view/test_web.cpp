@@ -534,7 +534,8 @@ TEST_CASE("derive_web: the CA's use of each address family") {
     auto f = base();
     f.web.http = {v6chain({response(url0, 403)}, "answer"), chain({response(url0, 404)})};
     CHECK(roles(f) == std::vector<std::string>{"ipv6:decisive", "ipv4:unused"});
-    CHECK(fired(f) == std::vector<std::string>{"http-access-restricted/deny", "http-ip-discrepancy"});
+    // No source names the hosting server: addresses that disagree are an error, never an OK.
+    CHECK(fired(f) == std::vector<std::string>{"http-access-restricted/deny", "http-ip-discrepancy/host-unknown"});
   }
   SUBCASE("IPv6 connects but times out: no fallback, the timeout decides") {
     auto f = base();
@@ -586,7 +587,17 @@ TEST_CASE("derive_web: addresses of one name compared") {
   const json n = v["web"]["names"][0];
   CHECK(n["discrepancy"] == true);
   CHECK(n["answer_summary"] == json{"203.0.113.10: 404 (nginx)", "198.51.100.7: 200 (Apache)"});
-  CHECK(has(web_findings(v), "http-ip-discrepancy"));
+  CHECK(has(web_findings(v), "http-ip-discrepancy/host-unknown"));
+  for (const auto& fd : rules::evaluate(catalogue(), v))
+    if (fd.id == "http-ip-discrepancy") CHECK(fd.severity == rules::Severity::error);
+
+  // With the server named, the discrepancy is a warning beside a-not-host.
+  auto named = f;
+  named.request.server_ips = {"203.0.113.10"};
+  const json vn = view_of(named);
+  CHECK(has(web_findings(vn), "http-ip-discrepancy/host-known"));
+  for (const auto& fd : rules::evaluate(catalogue(), vn))
+    if (fd.id == "http-ip-discrepancy") CHECK(fd.severity == rules::Severity::warning);
 
   auto same = base();
   same.web.http = {chain({response(url0, 404, "", "nginx")}),
