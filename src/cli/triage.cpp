@@ -116,6 +116,8 @@ int run_triage(const std::vector<std::string>& args) {
       ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
        "provider for the live checks (default: the one the mail comes from, else auto)")
       ("server-ip", po::value(&c.server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
+      ("account", po::value(&c.account)->value_name("ID"),
+       "the hosting account or server ID for the live checks (default: the one the notice names)")
       ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable)")
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")

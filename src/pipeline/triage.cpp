@@ -38,6 +38,8 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     CheckOptions o = base;
     o.domain = domains[i].ascii;
     o.provider = provider;
+    // The notice's own account or server ID names the hosting server (unless given on the command line).
+    if (o.account.empty()) o.account = t.account;
     o.timeout_s = share;
     validate(o, k);
     Diagnosis d = diagnose(gather(o, k), k, lang);

@@ -155,6 +155,11 @@ def main(argv):
                         problems.append(f"account {report.get('account')!r}, expected 'labuser'")
                     if (report.get("ids") or {}).get("cert_type") != ["Let's Encrypt(無料SSL)"]:
                         problems.append(f"cert_type {(report.get('ids') or {}).get('cert_type')!r}")
+                    # ... and the live check knows the server by that account's own name.
+                    for c in report.get("checks", []):
+                        how = (c.get("host") or {}).get("how") or []
+                        if not any(h.get("key") == "account" and h.get("name") == "labuser.sakura.ne.jp" for h in how):
+                            problems.append(f"live check of {c.get('domain')}: the server not known by the account ({how})")
             print(f"{name:<28} exit {rc}  " + ("ok" if not problems else "FAIL: " + "; ".join(problems)))
             failed += bool(problems)
     finally:
