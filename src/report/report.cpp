@@ -70,6 +70,9 @@ std::vector<std::pair<std::string, std::string>> evidence_lines(const json& evid
       }
     } else if (!v.is_null()) value = v.dump();
     if (value.empty() || value == "-") continue;
+    // An enumerated value in the reader's words (values.KEY.VALUE), when labels.yaml has them.
+    if (const json* word = labels.find(lang, "values." + k + "." + value); word && word->is_string())
+      value = word->get<std::string>();
     out.emplace_back(label && label->is_string() ? label->get<std::string>() : k, value);
   }
   return out;

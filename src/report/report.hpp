@@ -76,7 +76,8 @@ std::string verdict_of(const std::vector<rules::Finding>& findings, bool complet
 
 /// A finding's evidence as a person reads it: one (label, value) per named argument, in the words
 /// of labels.yaml `arguments:`, leaving out what says nothing (empty, "-", an empty list) and the
-/// arguments marked `~` there (they feed the texts only). The name comes first, then the domain,
+/// arguments marked `~` there (they feed the texts only); an enumerated value in the words of
+/// `values.ARGUMENT.VALUE` when labels.yaml has them. The name comes first, then the domain,
 /// the zone and the addresses, then the rest in alphabetical order.
 std::vector<std::pair<std::string, std::string>> evidence_lines(const nlohmann::json& evidence, const Labels& labels,
                                                                 const std::string& lang);
