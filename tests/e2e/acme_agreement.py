@@ -41,7 +41,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run_scenarios import LAB, SCENARIOS, lab_env, run_check  # noqa: E402
+from run_scenarios import LAB, SCENARIOS, binary_argument, lab_env, run_check  # noqa: E402
 
 ACME_ERRORS = os.path.join(HERE, "acme_errors.yaml")
 # lego's whole run (account, order, validation of every name, certificate) must end by then;
@@ -152,7 +152,7 @@ def main(argv):
         print(out)
         print("issued" if ok else "refused: " + "; ".join(f"[{n}] {t} :: {d}" for n, t, d in errors))
         return 0 if ok else 1
-    binary = os.path.abspath(argv[1])
+    binary = binary_argument(argv, __doc__)
     keep = "--keep-lab" in argv
     ca = argv[argv.index("--ca") + 1] if "--ca" in argv else "pebble"
     only = [argv[i + 1] for i, a in enumerate(argv) if a == "--only" and i + 1 < len(argv)]

@@ -153,8 +153,22 @@ def replay_saved(binary, scenarios, directory):
     return 0 if failed == 0 else 1
 
 
-def main(argv):
+def binary_argument(argv, doc):
+    """The CERTDOCTOR argument of these scripts: --help (or nothing) prints the usage and ends the
+    script before any lab is brought up; a path that is not an executable file is refused."""
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(doc)
+        sys.exit(0 if len(argv) >= 2 else 2)
     binary = os.path.abspath(argv[1])
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        print(f"{argv[0]}: {argv[1]}: not an executable certdoctor binary (usage: {os.path.basename(argv[0])} CERTDOCTOR ...)",
+              file=sys.stderr)
+        sys.exit(2)
+    return binary
+
+
+def main(argv):
+    binary = binary_argument(argv, __doc__)
     save_dir = argv[argv.index("--save-facts") + 1] if "--save-facts" in argv else None
     if "--replay" in argv:
         with open(SCENARIOS, encoding="utf-8") as f:

@@ -17,7 +17,7 @@ from email.header import Header
 from email.mime.text import MIMEText
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run_scenarios import LAB, LAB_RULES, lab_env  # noqa: E402
+from run_scenarios import LAB, LAB_RULES, binary_argument, lab_env  # noqa: E402
 
 
 def sakura_renewal_error(domain):
@@ -113,10 +113,7 @@ def run(binary, env, data, args):
 
 
 def main(argv):
-    if len(argv) < 2:
-        print(__doc__)
-        return 2
-    binary = os.path.abspath(argv[1])
+    binary = binary_argument(argv, __doc__)
     keep = "--keep-lab" in argv
     subprocess.run([LAB, "up"], check=True, stdout=subprocess.DEVNULL)
     failed = 0
