@@ -49,6 +49,12 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
     check_sources(r, r.sources, r.line, "rule '" + r.id + "'");
     for (const auto& [name, def] : r.variants) check_sources(r, def.sources, def.line, "rule '" + r.id + "', variant '" + name + "'");
   }
+  // follows_from names rules that exist, and never the rule itself.
+  for (const auto& r : k.catalogue.rules())
+    for (const auto& id : r.follows_from)
+      if (id == r.id || !k.catalogue.find(id))
+        issues.push_back(rules::LintIssue{r.file, r.follows_from_line, "rule '" + r.id + "': follows_from names " +
+                                                                         (id == r.id ? "the rule itself" : "unknown rule '" + id + "'")});
   // Every named argument is shown as evidence in the words of reports/labels.yaml (or marked `~`
   // there as feeding the texts only), in every language a rule is written in.
   for (const auto& r : k.catalogue.rules())

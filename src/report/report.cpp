@@ -158,6 +158,8 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
     r.findings.push_back(std::move(rf));
   }
   r.paragraphs = paragraphs_of(sorted, catalogue, r.findings, lang, r.provider_id, provider_texts);
+  order_by_cause(r.findings, catalogue);
+  order_by_cause(r.paragraphs, catalogue);
   return r;
 }
 
@@ -216,6 +218,43 @@ std::string with_names(std::string text, const std::string& marker, const std::v
 }
 
 } // namespace
+
+void order_by_cause(std::vector<RenderedFinding>& findings, const rules::Catalogue& catalogue) {
+  const std::size_t n = findings.size();
+  std::vector<std::size_t> cause(n, n);  // index of the finding that explains each, n: none
+  for (std::size_t i = 0; i < n; ++i) {
+    findings[i].follows.clear();
+    const rules::Rule* rule = catalogue.find(findings[i].id);
+    if (!rule) continue;
+    for (const auto& id : rule->follows_from) {
+      for (std::size_t j = 0; j < n && cause[i] == n; ++j)
+        if (j != i && findings[j].id == id) cause[i] = j;
+      if (cause[i] != n) break;
+    }
+  }
+  // Members of a cycle of follows_from are explained by nothing: each stays where it was.
+  std::vector<bool> in_cycle(n, false);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t j = cause[i];
+    for (std::size_t steps = 0; j != n && j != i && steps < n; ++steps) j = cause[j];
+    in_cycle[i] = j == i;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (in_cycle[i]) cause[i] = n;
+  std::vector<RenderedFinding> out;
+  std::vector<bool> placed(n, false);
+  // A finding, then (depth first) the findings it explains, each once.
+  auto place = [&](auto&& self, std::size_t i) -> void {
+    placed[i] = true;
+    out.push_back(findings[i]);
+    if (cause[i] != n) out.back().follows = findings[cause[i]].id;
+    for (std::size_t j = 0; j < n; ++j)
+      if (!placed[j] && cause[j] == i) self(self, j);
+  };
+  for (std::size_t i = 0; i < n; ++i)
+    if (!placed[i] && cause[i] == n) place(place, i);
+  findings = std::move(out);
+}
 
 std::vector<RenderedFinding> paragraphs_of(const std::vector<rules::Finding>& sorted, const rules::Catalogue& catalogue,
                                            const std::vector<RenderedFinding>& rendered, const std::string& lang,
@@ -348,8 +387,11 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
     const char* mark = f.severity == "error" ? "✗" : f.severity == "warning" ? "!" : "i";
     const char* code = f.severity == "error" ? "31" : f.severity == "warning" ? "33" : "36";
     std::string head = std::string(mark) + " " + L.get(lang, "severity." + f.severity) + " [" + f.id + "] " + f.title;
+    if (!f.follows.empty()) head = "↳ " + head;
     auto lines = wrap(head, width - 2, 4);
     for (std::size_t i = 0; i < lines.size(); ++i) out << "  " << (i == 0 ? paint(lines[i], code) : lines[i]) << '\n';
+    if (!f.follows.empty())
+      for (const auto& line : wrap(fill(L.get(lang, "follows"), "id", f.follows), width - 4, 2)) out << "    " << line << '\n';
     if (auto ev = evidence_lines(f.evidence, L, lang); !ev.empty()) {
       out << "    " << L.get(lang, "evidence") << ":\n";
       for (const auto& [label, value] : ev)
@@ -373,7 +415,8 @@ json render_json(const Report& r) {
   json findings = json::array();
   for (const auto& f : r.findings)
     findings.push_back({{"id", f.id}, {"severity", f.severity}, {"title", f.title}, {"remediation", f.remediation},
-                        {"evidence", f.evidence}, {"source", f.source}});
+                        {"evidence", f.evidence}, {"source", f.source},
+                        {"follows", f.follows.empty() ? json(nullptr) : json(f.follows)}});
   json names = json::array();
   for (const auto& n : r.names) names.push_back(n);
   return {{"domain", r.domain},
@@ -411,6 +454,7 @@ std::string render_markdown(const Report& r, const Labels& L) {
   if (r.paragraphs.empty()) out << L.get(lang, "no_findings") << "\n\n";
   for (const auto& f : r.paragraphs) {
     out << "### " << L.get(lang, "severity." + f.severity) << ": " << f.title << " (`" << f.id << "`)\n\n";
+    if (!f.follows.empty()) out << "_" << fill(L.get(lang, "follows"), "id", f.follows) << "_\n\n";
     out << f.remediation << "\n\n";
     if (!evidence_lines(f.evidence, L, lang).empty()) {
       out << "| " << L.get(lang, "evidence") << " | |\n|---|---|\n";

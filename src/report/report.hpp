@@ -23,6 +23,7 @@ struct RenderedFinding {
   nlohmann::json evidence;  // the finding's named arguments
   std::string source;       // source document id
   std::string source_title; // its title in the report's language
+  std::string follows;      // the id of the finding above that explains this one (follows_from), or ""
 };
 
 /// Everything a renderer needs, already in the report's language.
@@ -88,6 +89,11 @@ std::vector<std::pair<std::string, std::string>> evidence_lines(const nlohmann::
 std::vector<RenderedFinding> paragraphs_of(const std::vector<rules::Finding>& sorted, const rules::Catalogue& catalogue,
                                            const std::vector<RenderedFinding>& rendered, const std::string& lang,
                                            const std::string& provider_id, const nlohmann::json& provider_texts);
+
+/// Orders findings by cause: one whose rule `follows_from` another finding present in the list
+/// comes right after it (after that one's own followers), with `follows` set to its id; the
+/// others keep their order. A cycle of follows_from leaves its members where they were.
+void order_by_cause(std::vector<RenderedFinding>& findings, const rules::Catalogue& catalogue);
 
 /// Builds the report: findings sorted by severity (errors first), texts filled in.
 Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,

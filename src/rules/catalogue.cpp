@@ -15,7 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<std::string> rule_keys = {"id", "severity", "source", "each", "as", "when", "variant", "variants", "arguments", "text"};
+const std::vector<std::string> rule_keys = {"id",       "severity",  "source",       "each", "as", "when", "variant",
+                                            "variants", "arguments", "follows_from", "text"};
 const std::vector<std::string> language_keys = {"title", "remediation", "variants"};
 const std::vector<std::string> variant_keys = {"severity", "source"};
 const std::vector<std::string> severity_names = {"info", "warning", "error"};
@@ -214,6 +215,18 @@ private:
           r.arguments.push_back({name, expression(a->second, "argument '" + name + "'", r.id)});
         }
       }
+    }
+
+    if (auto it = fields.find("follows_from"); it != fields.end()) {
+      const YAML::Node& ids = it->second.second;
+      r.follows_from_line = line_of(it->second.first);
+      if (ids.IsScalar() && !ids.Scalar().empty()) r.follows_from.push_back(ids.Scalar());
+      else if (ids.IsSequence())
+        for (const auto& id : ids) {
+          if (!id.IsScalar() || id.Scalar().empty()) fail(line_of(id), "'follows_from'" + in_rule + " must list rule ids");
+          r.follows_from.push_back(id.Scalar());
+        }
+      else fail(value_line(it->second.first, ids), "'follows_from'" + in_rule + " must be a rule id or a list of rule ids");
     }
 
     auto text = fields.find("text");

@@ -72,6 +72,10 @@ struct Rule {
   std::optional<SourceExpr> variant;  ///< yields the variant name of a finding ("" or null: none)
   std::map<std::string, VariantDef> variants;  ///< declared variants
   std::map<std::string, LanguageText> text;  ///< language -> texts
+  /// `follows_from: [ID...]`: rules whose finding, when present, explains this one (a lame
+  /// delegation explains a SERVFAIL). The report puts this finding under that one.
+  std::vector<std::string> follows_from;
+  int follows_from_line = 0;
   std::string file;
   int line = 0;       ///< line where the rule starts
   int text_line = 0;  ///< line of the 'text' key

@@ -84,7 +84,7 @@ TEST_CASE("report::paragraphs_of") {
     std::vector<report::RenderedFinding> out;
     for (const auto& f : findings)
       out.push_back({f.id, "error", catalogue.render(f, lang, "title", "generic", {}),
-                     catalogue.render(f, lang, "remediation", "generic", {}), f.arguments, f.source, ""});
+                     catalogue.render(f, lang, "remediation", "generic", {}), f.arguments, f.source, "", ""});
     return out;
   };
   SUBCASE("the same finding for apex and www is one paragraph; another address stays apart") {
@@ -100,5 +100,45 @@ TEST_CASE("report::paragraphs_of") {
     REQUIRE(p.size() == 2);
     CHECK(p[0].title == "example.jp、www.example.jp が 192.0.2.9 を指しています");
     CHECK(p[0].remediation == "example.jp、www.example.jp を直してください。`dig example.jp`、`dig www.example.jp` で確認できます。");
+  }
+}
+
+TEST_CASE("report::order_by_cause") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("certdoctor-cause-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  auto rule = [](const std::string& id, const std::string& follows) {
+    return "  - id: " + id + "\n    severity: error\n    source: doc\n" +
+           (follows.empty() ? "" : "    follows_from: [" + follows + "]\n") +
+           "    text: {en: {title: t, remediation: {generic: r}}}\n";
+  };
+  std::ofstream(dir / "r.yaml") << "rules:\n" + rule("ns-lame", "") + rule("dns-servfail", "ns-lame") +
+                                        rule("caa-lookup-failed", "missing-rule, dns-servfail") + rule("other", "") +
+                                        rule("loop-a", "loop-b") + rule("loop-b", "loop-a");
+  const auto catalogue = rules::Catalogue::load({dir});
+  fs::remove_all(dir);
+  auto ids = [](const std::vector<report::RenderedFinding>& v) {
+    std::vector<std::string> out;
+    for (const auto& f : v) out.push_back(f.id + (f.follows.empty() ? "" : "<" + f.follows));
+    return out;
+  };
+  auto finding = [](const std::string& id) { return report::RenderedFinding{id, "error", "", "", {}, "", "", ""}; };
+  SUBCASE("what follows from a cause comes right after it, chains included") {
+    std::vector<report::RenderedFinding> v = {finding("caa-lookup-failed"), finding("other"), finding("dns-servfail"),
+                                              finding("ns-lame")};
+    report::order_by_cause(v, catalogue);
+    CHECK(ids(v) == std::vector<std::string>{"other", "ns-lame", "dns-servfail<ns-lame", "caa-lookup-failed<dns-servfail"});
+  }
+  SUBCASE("without its cause a finding stays where it was") {
+    std::vector<report::RenderedFinding> v = {finding("dns-servfail"), finding("other")};
+    report::order_by_cause(v, catalogue);
+    CHECK(ids(v) == std::vector<std::string>{"dns-servfail", "other"});
+  }
+  SUBCASE("a cycle explains nothing") {
+    std::vector<report::RenderedFinding> v = {finding("loop-a"), finding("other"), finding("loop-b")};
+    report::order_by_cause(v, catalogue);
+    REQUIRE(v.size() == 3);
+    CHECK(v[1].id == "other");
+    CHECK(v[0].id == "loop-a");
   }
 }
