@@ -15,12 +15,12 @@ void to_json(nlohmann::json& j, const HttpExchange& v) {
   j = nlohmann::json::object();
   CD_PUT(url); CD_PUT(address); CD_PUT(outcome); CD_PUT(status); CD_PUT(location); CD_PUT(next_url);
   CD_PUT(server); CD_PUT(content_type); CD_PUT(body_bytes); CD_PUT(body_truncated); CD_PUT(body_excerpt);
-  CD_PUT(body_sha256); CD_PUT(error); CD_PUT(elapsed_ms); CD_PUT(addresses_resolved); CD_PUT(tls_version);
+  CD_PUT(body_sha256); CD_PUT(error); CD_PUT(elapsed_ms); CD_PUT(started_ms); CD_PUT(addresses_resolved); CD_PUT(tls_version);
 }
 void from_json(const nlohmann::json& j, HttpExchange& v) {
   CD_GET(url); CD_GET(address); CD_GET(outcome); CD_GET(status); CD_GET(location); CD_GET(next_url);
   CD_GET(server); CD_GET(content_type); CD_GET(body_bytes); CD_GET(body_truncated); CD_GET(body_excerpt);
-  CD_GET(body_sha256); CD_GET(error); CD_GET(elapsed_ms); CD_GET(addresses_resolved); CD_GET(tls_version);
+  CD_GET(body_sha256); CD_GET(error); CD_GET(elapsed_ms); CD_GET(started_ms); CD_GET(addresses_resolved); CD_GET(tls_version);
 }
 
 void to_json(nlohmann::json& j, const UnknownHostProbe& v) {
@@ -33,10 +33,10 @@ void from_json(const nlohmann::json& j, UnknownHostProbe& v) {
 
 void to_json(nlohmann::json& j, const HttpChallenge& v) {
   j = nlohmann::json::object();
-  CD_PUT(name); CD_PUT(family); CD_PUT(address); CD_PUT(url); CD_PUT(hops); CD_PUT(stop); CD_PUT(unknown_host);
+  CD_PUT(name); CD_PUT(family); CD_PUT(address); CD_PUT(url); CD_PUT(hops); CD_PUT(stop); CD_PUT(elapsed_ms); CD_PUT(unknown_host);
 }
 void from_json(const nlohmann::json& j, HttpChallenge& v) {
-  CD_GET(name); CD_GET(family); CD_GET(address); CD_GET(url); CD_GET(hops); CD_GET(stop); CD_GET(unknown_host);
+  CD_GET(name); CD_GET(family); CD_GET(address); CD_GET(url); CD_GET(hops); CD_GET(stop); CD_GET(elapsed_ms); CD_GET(unknown_host);
 }
 
 void to_json(nlohmann::json& j, const CertificateFact& v) {

@@ -67,6 +67,10 @@ struct HttpExchange {
   std::string body_sha256;  // SHA-256 of the body bytes read, hex lower case ("" when none)
   std::string error;
   double elapsed_ms = 0;
+  // When the request started, in ms after the chain's first request started (the chain's time
+  // to the end of this hop is started_ms + elapsed_ms); -1 when not recorded (older facts, and
+  // the exchanges of UnknownHostProbe).
+  double started_ms = -1;
   // How the hop's host was resolved when the probe resolved it itself (redirect targets): the
   // usable AAAA then A addresses in answer order; the hop dials the first ("" when not resolved
   // by the probe: the first hop goes to the chain's address, an IP literal to itself).
@@ -95,6 +99,8 @@ struct UnknownHostProbe {
 ///   "no-location" a 3xx without a usable Location
 ///   "scheme"     a redirect to a scheme other than http or https (not requested)
 ///   "deadline"   the check's deadline came first
+///   "budget"     the CA's time budget for the whole fetch was spent before the next hop (or
+///                ran out during the last one): the CA has given up by then
 struct HttpChallenge {
   std::string name;          // the certified name (ASCII)
   std::string family;        // "ipv6" | "ipv4"
@@ -102,6 +108,10 @@ struct HttpChallenge {
   std::string url;           // the first URL: http://NAME/.well-known/acme-challenge/TOKEN
   std::vector<HttpExchange> hops;
   std::string stop = "deadline";
+  // From the start of the first request to the end of the last hop, redirect targets' DNS
+  // lookups included: what the CA's one deadline for the whole fetch is measured against. -1
+  // when not recorded (older facts).
+  double elapsed_ms = -1;
   UnknownHostProbe unknown_host;  // the same address asked for a name it has no site for
 };
 

@@ -14,6 +14,7 @@
 #include "probe/root_hints.hpp"
 #include "probe/web_probe.hpp"
 #include "view/derive.hpp"
+#include "view/redirect.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -158,6 +159,9 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   wreq.deadline = deadline;
   wreq.origin = started;
   wreq.resolvers = req.resolvers;
+  // The CA's one deadline for the whole fetch: following a chain past it judges nothing.
+  if (const double budget = view::chain_budget_seconds(k.data.ca(o.ca)); budget > 0)
+    wreq.chain_budget = std::chrono::milliseconds(static_cast<long long>(budget * 1000));
   // A copy of the classifier: the web worker may outlive this function when it is stuck.
   wreq.usable = [classifier = k.classifier, allow = o.allow_reserved](const std::string& a) {
     return !classifier.unreachable_for_ca(classifier.classify(a), allow);

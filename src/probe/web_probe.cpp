@@ -260,6 +260,7 @@ struct Transfer {
   std::size_t index = 0;               // into result.http or result.tls
   CURL* easy = nullptr;
   Clock::time_point started;
+  bool budget_cut = false;             // the hop's limit is what was left of the chain's budget
   std::string body;
   std::size_t body_bytes = 0;
   std::size_t header_bytes = 0;
@@ -493,6 +494,7 @@ class Worker {
     c.url = "http://" + target.name + "/.well-known/acme-challenge/" + result_.token;
     result_.http.push_back(c);
     pinned_.push_back({target.name, target.address});
+    chain_started_.push_back(Clock::now());
     start_hop(result_.http.size() - 1, c.url);
     if (request_.unknown_host) {
       // The same address asked for a name it cannot have a site for, at the challenge path and
@@ -555,15 +557,33 @@ class Worker {
     facts::HttpExchange hop;
     hop.url = url;
     c.hops.push_back(hop);
-    const long limit = limit_ms();
+    if (c.hops.size() == 1) chain_started_[index] = Clock::now();
+    const double since_start = chain_ms(index);
+    c.hops.back().started_ms = since_start;
+    long limit = limit_ms();
     if (limit <= 0) {
       c.hops.back().error = "no time left before the deadline";
       c.stop = "deadline";
+      c.elapsed_ms = since_start;
       return;
+    }
+    // The CA gives up on the whole chain at its one deadline: no hop after it, and none longer
+    // than what is left of it.
+    bool budget_cut = false;
+    if (request_.chain_budget.count() > 0) {
+      const long left = static_cast<long>(static_cast<double>(request_.chain_budget.count()) - since_start);
+      if (left <= 0) {
+        c.hops.back().error = "the CA's time for the whole chain was spent before this request";
+        c.stop = "budget";
+        c.elapsed_ms = since_start;
+        return;
+      }
+      if (left < limit) limit = left, budget_cut = true;
     }
     auto t = std::make_unique<Transfer>();
     t->kind = Transfer::http;
     t->index = index;
+    t->budget_cut = budget_cut;
     CURL* e = make_easy(*t, url, limit);
     if (e) {
       // As Boulder's Go client: HTTP/1.1 only (a custom transport turns Go's HTTP/2 off) and TLS
@@ -597,8 +617,25 @@ class Worker {
         c.hops.back().outcome = outcome::unresolved;
         c.hops.back().error = "no usable A or AAAA record for " + u->host;
         c.stop = "failed";
+        c.elapsed_ms = chain_ms(index);
         cleanup(*t);
         return;
+      }
+      // The lookup took time of the chain's budget too.
+      if (request_.chain_budget.count() > 0) {
+        const long left = static_cast<long>(static_cast<double>(request_.chain_budget.count()) - chain_ms(index));
+        if (left <= 0) {
+          c.hops.back().error = "the CA's time for the whole chain was spent before this request";
+          c.stop = "budget";
+          c.elapsed_ms = chain_ms(index);
+          cleanup(*t);
+          return;
+        }
+        if (left < limit) {
+          curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
+          curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left);
+          t->budget_cut = true;
+        }
       }
       t->resolve = curl_slist_append(t->resolve, pin(u->host, u->port, addresses.front()).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
@@ -739,8 +776,10 @@ class Worker {
     }
     facts::HttpChallenge& c = result_.http[t.index];
     facts::HttpExchange& hop = c.hops.back();
+    c.elapsed_ms = chain_ms(t.index);
     if (!record(t, hop, result, detail, elapsed, ip)) {
-      c.stop = "failed";
+      const bool timed_out = result == outcome::timeout || result == outcome::connect_timeout;
+      c.stop = t.budget_cut && timed_out ? "budget" : "failed";
       return;
     }
     const long status = hop.status;
@@ -843,7 +882,10 @@ class Worker {
     }
     auto& c = result_.http[t.index];
     auto& hop = c.hops.back();
-    if (mark(hop.outcome, hop.error, hop.elapsed_ms)) c.stop = "failed";
+    if (mark(hop.outcome, hop.error, hop.elapsed_ms)) {
+      c.stop = "failed";
+      c.elapsed_ms = chain_ms(t.index);
+    }
   }
 
   static void cleanup(Transfer& t) {
@@ -860,6 +902,11 @@ class Worker {
   CURLM* multi_ = nullptr;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
+  std::vector<Clock::time_point> chain_started_;              // per chain: its first request's start
+
+  double chain_ms(std::size_t index) const {
+    return std::chrono::duration<double, std::milli>(Clock::now() - chain_started_[index]).count();
+  }
   std::unique_ptr<TrustStore> trust_;
   std::unique_ptr<DnsClient> dns_;                           // for redirect targets, made when first needed
   std::map<std::string, std::vector<std::string>> resolved_; // host -> usable AAAA then A

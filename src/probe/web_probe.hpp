@@ -28,6 +28,10 @@ struct WebRequest {
   std::chrono::steady_clock::time_point origin;   // the start of the check, for the timings
   std::chrono::steady_clock::time_point deadline;
   std::chrono::milliseconds hop_timeout{10000};  // one request, cut further by the deadline
+  // The CA's one deadline for the whole fetch of a chain (every hop and the redirect targets'
+  // lookups), from the CA model's http01.chain_budget_seconds; 0: none. A hop is not started once
+  // it is spent, and a hop's own limit is cut to what is left of it (stop "budget").
+  std::chrono::milliseconds chain_budget{0};
   int max_hops = 20;                  // more than any CA follows, so the CA's limit can be judged
   std::size_t max_body = 64 * 1024;   // body bytes read from one answer
   std::size_t excerpt = 4096;         // body bytes kept as evidence

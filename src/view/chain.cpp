@@ -1,6 +1,7 @@
 #include "view/chain.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "util/url.hpp"
 #include "view/block_page.hpp"
@@ -68,6 +69,16 @@ std::string body_start(const std::string& excerpt) {
   return n < excerpt.size() ? out + "..." : out;
 }
 
+// Seconds with at most two decimals, trailing zeros dropped ("9.88", "12.1", "15").
+std::string seconds_text(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", s);
+  std::string t = buf;
+  while (t.back() == '0') t.pop_back();
+  if (t.back() == '.') t.pop_back();
+  return t;
+}
+
 std::string cause_of(const facts::HttpChallenge& c, const facts::HttpExchange& last, const Violation& violation,
                      const std::string& offsite_host, const json& page, const RedirectPolicy& policy) {
   if (!violation.reason.empty()) return "redirect-invalid";
@@ -133,6 +144,7 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   // treat as a redirect (300, 304, ...) or one without a Location is the final answer.
   Violation violation;
   std::string offsite_host, offsite_url;
+  std::size_t offsite_hop = 0;
   std::vector<std::string> visited = replay ? replay->visited : std::vector<std::string>{};
   RedirectContext ctx{&visited, replay ? replay->followed : 0, reserved_block};
   std::size_t end = c.hops.empty() ? 0 : c.hops.size() - 1;
@@ -145,7 +157,7 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
     }
     violation = check_redirect(h, policy, ctx);
     if (!violation.reason.empty()) {
-      if (violation.reason == "loop" && replay) violation.detail = "fallback-replay";
+      if (violation.reason == "loop" && replay && !replay->visited.empty()) violation.detail = "fallback-replay";
       end = i;
       break;
     }
@@ -156,11 +168,38 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
       if (!contains(certified, host) && offsite_host.empty()) {
         offsite_host = host;
         offsite_url = h.next_url;
+        offsite_hop = i + 1;
       }
     }
     end = i + 1;
   }
   if (violation.reason.empty() && !c.hops.empty() && end >= c.hops.size() - 1) violation = stop_violation(c, policy);
+
+  // The CA's one deadline for the whole fetch (Boulder: the validation's context, Pebble:
+  // validationTimeout): every hop, the redirect targets' lookups and a first attempt before the
+  // IPv4 fallback count against it. The first hop the CA reaches that ends after it is where the
+  // CA gives up; nothing after it counts. Facts without the hops' start times are not judged.
+  const double spent = replay ? replay->spent_ms : 0;
+  const double chain_ms = c.elapsed_ms >= 0 ? spent + c.elapsed_ms : -1;
+  std::size_t budget_hop = c.hops.size();
+  if (policy.chain_budget_seconds > 0 && !c.hops.empty()) {
+    const double budget_ms = policy.chain_budget_seconds * 1000;
+    const std::size_t upto = std::min(end, c.hops.size() - 1);
+    for (std::size_t i = 0; i <= upto; ++i) {
+      const auto& h = c.hops[i];
+      if (h.started_ms >= 0 && spent + h.started_ms + h.elapsed_ms > budget_ms) {
+        budget_hop = i;
+        break;
+      }
+    }
+    if (budget_hop == c.hops.size() && c.stop == "budget" && upto == c.hops.size() - 1) budget_hop = upto;
+  }
+  const bool over_budget = budget_hop < c.hops.size();
+  if (over_budget) {
+    end = budget_hop;
+    violation = {};
+    if (offsite_hop > budget_hop) offsite_host.clear(), offsite_url.clear();
+  }
 
   out["hops"] = hops;
   const auto trail = chain_trail(c);
@@ -203,9 +242,21 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
   out["first_status"] = c.hops.empty() ? 0 : c.hops.front().status;
   out["first_outcome"] = c.hops.empty() ? outcome::not_sent : c.hops.front().outcome;
 
-  const std::string cause = cause_of(c, last, violation, offsite_host, page, policy);
+  std::string cause = cause_of(c, last, violation, offsite_host, page, policy);
+  std::string kind = cause == "unreachable" ? (c.hops.empty() ? std::string(outcome::not_sent) : last.outcome) : "";
+  if (over_budget) {
+    // One hop alone too slow is the plain timeout (Boulder names both "Timeout after connect");
+    // the chain's time is a cause of its own once a redirect was followed.
+    cause = "unreachable";
+    kind = budget_hop > 0 ? "chain-timeout" : (outcome::no_answer(last.outcome) && last.outcome != outcome::not_sent ? last.outcome : std::string(outcome::timeout));
+  }
   out["cause"] = cause;
-  out["unreachable_kind"] = cause == "unreachable" ? (c.hops.empty() ? std::string(outcome::not_sent) : last.outcome) : "";
+  out["unreachable_kind"] = kind;
+  out["elapsed_ms"] = chain_ms;
+  out["budget_exceeded"] = over_budget;
+  // Evidence for the texts: "" unless the budget decided.
+  out["chain_seconds"] = over_budget && chain_ms >= 0 ? seconds_text(chain_ms / 1000) : "";
+  out["budget_seconds"] = over_budget ? seconds_text(policy.chain_budget_seconds) : "";
   return out;
 }
 

@@ -2,7 +2,9 @@
 // One recorded challenge chain judged: where following it ends for the CA (the redirect policy
 // applied hop by hop), whether it leaves the certified names, and the cause of its outcome as
 // an id ("ok", "redirect-invalid", "offsite", "unreachable", "restricted", "server-error",
-// "oversized", "body-mismatch", "block-page", "unexpected-status"). Pure: no I/O.
+// "oversized", "body-mismatch", "block-page", "unexpected-status"). A chain that the CA's one
+// deadline for the whole fetch (the policy's chain_budget_seconds, the first attempt's time
+// included) ends before its last hop is "unreachable", kind "chain-timeout". Pure: no I/O.
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ namespace certdoctor::view {
 struct Replay {
   std::vector<std::string> visited;  // URLs of the first attempt, as the CA writes them
   int followed = 0;                  // redirects followed on the first attempt
+  double spent_ms = 0;               // time the first attempt took of the CA's one deadline
 };
 
 /// The judged chain as the view shows it (an element of `web.challenges`, before the CA's use

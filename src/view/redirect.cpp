@@ -22,8 +22,18 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 } // namespace
 
+double chain_budget_seconds(const CaModel& ca) {
+  const json http01 = ca.data.value("http01", json::object());
+  if (!http01.is_object() || !http01.contains("chain_budget_seconds") || http01["chain_budget_seconds"].is_null()) return 0;
+  const json& v = http01["chain_budget_seconds"];
+  if (!v.is_number() || v.get<double>() <= 0)
+    throw ConfigError(ca.file + ": http01.chain_budget_seconds must be a positive number of seconds");
+  return v.get<double>();
+}
+
 RedirectPolicy redirect_policy(const CaModel& ca, const json& provider_profile) {
   RedirectPolicy p;
+  p.chain_budget_seconds = chain_budget_seconds(ca);
   auto apply = [&](const json& http01, const std::string& file, bool from_provider) {
     if (!http01.is_object()) return;
     try {
@@ -83,7 +93,7 @@ json policy_view(const RedirectPolicy& p) {
           {"max_path_bytes", p.max_path_bytes}, {"loop_detection", p.loop_detection},
           {"ipv4_fallback", p.ipv4_fallback}, {"fallback_scope", p.fallback_scope},
           {"status_must_be", p.status_must_be}, {"body_max_bytes", p.body_max_bytes}, {"body_trim", p.body_trim},
-          {"overridden_by", p.overridden_by}};
+          {"chain_budget_seconds", p.chain_budget_seconds}, {"overridden_by", p.overridden_by}};
 }
 
 std::string trim_body(const std::string& body, const RedirectPolicy& policy) {

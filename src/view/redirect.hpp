@@ -36,7 +36,14 @@ struct RedirectPolicy {
   std::string body_trim = "unicode-space";           // trailing characters trimmed before comparing:
                                                      // "unicode-space" or the characters themselves
   std::string overridden_by;                         // provider id when the provider changed anything
+  // The CA's one deadline for the whole fetch of a chain, every hop and lookup together (the CA
+  // model's http01.chain_budget_seconds); 0: none modelled. A chain that takes longer fails.
+  double chain_budget_seconds = 0;
 };
+
+/// The CA model's http01.chain_budget_seconds (0 when absent). Throws ConfigError naming the file
+/// when it is not a positive number.
+double chain_budget_seconds(const CaModel& ca);
 
 /// The policy of `ca` with `provider_profile`'s keys laid over it. Throws ConfigError naming the
 /// file when a key has the wrong type or an unknown value.

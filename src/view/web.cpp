@@ -55,10 +55,15 @@ void assign_ca_roles(json& challenges, const facts::Facts& f, bool v6_first, con
       if (ch["cause"] == "unreachable" && k >= 0 && policy.ipv4_fallback && !other.empty()) {
         ch["ca_role"] = "fallen-back";
         fall_back = true;
-        if (k >= 1 && policy.fallback_scope == "initial-replay" && !replay) {
+        if (!replay) {
+          // The retry runs under the same deadline as the first attempt (Boulder: one context
+          // for processHTTPValidation): what the first attempt took is spent.
+          first_attempt.spent_ms = std::max(0.0, f.web.http[i].elapsed_ms);
+          replay = &first_attempt;
+        }
+        if (k >= 1 && policy.fallback_scope == "initial-replay" && first_attempt.visited.empty()) {
           first_attempt.visited = visited_urls(f.web.http[i], static_cast<std::size_t>(k));
           first_attempt.followed = k;
-          replay = &first_attempt;
           const auto& hop = f.web.http[i].hops[static_cast<std::size_t>(k)];
           replay_from = {{"address", ch["address"]}, {"url", hop.url}, {"outcome", hop.outcome}, {"hop", k}};
         }
@@ -69,7 +74,7 @@ void assign_ca_roles(json& challenges, const facts::Facts& f, bool v6_first, con
     for (auto i : other) {
       if (fall_back && replay) {
         challenges[i] = rejudge(i, replay);
-        challenges[i]["replay_from"] = replay_from;
+        if (!replay_from.is_null()) challenges[i]["replay_from"] = replay_from;
       }
       challenges[i]["ca_role"] = fall_back ? "decisive" : "unused";
     }

@@ -47,7 +47,7 @@ KINDS = {
 JPRS_DATES = (datetime.datetime(2020, 3, 2, 0, 0, 0), datetime.datetime(2027, 3, 31, 23, 59, 59))
 HTTP_KINDS = {"healthy", "redirect", "loop", "chain", "basic-auth", "deny", "waf", "error", "answer", "redirect-error",
               "no-site", "default-404"}
-SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage", "h2c"}
+SPECIAL_KINDS = {"other", "parked", "cdn", "drop", "slow", "endless", "garbage", "h2c", "slow-hops"}
 
 CA_CONF = """[ca]
 default_ca = lab

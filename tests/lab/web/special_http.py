@@ -17,6 +17,9 @@ LISTENERS.json is a list of {"address", "port", "kind"} written by make_sites.py
   h2c      HTTP/2 in clear (prior knowledge only): reads the HTTP/1.1 request, answers with an
            HTTP/2 SETTINGS frame and a GOAWAY (PROTOCOL_ERROR), then closes, as a server with
            HTTP/2 configured on port 80 does
+  slow-hops  every answer after 2.2 s: the challenge path a 302 to /hop/1/PATH, /hop/N/PATH a 302
+           to /hop/N+1/PATH up to 7 redirects, then 404 (each request far below any per-request
+           limit, 17.6 s for the whole chain)
 On port 443 the kinds other, parked and cdn speak TLS with the certificate DIR/sites/SITE.pem
 chosen by SNI (SITE is the name without a leading www.; DIR/sites/default.pem otherwise) and
 the key DIR/leaf.key. Standard library only; one thread per connection.
@@ -27,6 +30,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import socketserver
 import ssl
@@ -41,6 +45,8 @@ MAX_HEAD = 16384
 H2_SETTINGS = bytes.fromhex("000006" "04" "00" "00000000" "0003" "00000064")
 H2_GOAWAY = bytes.fromhex("000008" "07" "00" "00000000" "00000000" "00000001")
 LINGER = 600.0  # the longest life of a connection
+SLOW_HOP_SECONDS = 2.2  # slow-hops: the wait before each answer
+SLOW_HOPS = 7  # slow-hops: redirects before the 404
 
 OTHER_404 = (b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n'
              b"<title>404 Not Found</title>\n</head><body>\n<h1>Not Found</h1>\n"
@@ -166,7 +172,7 @@ class Handler(socketserver.BaseRequestHandler):
             if not head:
                 return
             path, host = parse(head)
-            getattr(self, "kind_" + kind)(sock, path, host.split(":")[0])
+            getattr(self, "kind_" + kind.replace("-", "_"))(sock, path, host.split(":")[0])
         except (OSError, ssl.SSLError) as e:
             logging.info("%s %s:%d: %s", kind, self.server.address, self.server.port, e)
         finally:
@@ -198,6 +204,17 @@ class Handler(socketserver.BaseRequestHandler):
         for i in range(len(answer)):
             sock.sendall(answer[i:i + 1])
             time.sleep(1.0)
+
+    def kind_slow_hops(self, sock, path, host):
+        time.sleep(SLOW_HOP_SECONDS)
+        path = path.split("?")[0]
+        m = re.match(r"^/hop/(\d+)(/.*)$", path)
+        n, rest = (int(m.group(1)), m.group(2)) if m else (0, path)
+        if n >= SLOW_HOPS:
+            sock.sendall(response(404, "Not Found", "nginx", b"<html><body>404 Not Found</body></html>\n"))
+            return
+        where = f"http://{host}/hop/{n + 1}{rest}"
+        sock.sendall(response(302, "Found", "nginx", b"", [f"Location: {where}"]))
 
     def kind_h2c(self, sock, _path, _host):
         sock.sendall(H2_SETTINGS + H2_GOAWAY)

@@ -505,6 +505,113 @@ TEST_CASE("derive_web: a provider profile stricter than the CA") {
   }
 }
 
+TEST_CASE("derive_web: the CA's one deadline for the whole chain") {
+  // Hops that each answer in `each_ms`, `redirects` redirects then a 404, with their start times.
+  auto timed = [](int redirects, double each_ms) {
+    std::vector<facts::HttpExchange> hops;
+    for (int i = 0; i <= redirects; ++i) {
+      auto h = i < redirects ? response(i == 0 ? url0 : url0 + "?" + std::to_string(i), 302, url0 + "?" + std::to_string(i + 1))
+                             : response(url0 + "?" + std::to_string(i), 404);
+      h.started_ms = i * each_ms;
+      h.elapsed_ms = each_ms;
+      hops.push_back(h);
+    }
+    auto c = chain(hops);
+    c.elapsed_ms = (redirects + 1) * each_ms;
+    return c;
+  };
+  auto ids_of = [](std::vector<facts::HttpChallenge> chains, const std::string& ca = "letsencrypt") {
+    auto f = base();
+    f.request.ca = ca;
+    f.web.http = std::move(chains);
+    return fired(f);
+  };
+  SUBCASE("below the budget: judged by its answer") {
+    const json j = judged(timed(4, 1900));  // 9.5 s in all, under Let's Encrypt's 9.88 s
+    CHECK(j["cause"] == "ok");
+    CHECK(j["budget_exceeded"] == false);
+    CHECK(j["elapsed_ms"] == 9500.0);
+  }
+  SUBCASE("each hop quick enough, the chain too slow: unreachable, chain-timeout, where the CA gives up") {
+    const json j = judged(timed(7, 2200));  // the 5th request ends at 11 s
+    CHECK(j["cause"] == "unreachable");
+    CHECK(j["unreachable_kind"] == "chain-timeout");
+    CHECK(j["budget_exceeded"] == true);
+    CHECK(j["redirects"] == 4);
+    CHECK(j["final"]["url"] == url0 + "?4");
+    CHECK(j["chain_seconds"] == "17.6");
+    CHECK(j["budget_seconds"] == "9.88");
+    CHECK(ids_of({timed(7, 2200)}) == std::vector<std::string>{"http-unreachable/chain-timeout"});
+  }
+  SUBCASE("Pebble's 15 s for the same chains") {
+    CHECK(ids_of({timed(4, 2200)}, "pebble").empty());  // 11 s: Pebble passes where Let's Encrypt fails
+    CHECK(ids_of({timed(4, 2200)}) == std::vector<std::string>{"http-unreachable/chain-timeout"});
+    CHECK(ids_of({timed(7, 2200)}, "pebble") == std::vector<std::string>{"http-unreachable/chain-timeout"});
+  }
+  SUBCASE("the deadline comes before a redirect violation further on") {
+    auto c = timed(4, 2200);
+    c.hops[4] = response(url0 + "?4", 301, "http://example.jp:8080/x");  // a bad port, after the budget
+    c.hops[4].started_ms = 4 * 2200;
+    c.hops[4].elapsed_ms = 2200;
+    c.stop = "scheme";
+    const json j = judged(c);
+    CHECK(j["violation"] == "");
+    CHECK(j["unreachable_kind"] == "chain-timeout");
+  }
+  SUBCASE("a violation before the deadline is the CA's reason") {
+    auto c = timed(4, 2200);
+    c.hops[1] = response(url0 + "?1", 303, url0 + "?2");
+    c.hops[1].started_ms = 2200;
+    c.hops[1].elapsed_ms = 2200;
+    const json j = judged(c);
+    CHECK(j["violation"] == "status");
+    CHECK(j["budget_exceeded"] == false);
+  }
+  SUBCASE("one slow hop alone is the plain timeout") {
+    auto h = failure(url0, "timeout");
+    h.started_ms = 0;
+    h.elapsed_ms = 9880;
+    auto c = chain({h}, "budget");
+    c.elapsed_ms = 9880;
+    const json j = judged(c);
+    CHECK(j["unreachable_kind"] == "timeout");
+    CHECK(ids_of({c}) == std::vector<std::string>{"http-unreachable/timeout"});
+  }
+  SUBCASE("the probe stopped at the budget before the next request") {
+    auto c = timed(3, 2400);
+    c.hops.back() = failure(url0 + "?3", "not-sent");
+    c.hops.back().started_ms = 9900;
+    c.hops.back().elapsed_ms = 0;
+    c.hops[2].next_url = c.hops[2].location = url0 + "?3";
+    c.stop = "budget";
+    const json j = judged(c);
+    CHECK(j["unreachable_kind"] == "chain-timeout");
+  }
+  SUBCASE("older facts without the times are judged as before") {
+    auto c = timed(7, 2200);
+    for (auto& h : c.hops) h.started_ms = -1;
+    c.elapsed_ms = -1;
+    const json j = judged(c);
+    CHECK(j["cause"] == "ok");
+    CHECK(j["budget_exceeded"] == false);
+    const auto back = nlohmann::json::parse(R"({"name":"example.jp","hops":[{"url":"u","elapsed_ms":20000}]})").get<facts::HttpChallenge>();
+    CHECK(back.elapsed_ms == -1);
+    CHECK(back.hops[0].started_ms == -1);
+  }
+  SUBCASE("the IPv6 attempt's time counts before the IPv4 retry") {
+    auto v6 = chain({failure(url0, "connect-timeout")}, "failed", "example.jp", "ipv6", "2001:db8::10");
+    v6.hops[0].started_ms = 0;
+    v6.hops[0].elapsed_ms = 9000;
+    v6.elapsed_ms = 9000;
+    auto f = base();
+    f.web.http = {v6, timed(1, 600)};  // 1.2 s after 9 s spent
+    const json v = view_of(f);
+    CHECK(v["web"]["challenges"][1]["unreachable_kind"] == "chain-timeout");
+    f.web.http = {v6, timed(0, 1200)};  // one request ending after the budget: the plain timeout
+    CHECK(view_of(f)["web"]["challenges"][1]["unreachable_kind"] == "timeout");
+  }
+}
+
 TEST_CASE("derive_web: the CA's use of each address family") {
   const std::string v6 = "2001:db8::10";
   auto v6chain = [&](std::vector<facts::HttpExchange> hops, const std::string& stop) {
