@@ -274,7 +274,7 @@ private:
           const std::string name = vn->first.IsScalar() ? vn->first.Scalar() : "";
           const YAML::Node vb = vn->second;
           if (!vb.IsMap()) fail(value_line(vn->first, vb), "'" + where + ".variants." + name + "'" + in_rule + " must be a map");
-          lt.variants.emplace_back(name, language_body(r, vn->first, vb, where + ".variants." + name, false));
+          lt.variants.push_back({name, language_body(r, vn->first, vb, where + ".variants." + name, false)});
         }
         continue;
       }

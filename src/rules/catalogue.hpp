@@ -33,6 +33,8 @@ struct Text {
   int line = 0;
 };
 
+struct LanguageVariant;
+
 /// The texts of one rule in one language.
 struct LanguageText {
   int line = 0;                     ///< line of the language key
@@ -41,10 +43,18 @@ struct LanguageText {
   std::map<std::string, Text> remediation;  ///< "generic" and provider ids -> text
   /// `variants:` in a language: per variant name, a title and/or remediation that replace the
   /// base ones for findings of that variant (nested variants are not allowed).
-  std::vector<std::pair<std::string, LanguageText>> variants;
+  /// (A vector of a named struct, not of std::pair: a pair may not hold the incomplete
+  /// LanguageText, and libstdc++'s pair fails to compile with clang when it does.)
+  std::vector<LanguageVariant> variants;
 
   /// The texts of `variant`, or nullptr when this language has none for it.
   const LanguageText* variant(std::string_view name) const;
+};
+
+/// One entry of LanguageText::variants.
+struct LanguageVariant {
+  std::string name;
+  LanguageText text;
 };
 
 /// A declared variant of a rule: a case with its own texts and possibly its own severity and

@@ -129,6 +129,17 @@ DomainName parse_domain(const std::string& raw) {
   } else {
     d.unicode = ascii;
   }
+  // An xn-- label typed as is passes idn2_to_ascii unchecked; it must decode to a name that
+  // IDNA2008 allows and that encodes back to the same label, as Let's Encrypt requires.
+  if (ascii.rfind("xn--", 0) == 0 || ascii.find(".xn--") != std::string::npos) {
+    char* again = nullptr;
+    const int back = d.unicode == ascii ? IDN2_PUNYCODE_BAD_INPUT
+                                        : idn2_to_ascii_8z(d.unicode.c_str(), &again, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+    CString again_owner(again);
+    if (back != IDN2_OK || lower(again) != ascii)
+      throw UsageError(shown + " has an xn-- label that is no valid internationalized name (IDNA2008): "
+                       "Let's Encrypt refuses it; check the name, or type it in its Unicode form");
+  }
   psl_split(ascii, d.registered, d.public_suffix);
   if (d.registered.empty())
     throw UsageError(shown + " is a public suffix (like co.jp): nobody can get a certificate for it; give a domain "

@@ -20,6 +20,17 @@ TEST_CASE("parse_domain") {
     auto back = parse_domain("xn--wgv71a119e.jp");
     CHECK(back.unicode == "日本語.jp");
   }
+  SUBCASE("an xn-- label that is no valid IDNA2008 name is refused") {
+    // Found by fuzz_domain: it decodes to parenthesized ideographs (U+3229...), which IDNA2008
+    // disallows, so the label does not encode back to itself.
+    CHECK_THROWS_WITH_AS(parse_domain("xn--eckwd41cxamplexn.j7jppc.xkzah"),
+                         "'xn--eckwd41cxamplexn.j7jppc.xkzah' has an xn-- label that is no valid internationalized "
+                         "name (IDNA2008): Let's Encrypt refuses it; check the name, or type it in its Unicode form",
+                         UsageError);
+    CHECK_THROWS_AS(parse_domain("www.xn--eckwd41cxamplexn.jp"), UsageError);
+    CHECK_THROWS_AS(parse_domain("xn--zz.jp"), UsageError);
+    CHECK(parse_domain("www.xn--wgv71a119e.jp").unicode == "www.日本語.jp");
+  }
   SUBCASE("second-level public suffixes") {
     auto d = parse_domain("shop.example.co.jp");
     CHECK(d.registered == "example.co.jp");
