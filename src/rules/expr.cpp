@@ -30,6 +30,17 @@ bool Expr::test(const json& view, const std::vector<Binding>& bound) const {
 
 const std::string& Expr::text() const { return impl_->text; }
 
+namespace {
+bool yields(const detail::Node& n, const json& value) {
+  if (n.kind == detail::Kind::literal) return n.value == value;
+  if (n.kind == detail::Kind::call && n.fn == detail::Fn::if_ && n.kids.size() == 3)
+    return yields(*n.kids[1], value) || yields(*n.kids[2], value);
+  return false;
+}
+} // namespace
+
+bool Expr::yields_literal(const json& value) const { return yields(*impl_->root, value); }
+
 std::vector<std::string> Expr::free_paths() const { return detail::free_paths(*impl_->root); }
 
 std::vector<ShapeIssue> Expr::check_shape(const json& shape, const std::map<std::string, json>& bound) const {

@@ -101,6 +101,11 @@ public:
   /// The source text.
   const std::string& text() const;
 
+  /// Whether the expression can give exactly `value` as a literal written in it: the expression is
+  /// that literal, or an if() with such a branch (nested if() included). Other ways to compute the
+  /// value are not looked at. Lint uses it for the '-' an argument gives for an absent value.
+  bool yields_literal(const nlohmann::json& value) const;
+
   /// Every path rooted at a variable not bound by a comprehension, e.g. "name.addresses",
   /// "names[0].status", in order of first appearance, without repeats.
   std::vector<std::string> free_paths() const;

@@ -39,7 +39,10 @@ public:
              std::vector<LintIssue>& out)
       : rule_(rule), shape_(shape), providers_(providers), provider_texts_(provider_texts), languages_(languages),
         out_(out) {
-    for (const auto& a : rule.arguments) arguments_.push_back(a.name);
+    for (const auto& a : rule.arguments) {
+      arguments_.push_back(a.name);
+      if (a.value.expr.yields_literal("-")) dashed_.push_back(a.name);
+    }
   }
 
   void run() {
@@ -88,6 +91,15 @@ private:
                                        const std::vector<std::string>& for_providers) {
     const Placeholders p = scan_placeholders(t.value);
     const std::string prefix = "rule '" + rule_.id + "': " + where + ": ";
+    // An argument that gives '-' for an absent value is evidence only: in a rule without variants
+    // every text is the one shown in that case too, so a text quoting it would print the '-'. (With
+    // variants, whether the case has its own words cannot be told here; tests/e2e/no_placeholders.py
+    // replays the saved facts for that.)
+    if (!rule_.variant)
+      for (const auto& name : p.names)
+        if (std::find(dashed_.begin(), dashed_.end(), name) != dashed_.end())
+          add(t.line, prefix + "{" + name + "} is '-' when the value is absent; give that case a variant " +
+                          "with its own words (variant:, variants:) or leave the value to the evidence");
     for (const auto& name : p.names) {
       if (name.starts_with(provider_prefix)) {
         const std::string key = name.substr(provider_prefix.size());
@@ -217,6 +229,7 @@ private:
   const std::vector<std::string>& languages_;
   std::vector<LintIssue>& out_;
   std::vector<std::string> arguments_;
+  std::vector<std::string> dashed_;  ///< arguments that give '-' for an absent value
 };
 
 } // namespace

@@ -92,6 +92,19 @@ TEST_CASE("rules::lint") {
                                    "'sakura'"});
   }
 
+  SUBCASE("a text quoting an argument that is '-' when absent, in a rule without variants") {
+    const Catalogue c = Catalogue::load({fixtures + "/dashes"});
+    const std::string fix = " is '-' when the value is absent; give that case a variant with its own words "
+                            "(variant:, variants:) or leave the value to the evidence";
+    CHECK(lines(lint(c, shape, providers)) ==
+          std::vector<std::string>{
+              "a.yaml:11: rule 'dash-in-text': text.en.title: {source}" + fix,
+              "a.yaml:11: rule 'dash-in-text': text.en.remediation.generic: {nested}" + fix,
+              "a.yaml:12: rule 'dash-in-text': text.ja.title: {source}" + fix,
+              "a.yaml:12: rule 'dash-in-text': text.ja.remediation.generic: {nested}" + fix,
+          });
+  }
+
   SUBCASE("facts missing from the shape") {
     json small = shape;
     small["names"][0].erase("servers");

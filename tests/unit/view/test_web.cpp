@@ -1018,7 +1018,7 @@ TEST_CASE("certificate rules: which ids fire") {
   refused.family = "ipv4";
   refused.address = "203.0.113.10";
   refused.outcome = "refused";
-  CHECK(run(refused) == std::vector<std::string>{"https-unavailable"});
+  CHECK(run(refused) == std::vector<std::string>{"https-unavailable/no-detail"});
   refused.outcome = "not-sent";
   CHECK(run(refused).empty());
 }
