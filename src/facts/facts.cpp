@@ -277,7 +277,7 @@ Facts sample() {
   hop.tls_version = "TLSv1.3";
   f.web.probed = true;
   hop.body_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-  f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer", {}}};
+  f.web.http = {HttpChallenge{"example.jp", "ipv4", "203.0.113.10", hop.url, {hop}, "answer", 120, {}}};
   f.web.http[0].unknown_host = {"certdoctor-x.invalid", hop, hop, hop};
   TlsProbe tls;
   CertificateFact cert;
