@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "shipped.hpp"
 #include "facts/facts.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/engine.hpp"
@@ -17,26 +18,15 @@
 
 using namespace certdoctor;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kRules = CERTDOCTOR_SOURCE_RULES_DIR;
 const std::string kToken = "/.well-known/acme-challenge/tok";
 const std::string kHost = "203.0.113.10", kHost6 = "2001:db8:10::10", kOther6 = "2001:db8:99::1";
 
-const view::DataSet& data() {
-  static const view::DataSet d = view::DataSet::load({kRules});
-  return d;
-}
-const view::address::AddressClassifier& classifier() {
-  static const auto c = view::address::AddressClassifier::load({kRules / "data"});
-  return c;
-}
-const rules::Catalogue& catalogue() {
-  static const rules::Catalogue c = rules::Catalogue::load({kRules});
-  return c;
-}
+using test::catalogue;
+using test::classifier;
+const view::DataSet& data() { return test::shipped_data(); }
 
 facts::Lookup answer(const std::string& name, const std::string& type, std::vector<std::string> values) {
   facts::Lookup l;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "shipped.hpp"
 #include "facts/facts.hpp"
 #include "rules/catalogue.hpp"
 #include "rules/engine.hpp"
@@ -17,27 +18,14 @@
 
 using namespace certdoctor;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kRules = CERTDOCTOR_SOURCE_RULES_DIR;
 const std::string kResolver = "192.0.2.53";
 
-const view::DataSet& data() {
-  static const view::DataSet d = view::DataSet::load({kRules});
-  return d;
-}
-
-const view::address::AddressClassifier& classifier() {
-  static const auto c = view::address::AddressClassifier::load({kRules / "data"});
-  return c;
-}
-
-const rules::Catalogue& catalogue() {
-  static const rules::Catalogue c = rules::Catalogue::load({kRules});
-  return c;
-}
+using test::catalogue;
+using test::classifier;
+const view::DataSet& data() { return test::shipped_data(); }
 
 facts::Lookup lookup(const std::string& qname, const std::string& qtype, const std::string& outcome,
                      const std::string& server = kResolver) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "shipped.hpp"
 #include "facts/facts.hpp"
 #include "../printing.hpp"
 #include "view/address.hpp"
@@ -32,20 +33,9 @@ const std::string kNow = "2026-11-23T12:00:00Z";
 constexpr std::int64_t kDay = 86400;
 const std::string kToken = "/.well-known/acme-challenge/tok";
 
-const view::DataSet& shipped_data() {
-  static const view::DataSet data = view::DataSet::load({kRules});
-  return data;
-}
-
-const view::address::AddressClassifier& classifier() {
-  static const auto c = view::address::AddressClassifier::load({kRules / "data"});
-  return c;
-}
-
-const rules::Catalogue& catalogue() {
-  static const rules::Catalogue c = rules::Catalogue::load({kRules});
-  return c;
-}
+using test::catalogue;
+using test::classifier;
+using test::shipped_data;
 
 facts::Lookup answer(const std::string& name, const std::string& type, const std::string& address) {
   facts::Lookup l;
