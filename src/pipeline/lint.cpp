@@ -49,6 +49,17 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
     check_sources(r, r.sources, r.line, "rule '" + r.id + "'");
     for (const auto& [name, def] : r.variants) check_sources(r, def.sources, def.line, "rule '" + r.id + "', variant '" + name + "'");
   }
+  // A document's address, where it has one, is one https URL a reader can open.
+  for (const auto& [id, doc] : k.sources.items()) {
+    if (!doc.is_object() || !doc.contains("url")) continue;
+    const json& url = doc["url"];
+    bool ok = url.is_string() && url.get<std::string>().rfind("https://", 0) == 0 && url.get<std::string>().size() > 8;
+    if (ok)
+      for (unsigned char c : url.get<std::string>())
+        if (c <= ' ' || c == 0x7f) ok = false;
+    if (!ok)
+      issues.push_back(rules::LintIssue{"rules/sources.yaml", 0, "source '" + id + "': url must be one https:// address without spaces"});
+  }
   // follows_from names rules that exist, and never the rule itself.
   for (const auto& r : k.catalogue.rules())
     for (const auto& id : r.follows_from)

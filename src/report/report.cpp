@@ -152,6 +152,8 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
     if (sources.contains(f.source) && sources[f.source].contains("title")) {
       const json& t = sources[f.source]["title"];
       rf.source_title = t.is_object() ? t.value(lang, t.value("en", f.source)) : t.get<std::string>();
+      if (sources[f.source].contains("url") && sources[f.source]["url"].is_string())
+        rf.source_url = sources[f.source]["url"].get<std::string>();
     } else {
       rf.source_title = f.source;
     }
@@ -399,6 +401,7 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
     }
     for (const auto& line : wrap(L.get(lang, "fix") + ": " + f.remediation, width - 4, 2)) out << "    " << line << '\n';
     for (const auto& line : wrap(L.get(lang, "source") + ": " + f.source_title, width - 4, 2)) out << "    " << line << '\n';
+    if (!f.source_url.empty()) out << "      " << f.source_url << '\n';  // never wrapped: a cut address is useless
     out << '\n';
   }
   if (!r.incomplete.empty()) {
@@ -416,6 +419,7 @@ json render_json(const Report& r) {
   for (const auto& f : r.findings)
     findings.push_back({{"id", f.id}, {"severity", f.severity}, {"title", f.title}, {"remediation", f.remediation},
                         {"evidence", f.evidence}, {"source", f.source},
+                        {"source_url", f.source_url.empty() ? json(nullptr) : json(f.source_url)},
                         {"follows", f.follows.empty() ? json(nullptr) : json(f.follows)}});
   json names = json::array();
   for (const auto& n : r.names) names.push_back(n);
@@ -466,7 +470,8 @@ std::string render_markdown(const Report& r, const Labels& L) {
       }
       out << '\n';
     }
-    out << "_" << L.get(lang, "source") << ": " << f.source_title << "_\n\n";
+    if (f.source_url.empty()) out << "_" << L.get(lang, "source") << ": " << f.source_title << "_\n\n";
+    else out << "_" << L.get(lang, "source") << ": [" << f.source_title << "](" << f.source_url << ")_\n\n";
   }
   if (!r.incomplete.empty()) {
     out << "## " << L.get(lang, "incomplete") << "\n\n";

@@ -23,6 +23,7 @@ struct RenderedFinding {
   nlohmann::json evidence;  // the finding's named arguments
   std::string source;       // source document id
   std::string source_title; // its title in the report's language
+  std::string source_url;   // where to read it (https), or "" when it has no public address
   std::string follows;      // the id of the finding above that explains this one (follows_from), or ""
 };
 

@@ -135,6 +135,15 @@ for lang in ("ja", "en"):
     if "".join(piped.split()) != "".join(at60.split()):
         failures.append(f"--width ({lang}): wrapping changed the text beyond line breaks")
 
+# Each finding names its source document with the address where a reader finds it (when it has one).
+caa_saved = os.path.join(os.path.dirname(saved), "caa-critical.jp-4d6b5f23.json")
+expect("source url in text", ["explain", "--lang", "en", "--facts", caa_saved], 1,
+       "Based on: RFC 8659", "\n      https://www.rfc-editor.org/rfc/rfc8659\n", stream="stdout")
+expect("source url in markdown", ["explain", "--lang", "ja", "--format", "markdown", "--facts", caa_saved], 1,
+       "(https://www.rfc-editor.org/rfc/rfc8659)_", stream="stdout")
+expect("source url in json", ["explain", "--format", "json", "--facts", caa_saved], 1,
+       '"source_url": "https://www.rfc-editor.org/rfc/rfc8659"', stream="stdout")
+
 for f in failures:
     print("FAIL", f)
 print(f"cli-bad-inputs: {ran - len(failures)} passed, {len(failures)} failed")
