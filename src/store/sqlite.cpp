@@ -1,6 +1,7 @@
 // The SQLite backend: one file, WAL mode (readers never wait for the writer), a busy timeout so
 // that several processes recording at once wait their turn, each write in BEGIN IMMEDIATE.
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <system_error>
@@ -12,6 +13,19 @@ namespace certdoctor::store {
 namespace {
 
 namespace fs = std::filesystem;
+
+// A path as the file name of an SQLite URI (and harmless as a plain name): '%', '?' and '#'
+// percent-encoded.
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (char c : path) {
+    if (c == '%') out += "%25";
+    else if (c == '?') out += "%3f";
+    else if (c == '#') out += "%23";
+    else out += c;
+  }
+  return out;
+}
 
 // Each migration takes the schema from the version before it to its own number.
 const char* const kMigrations[] = {
@@ -43,8 +57,17 @@ public:
       if (ec) throw StoreError(path_ + ": cannot create the folder " + parent.string() + ": " + ec.message() +
                                "; create it or give another --db FILE");
     }
-    const int flags = SQLITE_OPEN_READWRITE | (how == Open::create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+    // A history that this user may read but not write is opened read-only for the commands that
+    // only read it (history, due): a team's file shared read-only stays readable.
+    read_only_ = how == Open::existing && access(path_.c_str(), W_OK) != 0;
+    const int flags = (read_only_ ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+                      (how == Open::create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    // Reading a WAL database needs its -shm index, which a reader who may not write cannot make.
+    // Without a -wal file (no writer at work, everything checkpointed) the file alone is the whole
+    // history, and SQLite reads it as immutable; with one, the -shm beside it is used as it is.
+    const bool immutable = read_only_ && !fs::exists(path_ + "-wal");
+    const std::string name = immutable ? "file:" + uri_path(path_) + "?immutable=1" : path_;
+    const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     try {
       if (rc != SQLITE_OK) fail(rc, "cannot open it");
       set_up(o);
@@ -59,9 +82,14 @@ public:
     sqlite3_busy_timeout(db_, o.busy_timeout_ms);
     if (o.max_page_count > 0) exec("PRAGMA max_page_count = " + std::to_string(o.max_page_count), "cannot set a size limit");
     // WAL is a property of the file: set once, every later connection finds it.
+    const int target = o.target_version > 0 ? o.target_version : current_schema_version();
+    if (read_only_) {
+      check_read_only(target);
+      return;
+    }
     if (sqlite3_db_readonly(db_, "main") != 1) query_text("PRAGMA journal_mode = WAL", "cannot switch it to WAL mode");
     exec("PRAGMA synchronous = NORMAL", "cannot set it up");
-    migrate(o.target_version > 0 ? o.target_version : current_schema_version());
+    migrate(target);
   }
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
@@ -266,6 +294,18 @@ private:
     return out;
   }
 
+  // Read-only: the schema must already be the one this build reads.
+  void check_read_only(int target) {
+    Stmt t(*this, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+    const int have = t.step("cannot read it") == SQLITE_ROW && sqlite3_column_int(t.st, 0) > 0 ? schema_version() : 0;
+    if (have > current_schema_version())
+      throw StoreError(path_ + ": its schema is version " + std::to_string(have) + ", made by a newer certdoctor (this one knows up to " +
+                       std::to_string(current_schema_version()) + "); use that version, or give another --db FILE");
+    if (have < target)
+      throw StoreError(path_ + ": its schema (version " + std::to_string(have) + ") needs updating to version " +
+                       std::to_string(target) + ", and this user may not write it; run certdoctor once as a user who may");
+  }
+
   void migrate(int target) {
     Tx tx(*this);
     exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at INTEGER NOT NULL)",
@@ -285,6 +325,7 @@ private:
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  bool read_only_ = false;
 };
 
 static_assert(sizeof kMigrations / sizeof kMigrations[0] == 2, "one migration per schema version");

@@ -208,6 +208,10 @@ def main():
         shutil.copy(sakura, facts_copy)
         os.chmod(facts_copy, 0o644)
         unwritable("read-only file", ro, ro, "cannot be written here", user="nobody", facts=facts_copy)
+        # ... which that user can still read.
+        rc, out, err = run(["history", "healthy-sakura.jp", "--db", ro], user="nobody")
+        if rc != 0 or len(out.splitlines()) != 11:
+            fail(f"history of a read-only file: exit {rc}: {out!r} {err!r}")
         rc, out, err = run(["history", "w1.jp", "--db", os.path.join(tmp, "none.sqlite3")])
         if rc != 2 or "no history here yet" not in err:
             fail(f"history of a missing file: exit {rc}: {err!r}")

@@ -245,6 +245,11 @@ TEST_CASE("store::Sqlite: a read-only file or folder is a clear error for a writ
     const auto m = message_of([&] { open(db, Open::create)->add(make("example.jp", 2000, "ok")); });
     return m.find(db) != std::string::npos && m.find("cannot be written here") != std::string::npos;
   }));
+  // ... who may still read it: history and due open it read-only.
+  CHECK(as_nobody([&] {
+    auto s = open(db, Open::existing);
+    return s->list("example.jp", 0).size() == 1 && s->get(1) && !s->get(1)->facts.empty();
+  }));
   // A new file in a folder the user may not write.
   CHECK(as_nobody([&] {
     const std::string other = t.str() + "/new.sqlite3";
