@@ -140,7 +140,9 @@ int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputO
   // Recorded after the report is out: a history that cannot be written never costs the report.
   if (rec.record) {
     try {
-      pipeline::record(facts, d, k, rec.options);
+      const auto id = pipeline::record(facts, d, k, rec.options);
+      std::cerr << "certdoctor: recorded as check " << id << " (certdoctor history show " << id
+                << (rec.options.db.empty() ? "" : " --db ...") << ")\n";
     } catch (const Error& e) {
       return recording_failed(e.what());
     }

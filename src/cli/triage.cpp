@@ -215,7 +215,8 @@ int run_triage(const std::vector<std::string>& args) {
   // The live checks are recorded once the reply is out (source triage).
   if (rec.record) {
     try {
-      pipeline::record_triaged(live, *knowledge, rec.options);
+      for (const auto id : pipeline::record_triaged(live, *knowledge, rec.options))
+        std::cerr << "certdoctor: recorded as check " << id << '\n';
     } catch (const Error& e) {
       return recording_failed(e.what());
     }
