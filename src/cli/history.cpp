@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "facts/outside.hpp"
 #include "pipeline/record.hpp"
+#include "report/wrap.hpp"
 #include "store/due.hpp"
 #include "store/store.hpp"
 #include "util/domain.hpp"
@@ -43,9 +44,43 @@ the fix); history show: the exit status of the check judged again.
 
 Options)";
 
-std::string utc(std::int64_t t) {
-  const std::string s = facts::format_utc_time(t);  // YYYY-MM-DDTHH:MM:SSZ
-  return s.substr(0, 10) + " " + s.substr(11, 5) + " UTC";
+// A time in the text output: JST, as the reports show the collection time.
+std::string shown_time(std::int64_t t) { return report::collected_jst(facts::format_utc_time(t)); }
+
+// The words of reports/history.yaml in the language of --lang (default: the environment's).
+struct Words {
+  report::Labels labels;
+  std::string lang;
+  std::string get(const std::string& key) const { return labels.get(lang, key); }
+  std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) const {
+    for (const auto& [name, value] : values)
+      for (std::size_t at; (at = text.find("{" + name + "}")) != std::string::npos;) text.replace(at, name.size() + 2, value);
+    return text;
+  }
+};
+
+Words words(std::string lang) {
+  if (lang.empty()) lang = default_lang();
+  if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
+  return Words{report::Labels::load(pipeline::reports_dir(), "history.yaml"), lang};
+}
+
+// A table: columns padded to their widest cell in terminal columns (Japanese counts two).
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<int> widths;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], report::display_width(row[i]));
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(static_cast<std::size_t>(widths[i] - report::display_width(row[i]) + 2), ' ');
+    }
+    std::cout << line << '\n';
+  }
 }
 
 json record_json(const store::Record& r) {
@@ -98,9 +133,13 @@ int history_show(const std::string& id_text, const std::string& db, OutputOption
     pipeline::Recalled r = pipeline::recall(*s, id, k, out.lang);
     const std::string now_rules = pipeline::rules_version(k);
     if (out.format == "text" || out.format == "markdown") {
-      std::cout << (out.format == "markdown" ? "> " : "") << "Check " << r.record.id << " of " << r.record.domain << ", recorded "
-                << utc(r.record.started_at) << " by " << who(r.record) << ": " << r.record.verdict << " then (rules "
-                << r.record.rules_version << "); judged again now with rules " << now_rules << ".\n\n";
+      const Words w = words(out.lang);
+      std::cout << (out.format == "markdown" ? "> " : "")
+                << w.fill(w.get("shown"), {{"id", std::to_string(r.record.id)}, {"domain", r.record.domain},
+                                           {"when", shown_time(r.record.started_at)}, {"who", who(r.record)},
+                                           {"verdict", r.record.verdict}, {"rules_then", r.record.rules_version},
+                                           {"rules_now", now_rules}})
+                << "\n\n";
     }
     json extra = {{"record", record_json(r.record)}, {"rules_version_now", now_rules}};
     print_report(r.diagnosis.report, k, out, extra);
@@ -109,9 +148,10 @@ int history_show(const std::string& id_text, const std::string& db, OutputOption
 }
 
 int history_prune(const std::vector<std::string>& args) {
-  std::string db, older;
+  std::string db, older, lang;
   bool help = false;
   po::options_description visible("Usage: certdoctor history prune --older-than AGE [--db FILE|URL]\n\nOptions");
+  visible.add_options()("lang", po::value(&lang)->value_name("LANG"), "language of the message: ja or en");
   visible.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "older-than", po::value(&older)->value_name("AGE"), "delete the checks that started longer ago than AGE (400d, 12w, 36h)")(
       "db", po::value(&db)->value_name("FILE|URL"), "the history (default: the SQLite file under $XDG_DATA_HOME)");
@@ -124,10 +164,11 @@ int history_prune(const std::vector<std::string>& args) {
   }
   if (older.empty()) throw UsageError("history prune: say how old with --older-than, for example --older-than 400d");
   const std::int64_t age = store::parse_age(older, "--older-than");
+  const Words w = words(lang);
   return with_store([&] {
     auto s = store::open(db, store::Open::existing);
     const std::size_t n = s->prune(static_cast<std::int64_t>(std::time(nullptr)) - age);
-    std::cout << "deleted " << n << " check" << (n == 1 ? "" : "s") << " older than " << older << " from " << s->where() << '\n';
+    std::cout << w.fill(w.get("pruned"), {{"count", std::to_string(n)}, {"age", older}, {"db", s->where()}}) << '\n';
     return exit_ok;
   });
 }
@@ -167,24 +208,25 @@ int run_history(const std::vector<std::string>& args) {
       std::cout << json{{"domain", ascii}, {"checks", list}}.dump(2) << '\n';
       return exit_ok;
     }
+    const Words w = words(out.lang);
     if (records.empty()) {
-      std::cout << "no recorded check of " << ascii << " in " << s->where() << '\n';
+      std::cout << w.fill(w.get("none_recorded"), {{"domain", ascii}, {"db", s->where()}}) << '\n';
       return exit_ok;
     }
-    std::cout << std::left << std::setw(7) << "ID" << std::setw(22) << "STARTED" << std::setw(12) << "VERDICT"
-              << std::setw(28) << "ASKED BY" << "FINDINGS\n";
+    std::vector<std::vector<std::string>> rows = {{w.get("columns.id"), w.get("columns.started"), w.get("columns.verdict"),
+                                                   w.get("columns.asked_by"), w.get("columns.findings")}};
     for (const auto& r : records) {
       std::string ids;
       for (const auto& i : r.finding_ids) ids += (ids.empty() ? "" : " ") + i;
-      std::cout << std::setw(7) << r.id << std::setw(22) << utc(r.started_at) << std::setw(12) << r.verdict << std::setw(28)
-                << who(r) << (ids.empty() ? "-" : ids) << '\n';
+      rows.push_back({std::to_string(r.id), shown_time(r.started_at), r.verdict, who(r), ids.empty() ? "-" : ids});
     }
+    print_table(rows);
     return exit_ok;
   });
 }
 
 int run_due(const std::vector<std::string>& args) {
-  std::string db, within = "30d", format = "text";
+  std::string db, within = "30d", format = "text", lang;
   std::vector<std::string> rules_dirs;
   bool help = false;
   po::options_description visible(R"(Usage: certdoctor due [--within AGE] [options]
@@ -202,6 +244,7 @@ Options)");
       "within", po::value(&within)->default_value("30d")->value_name("AGE"), "how far ahead to look (30d, 2w)")(
       "db", po::value(&db)->value_name("FILE|URL"), "the history (default: the SQLite file under $XDG_DATA_HOME)")(
       "format", po::value(&format)->default_value("text")->value_name("FMT"), "output: text or json")(
+      "lang", po::value(&lang)->value_name("LANG"), "language of the text: ja or en (default: from LANG/LC_ALL)")(
       "rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(visible).run(), vm);
@@ -212,6 +255,7 @@ Options)");
   }
   if (format != "text" && format != "json") throw UsageError("--format " + format + ": use text or json");
   const std::int64_t horizon = store::parse_age(within, "--within");
+  const Words w = words(lang);
   pipeline::Knowledge k(rules_dirs);
   // CERTDOCTOR_NOW (Unix seconds or RFC 3339) stands for the current time in tests.
   std::int64_t now = std::time(nullptr);
@@ -237,18 +281,18 @@ Options)");
       return exit_ok;
     }
     if (list.empty()) {
-      std::cout << "nothing due within " << within << " in " << s->where() << '\n';
+      std::cout << w.fill(w.get("nothing_due"), {{"within", within}, {"db", s->where()}}) << '\n';
       return exit_ok;
     }
-    std::cout << std::left << std::setw(32) << "DOMAIN" << std::setw(10) << "STATE" << std::setw(22) << "WINDOW OPENS"
-              << std::setw(22) << "EXPIRES" << std::setw(10) << "PROVIDER" << "LAST CHECK\n";
-    for (const auto& d : list) {
-      std::cout << std::setw(32) << d.last.domain << std::setw(10) << d.state << std::setw(22)
-                << (d.opens ? utc(*d.opens) : "-") << std::setw(22)
-                << (d.last.cert_not_after ? utc(*d.last.cert_not_after) : "no certificate") << std::setw(10)
-                << (d.last.provider.empty() ? "-" : d.last.provider) << "#" << d.last.id << " " << utc(d.last.started_at)
-                << " " << d.last.verdict << '\n';
-    }
+    std::vector<std::vector<std::string>> rows = {{w.get("columns.domain"), w.get("columns.state"), w.get("columns.opens"),
+                                                   w.get("columns.expires"), w.get("columns.provider"),
+                                                   w.get("columns.last_check")}};
+    for (const auto& d : list)
+      rows.push_back({d.last.domain, w.get("states." + d.state), d.opens ? shown_time(*d.opens) : "-",
+                      d.last.cert_not_after ? shown_time(*d.last.cert_not_after) : w.get("no_certificate"),
+                      d.last.provider.empty() ? "-" : d.last.provider,
+                      "#" + std::to_string(d.last.id) + " " + shown_time(d.last.started_at) + " " + d.last.verdict});
+    print_table(rows);
     return exit_ok;
   });
 }

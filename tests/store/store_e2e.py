@@ -94,7 +94,21 @@ def history(db, domain):
     return json.loads(out)["checks"]
 
 
+def same_keys():
+    """reports/history.yaml: both languages have the same words."""
+    import yaml
+    with open(os.path.join(ROOT, "reports", "history.yaml"), encoding="utf-8") as f:
+        labels = yaml.safe_load(f)["labels"]
+
+    def keys(d, prefix=""):
+        return {prefix + k for k, v in d.items() if not isinstance(v, dict)} | \
+            {x for k, v in d.items() if isinstance(v, dict) for x in keys(v, prefix + k + ".")}
+    if keys(labels["en"]) != keys(labels["ja"]):
+        fail(f"reports/history.yaml: keys only in one language: {sorted(keys(labels['en']) ^ keys(labels['ja']))}")
+
+
 def main():
+    same_keys()
     if BACKEND == "sqlite":
         db = os.path.join(tmp, "history.sqlite3")
     else:
@@ -142,6 +156,9 @@ def main():
     lines = out.strip().splitlines()
     if rc != 0 or len(lines) != 4 or "VERDICT" not in lines[0] or "agent0 #T-0-" not in out or "(cli)" not in out:
         fail(f"history text: exit {rc}: {out!r} {err!r}")
+    rc, out, err = run(["history", "healthy-sakura.jp", "--db", db, "--limit", "1", "--lang", "ja"])
+    if rc != 0 or "判定" not in out or "VERDICT" not in run(["history", "healthy-sakura.jp", "--db", db, "--lang", "en"])[1]:
+        fail(f"history --lang ja: exit {rc}: {out!r} {err!r}")
     checks = history(db, "healthy-sakura.jp")
     first = checks[0]
     if first["cert_not_after"] is None or first["provider"] != "sakura" or not first["rules_version"]:
@@ -183,7 +200,7 @@ def main():
     # --- prune --------------------------------------------------------------------------------
     # The writers' records started in 2023, the replays when their facts were collected (2026).
     rc, out, err = run(["history", "prune", "--older-than", "400d", "--db", db])
-    if rc != 0 or "deleted 100 checks" not in out:
+    if rc != 0 or "Deleted 100 checks" not in out:
         fail(f"prune: exit {rc}: {out!r} {err!r}")
     if history(db, "w1.jp") or len(history(db, "healthy-sakura.jp")) != 10:
         fail("prune: the wrong records are left")
