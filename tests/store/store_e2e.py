@@ -205,6 +205,30 @@ def main():
     if history(db, "w1.jp") or len(history(db, "healthy-sakura.jp")) != 10:
         fail("prune: the wrong records are left")
 
+    # --- a history from a newer certdoctor is refused, by every command ---------------------------
+    newer = os.path.join(tmp, "newer.sqlite3")
+    if BACKEND == "sqlite":
+        import sqlite3
+        shutil.copy(db, newer)
+        con = sqlite3.connect(newer)
+        con.execute("INSERT INTO schema_version VALUES (99, 0)")
+        con.commit()
+        con.close()
+    else:
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/psql", "-h", home, "-p", str(port), "-U", "postgres",
+                        "-q", "-c", "CREATE DATABASE newer"], check=True, capture_output=True, timeout=60)
+        newer = db.replace("/postgres?", "/newer?")
+        run(["history", "x.jp", "--db", newer])  # made and migrated at open
+        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/psql", "-h", home, "-p", str(port), "-U", "postgres",
+                        "-d", "newer", "-q", "-c", "INSERT INTO schema_version VALUES (99, 0)"],
+                       check=True, capture_output=True, timeout=60)
+    rc, out, err = run(["history", "healthy-sakura.jp", "--db", newer])
+    if rc != 2 or "version 99" not in err or "newer certdoctor" not in err:
+        fail(f"history of a newer schema: exit {rc}: {err!r}")
+    rc, out, err = run(["explain", "--facts", sakura, "--rules-dir", LAB_RULES, "--record", "--db", newer])
+    if rc != 4 or "newer certdoctor" not in err or "healthy-sakura.jp" not in out:
+        fail(f"record into a newer schema: exit {rc}: {err!r}")
+
     # --- a database that cannot be written: the report still prints, exit 4 --------------------
     def unwritable(what, target, *needles, user=None, facts=sakura):
         rc, out, err = run(["explain", "--facts", facts, "--rules-dir", LAB_RULES, "--record", "--db", target], user=user)
