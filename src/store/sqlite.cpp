@@ -47,7 +47,11 @@ const char* const kMigrations[] = {
 class SqliteStore final : public Store {
 public:
   SqliteStore(std::string path, Open how, const SqliteOptions& o) : path_(std::move(path)) {
-    const bool exists = fs::exists(path_);
+    std::error_code exists_ec;
+    const bool exists = fs::exists(path_, exists_ec);
+    if (exists && fs::is_directory(path_, exists_ec))
+      throw StoreError(path_ + " is a folder: give the history's file, for example --db " +
+                       (fs::path(path_) / "history.sqlite3").string());
     if (!exists && how == Open::existing)
       throw StoreError(path_ + ": no history here yet; record checks with `certdoctor check --record` (or give --db)");
     if (!exists) {
@@ -65,7 +69,8 @@ public:
     // Reading a WAL database needs its -shm index, which a reader who may not write cannot make.
     // Without a -wal file (no writer at work, everything checkpointed) the file alone is the whole
     // history, and SQLite reads it as immutable; with one, the -shm beside it is used as it is.
-    const bool immutable = read_only_ && !fs::exists(path_ + "-wal");
+    std::error_code wal_ec;
+    const bool immutable = read_only_ && !fs::exists(path_ + "-wal", wal_ec);
     const std::string name = immutable ? "file:" + uri_path(path_) + "?immutable=1" : path_;
     const int rc = sqlite3_open_v2(name.c_str(), &db_, flags, nullptr);
     try {
@@ -81,12 +86,12 @@ public:
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, o.busy_timeout_ms);
     if (o.max_page_count > 0) exec("PRAGMA max_page_count = " + std::to_string(o.max_page_count), "cannot set a size limit");
-    // WAL is a property of the file: set once, every later connection finds it.
     const int target = o.target_version > 0 ? o.target_version : current_schema_version();
     if (read_only_) {
       check_read_only(target);
       return;
     }
+    // WAL is a property of the file: set once, every later connection finds it.
     if (sqlite3_db_readonly(db_, "main") != 1) query_text("PRAGMA journal_mode = WAL", "cannot switch it to WAL mode");
     exec("PRAGMA synchronous = NORMAL", "cannot set it up");
     migrate(target);

@@ -142,6 +142,7 @@ expect("--ticket without --record", ["explain", "--ticket", "T-1", "--facts", sa
 expect("triage --record --offline", ["triage", "--offline", "--record", "-"], 2, "leave out --offline", stdin=b"x")
 expect("history without a domain", ["history", "--db", nodb], 2, "history: give a domain")
 expect("history of a missing file", ["history", "example.jp", "--db", nodb], 2, nodb, "no history here yet")
+expect("history of a folder", ["history", "example.jp", "--db", tmp], 2, tmp + " is a folder", "history.sqlite3")
 expect("history show a word", ["history", "show", "latest", "--db", nodb], 2, "give a check's id")
 expect("history prune without an age", ["history", "prune", "--db", nodb], 2, "--older-than 400d")
 expect("history prune a bad age", ["history", "prune", "--older-than", "1y", "--db", nodb], 2, "--older-than 1y: give an age")
