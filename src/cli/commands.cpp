@@ -78,15 +78,6 @@ bool use_color() {
   return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR") && !(term && std::string(term) == "dumb");
 }
 
-namespace {
-
-struct OutputOptions {
-  std::string format = "text";
-  int width = kWidthAuto;
-  std::string lang;
-  std::vector<std::string> rules_dirs;
-};
-
 void add_output_options(po::options_description& d, OutputOptions& o) {
   d.add_options()
       ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json or markdown")
@@ -106,15 +97,57 @@ void check_output_options(OutputOptions& o) {
   check_width(o.width);
 }
 
+void print_report(const report::Report& r, const Knowledge& k, const OutputOptions& o, const json& extra) {
+  if (o.format == "json") {
+    json j = report::render_json(r);
+    for (const auto& [key, value] : extra.items()) j[key] = value;
+    std::cout << j.dump(2) << '\n';
+  } else if (o.format == "markdown") std::cout << report::render_markdown(r, k.labels);
+  else std::cout << report::render_text(r, k.labels, output_width(o.width), use_color());
+  std::cout.flush();
+}
+
+void add_record_options(po::options_description& d, RecordFlags& r) {
+  d.add_options()
+      ("record", po::bool_switch(&r.record), "record the check in the history after the report (see certdoctor history)")
+      ("db", po::value(&r.options.db)->value_name("FILE|URL"),
+       "the history: an SQLite file or a postgresql:// URL (default: $XDG_DATA_HOME/certdoctor/history.sqlite3)")
+      ("ticket", po::value(&r.options.ticket)->value_name("ID"), "the support ticket the check is for, kept in the history")
+      ("user", po::value(&r.options.user)->value_name("NAME"), "who asked, kept in the history (default: $USER)");
+}
+
+void check_record_options(const RecordFlags& r) {
+  if (r.record) return;
+  for (const auto& [given, name] : {std::pair{!r.options.db.empty(), "--db"}, {!r.options.ticket.empty(), "--ticket"},
+                                    {!r.options.user.empty(), "--user"}})
+    if (given) throw UsageError(std::string(name) + " is kept only with --record: add --record to record the check");
+}
+
+int recording_failed(const std::string& what) {
+  std::cerr << "certdoctor: error: the check was not recorded: " << what << " (the report above is complete)\n";
+  return exit_not_recorded;
+}
+
+namespace {
+
 /// Judges facts with the current rules and prints the report; returns the exit status.
-int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o, bool replayed = false) {
+int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o, bool replayed,
+                    const RecordFlags& rec) {
   Diagnosis d = pipeline::diagnose(facts, k, o.lang);
   d.report.replayed = replayed;
-  if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
-  else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
-  else std::cout << report::render_text(d.report, k.labels, output_width(o.width), use_color());
-  std::cout.flush();
-  return pipeline::exit_status(d);
+  print_report(d.report, k, o);
+  const int status = pipeline::exit_status(d);
+  // Recorded after the report is out: a history that cannot be written never costs the report.
+  if (rec.record) {
+    try {
+      const auto id = pipeline::record(facts, d, k, rec.options);
+      std::cerr << "certdoctor: recorded as check " << id << " (certdoctor history show " << id
+                << (rec.options.db.empty() ? "" : " --db ...") << ")\n";
+    } catch (const Error& e) {
+      return recording_failed(e.what());
+    }
+  }
+  return status;
 }
 
 const char* check_help_text = R"(Usage: certdoctor check [options] DOMAIN
@@ -144,8 +177,12 @@ Examples:
   certdoctor check --ca pebble --ca-file lab-root.pem example.jp
                                                    predict a test CA's result; trust a lab root
 
+  certdoctor check --record --ticket T-1234 example.jp
+                                                   keep the check in the history (certdoctor history)
+
 Exit status: 0 renewal expected to succeed (warnings may be listed), 1 blocking problems found,
-2 usage or input error, 3 the diagnosis could not be completed (for example no resolver answered).
+2 usage or input error, 3 the diagnosis could not be completed (for example no resolver answered),
+4 the report is complete but --record could not record it (the reason is on standard error).
 
 Options)";
 
@@ -169,6 +206,10 @@ Usage:
   certdoctor check [options] DOMAIN     will the renewal work? why did it fail?
   certdoctor explain --facts FILE       judge saved facts again, offline, with the current rules
   certdoctor triage [FILE|-]            from a provider's mail or an ACME error to a diagnosis
+  certdoctor history DOMAIN             the recorded checks of a domain (check --record)
+  certdoctor history show ID            a recorded check, judged again with today's rules
+  certdoctor history prune --older-than 400d
+  certdoctor due [--within 30d]         recorded domains to check before their provider renews
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 
@@ -216,6 +257,8 @@ int run_check(const std::vector<std::string>& args) {
       ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
       ("no-web", po::bool_switch(&no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
       ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)");
+  RecordFlags rec;
+  add_record_options(visible, rec);
   add_output_options(visible, out);
   parse_arguments(args, visible, "domain", c.domain);
   if (help) {
@@ -223,6 +266,7 @@ int run_check(const std::vector<std::string>& args) {
     return exit_ok;
   }
   check_output_options(out);
+  check_record_options(rec);
   if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
   c.use_cache = !no_cache;
   c.web = !no_web;
@@ -244,7 +288,7 @@ int run_check(const std::vector<std::string>& args) {
   Knowledge k(out.rules_dirs);
   pipeline::validate(c, k);
   facts::Facts f = pipeline::gather(c, k);
-  const int status = judge_and_print(f, k, out);
+  const int status = judge_and_print(f, k, out, false, rec);
   // The report is out before the facts are saved: a full disk must not cost the diagnosis.
   if (!facts_out.empty()) {
     try {
@@ -272,6 +316,8 @@ Options)");
       ("facts", po::value(&facts_file)->value_name("FILE"), "facts file written by check --facts-out")
       ("provider", po::value(&provider)->value_name("ID"), "judge as if the domain were hosted by this provider")
       ("view", po::bool_switch(&show_view), "print the view the rules see (facts plus derived values) as JSON, for rule authors");
+  RecordFlags rec;
+  add_record_options(visible, rec);
   add_output_options(visible, out);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(visible).run(), vm);
@@ -281,6 +327,8 @@ Options)");
     return exit_ok;
   }
   check_output_options(out);
+  check_record_options(rec);
+  if (rec.record && show_view) throw UsageError("--view prints the view only: leave out --record");
   if (facts_file.empty()) throw UsageError("explain: no facts file; usage: certdoctor explain --facts FILE");
   Knowledge k(out.rules_dirs);
   facts::Facts f = facts::load_file(facts_file);
@@ -294,7 +342,7 @@ Options)");
     std::cout << view.dump(2) << '\n';
     return exit_ok;
   }
-  return judge_and_print(f, k, out, true);
+  return judge_and_print(f, k, out, true, rec);
 }
 
 int run_rules(const std::vector<std::string>& args) {

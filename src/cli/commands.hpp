@@ -7,6 +7,9 @@
 #include <boost/program_options/options_description.hpp>
 
 #include "pipeline/check.hpp"
+#include "pipeline/knowledge.hpp"
+#include "pipeline/record.hpp"
+#include "report/report.hpp"
 
 namespace certdoctor::cli {
 
@@ -14,11 +17,42 @@ using pipeline::exit_ok;
 using pipeline::exit_problems;
 using pipeline::exit_usage;
 using pipeline::exit_incomplete;
+using pipeline::exit_not_recorded;
 
 int run_check(const std::vector<std::string>& args);
 int run_explain(const std::vector<std::string>& args);
 int run_rules(const std::vector<std::string>& args);
 int run_triage(const std::vector<std::string>& args);
+int run_history(const std::vector<std::string>& args);
+int run_due(const std::vector<std::string>& args);
+
+/// --width not given.
+inline constexpr int kWidthAuto = -2147483647 - 1;
+
+/// The report options shared by check, explain and history show.
+struct OutputOptions {
+  std::string format = "text";
+  int width = kWidthAuto;
+  std::string lang;
+  std::vector<std::string> rules_dirs;
+};
+void add_output_options(boost::program_options::options_description&, OutputOptions&);
+/// Fills in the language and throws UsageError for a bad --lang, --format or --width.
+void check_output_options(OutputOptions&);
+/// Prints a report in the chosen format; `extra` keys are added to the JSON document.
+void print_report(const report::Report&, const pipeline::Knowledge&, const OutputOptions&,
+                  const nlohmann::json& extra = nlohmann::json::object());
+
+/// --record, --db, --ticket, --user.
+struct RecordFlags {
+  bool record = false;
+  pipeline::RecordOptions options;
+};
+void add_record_options(boost::program_options::options_description&, RecordFlags&);
+/// Throws UsageError for --db, --ticket or --user without --record.
+void check_record_options(const RecordFlags&);
+/// Prints why a check was not recorded; returns exit_not_recorded.
+int recording_failed(const std::string& what);
 
 /// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the width
 /// to wrap text at and whether to colour.
@@ -28,8 +62,6 @@ std::string default_lang();
 /// main() reports with the command's name.
 void parse_arguments(const std::vector<std::string>& args, const boost::program_options::options_description& visible,
                      const char* name, std::string& positional);
-/// --width not given.
-inline constexpr int kWidthAuto = -2147483647 - 1;
 /// The width to wrap text at: `requested` (--width) when given, else 0 (no wrapping) when
 /// stdout is not a terminal, else COLUMNS when set, else the terminal's own width, else 80.
 int output_width(int requested);

@@ -28,8 +28,10 @@ int main(int argc, char** argv) {
     if (command == "explain") return cli::run_explain(rest);
     if (command == "rules") return cli::run_rules(rest);
     if (command == "triage") return cli::run_triage(rest);
+    if (command == "history") return cli::run_history(rest);
+    if (command == "due") return cli::run_due(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage"})
+    for (const char* known : {"check", "explain", "rules", "triage", "history", "due"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << "certdoctor: error: unknown command '" << command << "'"
               << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";

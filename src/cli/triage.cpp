@@ -56,7 +56,8 @@ Examples:
                                                      answer the mail with the diagnosis
 
 Exit status: 0 triaged (and, when checked live, renewal expected to succeed), 1 a live check
-found blocking problems, 2 usage or unreadable input, 3 a live check could not be completed.
+found blocking problems, 2 usage or unreadable input, 3 a live check could not be completed,
+4 the report is complete but --record could not record the live checks.
 The kinds, subjects and texts are data: rules/providers/*.yaml (notices:) and
 rules/acme-errors.yaml.
 
@@ -129,6 +130,8 @@ int run_triage(const std::vector<std::string>& args) {
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
       ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify served certificates with (default: the system's)")
       ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
+  RecordFlags rec;
+  add_record_options(visible, rec);
   parse_arguments(args, visible, "input", input);
   if (help) {
     std::cout << visible << '\n';
@@ -139,6 +142,8 @@ int run_triage(const std::vector<std::string>& args) {
   if (format != "text" && format != "json" && format != "markdown" && format != "eml")
     throw UsageError("--format " + format + ": use text, json, markdown or eml");
   check_width(width);
+  check_record_options(rec);
+  if (rec.record && offline) throw UsageError("--record keeps the live checks: leave out --offline");
   if (!(timeout >= 1 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
   if (max_mb < 1 || max_mb > 1024) throw UsageError("--max-size: give 1 to 1024 MB");
   if (input == "-" && isatty(STDIN_FILENO))
@@ -191,11 +196,12 @@ int run_triage(const std::vector<std::string>& args) {
 
   int status = exit_ok;
   r.verdict = "offline";
+  pipeline::TriageChecks live;
   if (!offline) {
     const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
-    pipeline::TriageChecks live = pipeline::check_triaged(t, c, *knowledge, lang, max_domains, deadline);
+    live = pipeline::check_triaged(t, c, *knowledge, lang, max_domains, deadline);
     t.notes.insert(t.notes.end(), live.notes.begin(), live.notes.end());
-    r.checks = std::move(live.checks);
+    r.checks = live.checks;
     r.verdict = live.verdict;
     status = live.status;
   }
@@ -206,6 +212,15 @@ int run_triage(const std::vector<std::string>& args) {
   else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, labels, from, to);
   else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, output_width(width), use_color());
   std::cout.flush();
+  // The live checks are recorded once the reply is out (source triage).
+  if (rec.record) {
+    try {
+      for (const auto id : pipeline::record_triaged(live, *knowledge, rec.options))
+        std::cerr << "certdoctor: recorded as check " << id << '\n';
+    } catch (const Error& e) {
+      return recording_failed(e.what());
+    }
+  }
   return status;
 }
 

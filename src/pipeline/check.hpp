@@ -57,6 +57,7 @@ enum Exit : int {
   exit_problems = 1,    // blocking problems found
   exit_usage = 2,       // usage or input error
   exit_incomplete = 3,  // the diagnosis could not be completed
+  exit_not_recorded = 4,  // the report is complete, but --record could not record it
 };
 
 /// The exit status a diagnosis stands for (0 ok or warnings, 1 blocking problems, 3 incomplete).

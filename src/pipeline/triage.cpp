@@ -42,7 +42,8 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     if (o.account.empty()) o.account = t.account;
     o.timeout_s = share;
     validate(o, k);
-    Diagnosis d = diagnose(gather(o, k), k, lang);
+    facts::Facts f = gather(o, k);
+    Diagnosis d = diagnose(f, k, lang);
     const int s = exit_status(d);
     const int rr = static_cast<int>(std::find(std::begin(order), std::end(order), d.report.verdict) - std::begin(order));
     if (rr > rank && rr < 4) {
@@ -51,11 +52,21 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     }
     if (s == exit_problems) out.status = exit_problems;
     else if (s == exit_incomplete && out.status != exit_problems) out.status = exit_incomplete;
+    out.judged.push_back(TriageChecks::Judged{std::move(f), std::move(d.view), std::move(d.findings), d.report.verdict});
     out.checks.push_back(report::TriageCheck{domains[i].ascii, std::move(d.report)});
   }
   if (n == 0) out.verdict = "no-domains";
   else if (out.verdict.empty()) out.verdict = "incomplete";  // every domain was left out
   return out;
+}
+
+std::vector<std::int64_t> record_triaged(const TriageChecks& checks, const Knowledge& k, RecordOptions o) {
+  if (o.source.empty() || o.source == "cli") o.source = "triage";
+  std::vector<std::int64_t> ids;
+  if (checks.judged.empty()) return ids;
+  auto s = store::open(o.db, store::Open::create);
+  for (const auto& j : checks.judged) ids.push_back(s->add(record_of(j.facts, j.view, j.findings, j.verdict, k, o)));
+  return ids;
 }
 
 } // namespace certdoctor::pipeline

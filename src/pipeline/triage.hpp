@@ -7,6 +7,7 @@
 
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
+#include "pipeline/record.hpp"
 #include "report/triage_report.hpp"
 #include "triage/triage.hpp"
 
@@ -18,6 +19,14 @@ struct TriageChecks {
   std::string verdict;             ///< the worst of the checks' verdicts; "no-domains" when none was named
   int status = exit_ok;            ///< exit status: 1 when a check found blocking problems, else 3 when one was incomplete
   std::vector<std::string> notes;  ///< domains left out (--max-domains, the deadline)
+  /// What each check judged, in the order of `checks`, for recording them (record_triaged).
+  struct Judged {
+    facts::Facts facts;
+    nlohmann::json view;
+    std::vector<rules::Finding> findings;
+    std::string verdict;
+  };
+  std::vector<Judged> judged;
 };
 
 /// Checks at most `max_domains` of the triage's domains with `base` (its domain and timeout are
@@ -26,5 +35,9 @@ struct TriageChecks {
 /// Throws UsageError for options `validate` rejects.
 TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
                            std::size_t max_domains, std::chrono::steady_clock::time_point deadline);
+
+/// Records every check of a triage (source "triage" unless `o` names another); returns their ids.
+/// Throws store::StoreError at the first that cannot be recorded.
+std::vector<std::int64_t> record_triaged(const TriageChecks&, const Knowledge&, RecordOptions o);
 
 } // namespace certdoctor::pipeline

@@ -143,6 +143,30 @@ expect("source url in markdown", ["explain", "--lang", "ja", "--format", "markdo
        "(https://www.rfc-editor.org/rfc/rfc8659)_", stream="stdout")
 expect("source url in json", ["explain", "--format", "json", "--facts", caa_saved], 1,
        '"source_url": "https://www.rfc-editor.org/rfc/rfc8659"', stream="stdout")
+# --- history, due, --record ----------------------------------------------------------------------
+nodb = os.path.join(tmp, "no-history.sqlite3")
+expect("--db without --record", ["check", "--db", nodb, "example.jp"], 2, "--db is kept only with --record")
+expect("--ticket without --record", ["explain", "--ticket", "T-1", "--facts", saved], 2, "--ticket is kept only with --record")
+expect("triage --record --offline", ["triage", "--offline", "--record", "-"], 2, "leave out --offline", stdin=b"x")
+expect("history without a domain", ["history", "--db", nodb], 2, "history: give a domain")
+expect("history of a missing file", ["history", "example.jp", "--db", nodb], 2, nodb, "no history here yet")
+expect("history of a folder", ["history", "example.jp", "--db", tmp], 2, tmp + " is a folder", "history.sqlite3")
+expect("history show a word", ["history", "show", "latest", "--db", nodb], 2, "give a check's id")
+expect("history prune without an age", ["history", "prune", "--db", nodb], 2, "--older-than 400d")
+expect("history prune a bad age", ["history", "prune", "--older-than", "1y", "--db", nodb], 2, "--older-than 1y: give an age")
+expect("due a bad horizon", ["due", "--within", "soon", "--db", nodb], 2, "--within soon: give an age")
+expect("history markdown", ["history", "example.jp", "--format", "markdown", "--db", nodb], 2, "history lists as text or json")
+# A history that cannot be written: the report is out, the reason on stderr, exit status 4.
+garbage = facts_file("garbage.sqlite3", "x" * 5000)
+expect("record into a damaged file", ["explain", "--facts", saved, "--record", "--db", garbage], 4, garbage,
+       "the check was not recorded", "move it aside", "the report above is complete")
+expect("the report is out before", ["explain", "--facts", saved, "--record", "--db", garbage], 4,
+       "healthy-sakura.jp", "No problem found", stream="stdout")
+expect("record into a server that is not there", ["explain", "--facts", saved, "--record", "--db",
+       "postgresql://u:secret@127.0.0.1:9/h?connect_timeout=2"], 4, "postgresql://u:***@127.0.0.1:9/h", "cannot connect")
+ran += 1
+if "secret" in run(["history", "example.jp", "--db", "postgresql://u:secret@127.0.0.1:9/h?connect_timeout=2"])[2]:
+    failures.append("a password in a --db URL is printed")
 
 for f in failures:
     print("FAIL", f)

@@ -1,0 +1,237 @@
+// The PostgreSQL backend, over libpq's C API (the schema is one table and a handful of
+// statements, so a C++ wrapper would add a dependency without saving code). Every statement
+// sends its values as parameters; the migrations run under an advisory lock so that two
+// processes opening a new database at once do not both create the schema.
+#include <libpq-fe.h>
+
+#include <cstdlib>
+
+#include "store/backends.hpp"
+
+namespace certdoctor::store {
+
+namespace {
+
+const char* const kMigrations[] = {
+    "CREATE TABLE checks ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " domain TEXT NOT NULL, registered_domain TEXT NOT NULL,"
+    " started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,"
+    " verdict TEXT NOT NULL, finding_ids TEXT NOT NULL, findings TEXT NOT NULL,"
+    " facts BYTEA NOT NULL, facts_encoding TEXT NOT NULL,"
+    " tool_version TEXT NOT NULL, rules_version TEXT NOT NULL,"
+    " asked_by TEXT NOT NULL, ticket TEXT NOT NULL, source TEXT NOT NULL,"
+    " cert_not_after BIGINT, provider TEXT NOT NULL)",
+    "CREATE INDEX checks_by_domain ON checks (domain, started_at);"
+    "CREATE INDEX checks_by_time ON checks (started_at)",
+};
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == 2, "one migration per schema version");
+
+// An arbitrary constant: the key of the advisory lock the migrations hold.
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7170013)";
+
+class Result {
+public:
+  explicit Result(PGresult* r) : r_(r) {}
+  ~Result() { PQclear(r_); }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+  PGresult* get() const { return r_; }
+  int rows() const { return PQntuples(r_); }
+  std::string text(int row, int col) const { return PQgetvalue(r_, row, col); }
+  bool null(int row, int col) const { return PQgetisnull(r_, row, col); }
+
+private:
+  PGresult* r_;
+};
+
+class PostgresStore final : public Store {
+public:
+  PostgresStore(const std::string& url, int target) : where_(redact(url)) {
+    conn_ = PQconnectdb(url.c_str());
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+      std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      PQfinish(conn_);
+      throw StoreError(where_ + ": cannot connect: " + why + "; check that the server runs and the URL (host, port, "
+                       "database, user, password)");
+    }
+    try {
+      exec("SET client_min_messages = warning");
+      migrate(target > 0 ? target : current_schema_version());
+    } catch (...) {
+      PQfinish(conn_);
+      throw;
+    }
+  }
+  ~PostgresStore() override { PQfinish(conn_); }
+
+  std::int64_t add(const Record& r) override {
+    const std::string packed = compress(r.facts);
+    const std::string started = std::to_string(r.started_at), finished = std::to_string(r.finished_at);
+    const std::string ids = ids_text(r.finding_ids), findings = r.findings.dump();
+    const std::string not_after = r.cert_not_after ? std::to_string(*r.cert_not_after) : "";
+    const char* values[] = {r.domain.c_str(), r.registered_domain.c_str(), started.c_str(), finished.c_str(),
+                            r.verdict.c_str(), ids.c_str(), findings.c_str(), packed.data(),
+                            r.tool_version.c_str(), r.rules_version.c_str(), r.user.c_str(), r.ticket.c_str(),
+                            r.source.c_str(), r.cert_not_after ? not_after.c_str() : nullptr, r.provider.c_str()};
+    int lengths[15] = {};
+    int formats[15] = {};
+    lengths[7] = static_cast<int>(packed.size());
+    formats[7] = 1;  // the compressed facts as binary
+    Result res(PQexecParams(conn_,
+                            "INSERT INTO checks (domain, registered_domain, started_at, finished_at, verdict, finding_ids,"
+                            " findings, facts, facts_encoding, tool_version, rules_version, asked_by, ticket, source,"
+                            " cert_not_after, provider) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'zlib',$9,$10,$11,$12,$13,$14,$15)"
+                            " RETURNING id",
+                            15, nullptr, values, lengths, formats, 0));
+    check(res, "cannot record the check");
+    return std::stoll(res.text(0, 0));
+  }
+
+  std::optional<Record> get(std::int64_t id) override {
+    const std::string v = std::to_string(id);
+    auto rows = select(std::string("SELECT ") + kColumns + ", facts, facts_encoding FROM checks WHERE id = $1", {v}, true);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
+  std::vector<Record> list(const std::string& domain, std::size_t limit) override {
+    return select(std::string("SELECT ") + kColumns + " FROM checks WHERE domain = $1 ORDER BY started_at DESC, id DESC" +
+                      (limit ? " LIMIT " + std::to_string(limit) : ""),
+                  {domain}, false);
+  }
+
+  std::optional<Record> last_ok(const std::string& domain) override {
+    auto rows = select(std::string("SELECT ") + kColumns +
+                           ", facts, facts_encoding FROM checks WHERE domain = $1 AND verdict IN ('ok', 'warning')"
+                           " ORDER BY started_at DESC, id DESC LIMIT 1",
+                       {domain}, true);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
+  std::size_t prune(std::int64_t before) override {
+    const std::string v = std::to_string(before);
+    const char* values[] = {v.c_str()};
+    Result res(PQexecParams(conn_, "DELETE FROM checks WHERE started_at < $1", 1, nullptr, values, nullptr, nullptr, 0));
+    check(res, "cannot delete old checks");
+    return static_cast<std::size_t>(std::atoll(PQcmdTuples(res.get())));
+  }
+
+  std::vector<Record> latest_per_domain() override {
+    return select(std::string("SELECT DISTINCT ON (domain) ") + kColumns +
+                      " FROM checks ORDER BY domain, started_at DESC, id DESC",
+                  {}, false);
+  }
+
+  int schema_version() override {
+    Result res(PQexec(conn_, "SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    check(res, "cannot read its schema version");
+    return std::atoi(res.text(0, 0).c_str());
+  }
+
+  std::string where() const override { return where_; }
+
+private:
+  void check(const Result& res, const std::string& what) const {
+    const auto status = PQresultStatus(res.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
+    std::string why = PQresultErrorMessage(res.get());
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+    const std::string code = state ? state : "";
+    std::string fix = "see the server's message";
+    if (code == "53100") fix = "the server's disk is full; ask its administrator to free space";
+    else if (code == "25006" || code == "42501") fix = "this user may not write there; use a user with INSERT and DELETE on the tables";
+    else if (code.rfind("55P03", 0) == 0 || code == "40P01") fix = "another session held a lock; retry";
+    else if (code.rfind("08", 0) == 0 || PQstatus(conn_) != CONNECTION_OK) fix = "the connection to the server was lost; retry";
+    throw StoreError(where_ + ": " + what + ": " + why + "; " + fix);
+  }
+
+  void exec(const std::string& sql, const std::string& what = "cannot set it up") {
+    Result res(PQexec(conn_, sql.c_str()));
+    check(res, what);
+  }
+
+  std::vector<Record> select(const std::string& sql, const std::vector<std::string>& params, bool with_facts) {
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p.c_str());
+    Result res(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    check(res, "cannot read it");
+    std::vector<Record> out;
+    for (int row = 0; row < res.rows(); ++row) {
+      Record r;
+      int i = 0;
+      r.id = std::stoll(res.text(row, i++));
+      r.domain = res.text(row, i++);
+      r.registered_domain = res.text(row, i++);
+      r.started_at = std::stoll(res.text(row, i++));
+      r.finished_at = std::stoll(res.text(row, i++));
+      r.verdict = res.text(row, i++);
+      r.finding_ids = ids_of(res.text(row, i++));
+      r.findings = nlohmann::json::parse(res.text(row, i++), nullptr, false);
+      r.tool_version = res.text(row, i++);
+      r.rules_version = res.text(row, i++);
+      r.user = res.text(row, i++);
+      r.ticket = res.text(row, i++);
+      r.source = res.text(row, i++);
+      if (!res.null(row, i)) r.cert_not_after = std::stoll(res.text(row, i));
+      ++i;
+      r.provider = res.text(row, i++);
+      if (with_facts) {
+        std::size_t n = 0;
+        unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(PQgetvalue(res.get(), row, i)), &n);
+        if (!raw) throw StoreError(where_ + ": check " + std::to_string(r.id) + ": cannot read its facts (out of memory)");
+        const std::string packed(reinterpret_cast<const char*>(raw), n);
+        PQfreemem(raw);
+        const std::string encoding = res.text(row, i + 1);
+        if (encoding != "zlib")
+          throw StoreError(where_ + ": check " + std::to_string(r.id) + ": facts in an unknown encoding '" + encoding + "'");
+        try {
+          r.facts = decompress(packed);
+        } catch (const StoreError& e) {
+          throw StoreError(where_ + ": check " + std::to_string(r.id) + ": " + e.what());
+        }
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  void migrate(int target) {
+    exec("BEGIN");
+    try {
+      exec(kMigrationLock, "cannot lock its schema");
+      exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, applied_at BIGINT NOT NULL)",
+           "cannot set up its schema");
+      const int have = schema_version();
+      const int known = current_schema_version();
+      if (have > known)
+        throw StoreError(where_ + ": its schema is version " + std::to_string(have) +
+                         ", made by a newer certdoctor (this one knows up to " + std::to_string(known) +
+                         "); use that version, or give another --db");
+      for (int v = have + 1; v <= target; ++v) {
+        exec(kMigrations[v - 1], "cannot migrate its schema to version " + std::to_string(v));
+        exec("INSERT INTO schema_version (version, applied_at) VALUES (" + std::to_string(v) +
+                 ", EXTRACT(EPOCH FROM now())::BIGINT)",
+             "cannot migrate its schema");
+      }
+      exec("COMMIT", "cannot migrate its schema");
+    } catch (...) {
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      throw;
+    }
+  }
+
+  std::string where_;
+  PGconn* conn_ = nullptr;
+};
+
+} // namespace
+
+std::unique_ptr<Store> open_postgres(const std::string& url, int target_version) {
+  return std::make_unique<PostgresStore>(url, target_version);
+}
+
+} // namespace certdoctor::store
