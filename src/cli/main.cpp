@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
     if (command == "explain") return cli::run_explain(rest);
     if (command == "rules") return cli::run_rules(rest);
     if (command == "triage") return cli::run_triage(rest);
+    if (command == "diff") return cli::run_diff(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage"})
+    for (const char* known : {"check", "explain", "rules", "triage", "diff"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << "certdoctor: error: unknown command '" << command << "'"
               << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";
