@@ -66,7 +66,8 @@ std::string describe(const Change& c, const report::Labels& words, const std::st
                {"since", day_of(c.since)},
                {"until", day_of(c.until)}};
   std::string text = words.find(lang, key) ? words.get(lang, key) : words.get(lang, "kinds." + c.kind + ".changed");
-  return rules::fill_placeholders(text, args) + rules::fill_placeholders(words.get(lang, "between"), args);
+  const bool one_day = args["since"] == args["until"];
+  return rules::fill_placeholders(text, args) + rules::fill_placeholders(words.get(lang, one_day ? "on" : "between"), args);
 }
 
 std::string render_text(const Result& r, const rules::Catalogue& catalogue, const report::Labels& words,
