@@ -379,6 +379,11 @@ TEST_CASE("diff::render_text: every kind has words in ja and en; the sentence na
   const std::string ja = diff::render_text(r, fx.catalogue, words, "ja", 0);
   CHECK(ja.find("2001:db8:99::1") != std::string::npos);
   CHECK(ja.find("t-aaaa の原因です") != std::string::npos);
+  auto same_day = base();
+  same_day.collected_at = "2026-10-02T09:00:00Z";
+  same_day.names[0].aaaa = b.names[0].aaaa;
+  CHECK(diff::render_text(fx.run(base(), same_day), fx.catalogue, words, "en", 0)
+            .find("2001:db8:99::1 on 2026-10-02 — this is why") != std::string::npos);
   const std::string same = diff::render_text(fx.run(base(), base()), fx.catalogue, words, "en", 0);
   CHECK(same.find("Nothing changed") != std::string::npos);
   const json j = diff::render_json(r, fx.catalogue, words, "en");
