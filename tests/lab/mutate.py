@@ -26,8 +26,10 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
+import time
 
 
 class MutateError(Exception):
@@ -138,7 +140,6 @@ class Lab:
             raise MutateError(f"nginx reload: {(r.stderr or r.stdout).strip()}")
         # The old workers finish before the new configuration answers every request: wait until
         # the master has a new generation of workers (a short, bounded wait).
-        import time
         time.sleep(0.5)
 
     def forward(self, site, url, hosts):
@@ -198,7 +199,6 @@ class Lab:
             raise MutateError("; ".join(problems))
 
     def _wait_reloaded(self, zones):
-        import time
         for z in zones:
             path = self.dir / "knot" / z["operator"] / "zones" / ((z["zone"] or "root") + ".zone")
             want = None
@@ -211,7 +211,7 @@ class Lab:
                     break
             for _ in range(50):
                 out = self._knotc(z["operator"], "zone-status", z["zone"])
-                if want is None or f"serial: {want}" in out or "serial: " + str(want) + " " in out:
+                if want is None or re.search(rf"serial: {re.escape(want)}\b", out):
                     break
                 time.sleep(0.1)
 
