@@ -17,11 +17,17 @@ with. Cases:
   unchanged     two checks of an unchanged domain: nothing changed, said plainly
   live --to     --to left out: the domain of --from is checked now, with its arguments
 
-usage: diff_live.py CERTDOCTOR [--keep-lab]
+The before and after facts of every case but the last can be saved (--save-facts DIR, into
+tests/e2e/diff-facts) and judged again offline (--replay DIR, suite rules): a rule change that
+breaks an explanation shows without the lab.
+
+usage: diff_live.py CERTDOCTOR [--keep-lab] [--save-facts DIR]
+       diff_live.py CERTDOCTOR --replay DIR
 """
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -78,9 +84,7 @@ class Case:
             self.problems.append(message)
 
 
-def case_nameservers(binary, env, lab, tmp):
-    c = Case("nameservers moved to the Cloudflare-like DNS")
-    before, after = os.path.join(tmp, "ns-a.json"), os.path.join(tmp, "ns-b.json")
+def collect_nameservers(binary, env, lab, before, after):
     # Before: the registry delegates cloudflare-moved.jp to the Xserver-like servers, which
     # still hold the zone with the Xserver host's address.
     with lab:
@@ -88,6 +92,10 @@ def case_nameservers(binary, env, lab, tmp):
         check(binary, env, "cloudflare-moved.jp", XSERVER, before)
     lab.flush()
     check(binary, env, "cloudflare-moved.jp", XSERVER, after)
+
+
+def judge_nameservers(binary, before, after):
+    c = Case("nameservers moved to the Cloudflare-like DNS")
     rc, r, err = diff(binary, before, after)
     c.expect(isinstance(r, dict), f"no JSON from diff: {err[:300]}")
     if not isinstance(r, dict):
@@ -111,14 +119,16 @@ def case_nameservers(binary, env, lab, tmp):
     return c
 
 
-def case_aaaa_caa(binary, env, lab, tmp):
-    c = Case("an AAAA and a CAA added")
-    before, after = os.path.join(tmp, "aaaa-a.json"), os.path.join(tmp, "aaaa-b.json")
+def collect_aaaa_caa(binary, env, lab, before, after):
     check(binary, env, "healthy-sakura.jp", SAKURA, before)
     with lab:
         lab.add("healthy-sakura.jp", "@", "AAAA", "2001:db8:99::1")
         lab.add("healthy-sakura.jp", "@", "CAA", '0 issue "ca.example.net"')
         check(binary, env, "healthy-sakura.jp", SAKURA, after)
+
+
+def judge_aaaa_caa(binary, before, after):
+    c = Case("an AAAA and a CAA added")
     rc, r, err = diff(binary, before, after)
     if not isinstance(r, dict):
         c.expect(False, f"no JSON from diff: {err[:300]}")
@@ -135,13 +145,15 @@ def case_aaaa_caa(binary, env, lab, tmp):
     return c
 
 
-def case_forwarding(binary, env, lab, tmp):
-    c = Case("forwarding switched on")
-    before, after = os.path.join(tmp, "fw-a.json"), os.path.join(tmp, "fw-b.json")
+def collect_forwarding(binary, env, lab, before, after):
     check(binary, env, "healthy-xserver.jp", XSERVER, before)
     with lab:
         lab.forward("healthy-xserver.jp", "http://elsewhere.jp", [env["LAB_XSERVER_HOST"], env["LAB_XSERVER_HOST6"]])
         check(binary, env, "healthy-xserver.jp", XSERVER, after)
+
+
+def judge_forwarding(binary, before, after):
+    c = Case("forwarding switched on")
     rc, r, err = diff(binary, before, after)
     if not isinstance(r, dict):
         c.expect(False, f"no JSON from diff: {err[:300]}")
@@ -155,16 +167,18 @@ def case_forwarding(binary, env, lab, tmp):
     return c
 
 
-def case_unrenewed(binary, env, lab, tmp):
-    c = Case("a certificate left unrenewed")
-    before, after = os.path.join(tmp, "cert-a.json"), os.path.join(tmp, "cert-b.json")
+def collect_unrenewed(binary, env, lab, before, after):
     check(binary, env, "healthy-xserver.jp", XSERVER, before)
     facts = json.load(open(before))
     leaf = next(t["chain"][0] for t in facts["web"]["tls"] if t.get("outcome") == "handshake" and t["chain"])
     not_after = datetime.datetime.strptime(leaf["not_after"], "%Y-%m-%dT%H:%M:%SZ")
     # The same certificate, 20 days before it expires: past Xserver's renewal days (30, 25).
     facts["collected_at"] = (not_after - datetime.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    json.dump(facts, open(after, "w"))
+    json.dump(facts, open(after, "w"), indent=2)
+
+
+def judge_unrenewed(binary, before, after):
+    c = Case("a certificate left unrenewed")
     rc, r, err = diff(binary, before, after)
     if not isinstance(r, dict):
         c.expect(False, f"no JSON from diff: {err[:300]}")
@@ -177,10 +191,13 @@ def case_unrenewed(binary, env, lab, tmp):
     return c
 
 
-def case_unchanged(binary, env, lab, tmp):
+def collect_unchanged(binary, env, lab, before, after):
+    check(binary, env, "healthy-sakura.jp", SAKURA, before)  # the later side: diff's own live check
+
+
+def judge_unchanged(binary, before, after):
     c = Case("nothing changed; --to left out")
-    before = os.path.join(tmp, "same-a.json")
-    check(binary, env, "healthy-sakura.jp", SAKURA, before)
+    env = lab_env()
     # --to left out: the same domain checked now, with the earlier check's arguments.
     cmd = [LAB, "exec", "--", binary, "diff", "--from", before, "--lang", "en", "--width", "0",
            "--rules-dir", LAB_RULES, "--allow-reserved", "--root-hints", env["LAB_ROOT_HINTS"], "--no-cache",
@@ -191,30 +208,62 @@ def case_unchanged(binary, env, lab, tmp):
     return c
 
 
-CASES = [case_nameservers, case_aaaa_caa, case_forwarding, case_unrenewed, case_unchanged]
+# name (the saved facts' prefix), collect (live, in the lab), judge (also offline, from saved
+# facts), whether it needs the lab to judge (a live check of its own).
+CASES = [
+    ("nameservers", collect_nameservers, judge_nameservers, False),
+    ("aaaa-caa", collect_aaaa_caa, judge_aaaa_caa, False),
+    ("forwarding", collect_forwarding, judge_forwarding, False),
+    ("unrenewed", collect_unrenewed, judge_unrenewed, False),
+    ("unchanged", collect_unchanged, judge_unchanged, True),
+]
+
+
+def report(c, failed):
+    print(f"{'ok' if not c.problems else 'FAIL':4} {c.name}")
+    for p in c.problems:
+        print(f"     {p}")
+    return failed + bool(c.problems)
+
+
+def replay(binary, folder):
+    """The same judgements over facts saved with --save-facts: no lab, today's rules."""
+    failed = ran = 0
+    for name, _collect, judge, live in CASES:
+        if live:
+            continue
+        ran += 1
+        failed = report(judge(binary, os.path.join(folder, name + "-before.json"),
+                              os.path.join(folder, name + "-after.json")), failed)
+    print(f"{ran - failed} passed, {failed} failed")
+    return 1 if failed else 0
 
 
 def main(argv):
     binary = binary_argument(argv, __doc__)
+    if "--replay" in argv:
+        return replay(binary, argv[argv.index("--replay") + 1])
     keep = "--keep-lab" in argv
+    save = argv[argv.index("--save-facts") + 1] if "--save-facts" in argv else None
     subprocess.run([LAB, "up"], check=True, stdout=subprocess.DEVNULL)
     failed = 0
     try:
         env = lab_env()
         lab = mutate.Lab(env["LAB_DIR"])
         with tempfile.TemporaryDirectory() as tmp:
-            for case in CASES:
+            for name, collect, judge, live in CASES:
+                before, after = os.path.join(tmp, name + "-before.json"), os.path.join(tmp, name + "-after.json")
                 try:
-                    c = case(binary, env, lab, tmp)
+                    collect(binary, env, lab, before, after)
+                    c = judge(binary, before, after)
                 except Exception as e:  # a failed step is this case's failure, the lab is restored
                     lab.restore()
-                    c = Case(case.__name__)
+                    c = Case(name)
                     c.problems.append(f"{type(e).__name__}: {e}")
-                status = "ok" if not c.problems else "FAIL"
-                print(f"{status:4} {c.name}")
-                for p in c.problems:
-                    print(f"     {p}")
-                failed += bool(c.problems)
+                failed = report(c, failed)
+                if save and not live and not c.problems:
+                    for path in (before, after):
+                        shutil.copy(path, save)
     finally:
         if not keep:
             subprocess.run([LAB, "down"], stdout=subprocess.DEVNULL)
