@@ -60,9 +60,16 @@ std::string sentence(const Result& r, std::size_t i, const report::Labels& words
 std::string describe(const Change& c, const report::Labels& words, const std::string& lang) {
   const std::string key = "kinds." + c.kind + "." + c.action;
   const std::string none = words.get(lang, "nothing_value");
+  // The challenge path's answers in words ("401 (a password is asked ...)").
+  auto worded = [&](std::vector<std::string> values) {
+    if (c.kind == "challenge-answer")
+      for (auto& v : values)
+        if (const json* w = words.find(lang, "answers." + v); w && w->is_string()) v = w->get<std::string>();
+    return values;
+  };
   json args = {{"name", c.name},
-               {"before", c.before.empty() ? none : joined(c.before, lang)},
-               {"after", c.after.empty() ? none : joined(c.after, lang)},
+               {"before", c.before.empty() ? none : joined(worded(c.before), lang)},
+               {"after", c.after.empty() ? none : joined(worded(c.after), lang)},
                {"since", day_of(c.since)},
                {"until", day_of(c.until)}};
   std::string text = words.find(lang, key) ? words.get(lang, key) : words.get(lang, "kinds." + c.kind + ".changed");

@@ -384,6 +384,12 @@ TEST_CASE("diff::render_text: every kind has words in ja and en; the sentence na
   same_day.names[0].aaaa = b.names[0].aaaa;
   CHECK(diff::render_text(fx.run(base(), same_day), fx.catalogue, words, "en", 0)
             .find("2001:db8:99::1 on 2026-10-02 — this is why") != std::string::npos);
+  auto locked = later(base());
+  locked.web.http[0].hops[0].status = 401;
+  const auto rl = fx.run(base(), locked);
+  REQUIRE(change(rl, "challenge-answer"));
+  CHECK(diff::render_text(rl, fx.catalogue, words, "en", 0)
+            .find("changed from 404 (not found) to 401 (a password is asked: basic authentication)") != std::string::npos);
   const std::string same = diff::render_text(fx.run(base(), base()), fx.catalogue, words, "en", 0);
   CHECK(same.find("Nothing changed") != std::string::npos);
   const json j = diff::render_json(r, fx.catalogue, words, "en");
