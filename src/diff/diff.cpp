@@ -226,10 +226,13 @@ std::string answer_of(const facts::HttpChallenge& c) {
   return last.outcome;
 }
 
-// The leaf served for a name (the first handshake that gave one).
+// The leaf served for a name: over IPv4 when a handshake there gave one, else over IPv6, so that
+// both sides are read from the same family when they can be.
 const facts::CertificateFact* leaf_of(const facts::Facts& f, const std::string& name) {
-  for (const auto& t : f.web.tls)
-    if (t.name == name && t.outcome == "handshake" && !t.chain.empty()) return &t.chain.front();
+  for (const char* family : {"ipv4", "ipv6"})
+    for (const auto& t : f.web.tls)
+      if (t.name == name && t.family == family && t.outcome == "handshake" && !t.chain.empty())
+        return &t.chain.front();
   return nullptr;
 }
 
