@@ -15,6 +15,8 @@
 #include <boost/program_options.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "diff/diff.hpp"
+#include "diff/render.hpp"
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
 #include "pipeline/lint.hpp"
@@ -210,6 +212,8 @@ Usage:
   certdoctor history show ID            a recorded check, judged again with today's rules
   certdoctor history prune --older-than 400d
   certdoctor due [--within 30d]         recorded domains to check before their provider renews
+  certdoctor diff --from FACTS [--to FACTS]
+                                        what changed since a check, and which finding it explains
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 
@@ -225,16 +229,8 @@ Run `certdoctor COMMAND --help` for the options of a command.
 )";
 }
 
-int run_check(const std::vector<std::string>& args) {
-  OutputOptions out;
-  CheckOptions c;
-  std::string facts_out, server_id;
-  bool no_cache = false, no_web = false, help = false;
-  c.ct_url = probe::default_ct_url;
-
-  po::options_description visible(check_help_text);
+void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeSwitches& s) {
   visible.add_options()
-      ("help,h", po::bool_switch(&help), "show this help")
       ("www", po::bool_switch(&c.www), "the certificate also carries www.DOMAIN (default when DOMAIN is a registered domain)")
       ("no-www", po::bool_switch(&c.no_www), "the certificate carries DOMAIN only")
       ("provider", po::value(&c.provider)->default_value("auto")->value_name("ID"),
@@ -242,21 +238,50 @@ int run_check(const std::vector<std::string>& args) {
       ("server-ip", po::value(&c.server_ips)->value_name("IP"), "address of the hosting server (repeatable)")
       ("account", po::value(&c.account)->value_name("ID"),
        "account or server ID at the provider: its own name (ACCOUNT.sakura.ne.jp, SERVERID.xsrv.jp) names the server")
-      ("server-id", po::value(&server_id)->value_name("ID"), "the same as --account")
+      ("server-id", po::value(&s.server_id)->value_name("ID"), "the same as --account")
       ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
       ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis, 1 to 600")
-      ("facts-out", po::value(&facts_out)->value_name("FILE"), "save the gathered facts as JSON")
+      ("facts-out", po::value(&s.facts_out)->value_name("FILE"), "save the gathered facts as JSON")
       ("ct-url", po::value(&c.ct_url)->default_value(c.ct_url)->value_name("URL"),
        "Certificate Transparency search with crt.sh's JSON interface, for rate limits (none: skip)")
       ("status-url", po::value(&c.status_url)->value_name("URL"),
        "the CA's status page JSON (status.io API; default: Let's Encrypt's; none: skip)")
       ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
-      ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
-      ("no-web", po::bool_switch(&no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
+      ("no-cache", po::bool_switch(&s.no_cache), "always ask the outside sources afresh")
+      ("no-web", po::bool_switch(&s.no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
       ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)");
+}
+
+void finish_probe_options(CheckOptions& c, const ProbeSwitches& s) {
+  c.use_cache = !s.no_cache;
+  c.web = !s.no_web;
+  if (!s.server_id.empty()) {
+    if (!c.account.empty() && c.account != s.server_id)
+      throw UsageError("--account " + printable(c.account) + " and --server-id " + printable(s.server_id) +
+                       " name the same thing: give one of them");
+    c.account = s.server_id;
+  }
+  if (!s.facts_out.empty())
+    if (auto why = file_write_problem(s.facts_out); !why.empty())
+      throw UsageError("--facts-out " + printable(s.facts_out) + ": cannot write there: " + why);
+  if (!c.cache_dir.empty())
+    if (auto why = folder_write_problem(c.cache_dir); !why.empty())
+      throw UsageError("--cache-dir " + printable(c.cache_dir) + ": cannot cache there: " + why + " (or use --no-cache)");
+}
+
+int run_check(const std::vector<std::string>& args) {
+  OutputOptions out;
+  CheckOptions c;
+  ProbeSwitches sw;
+  bool help = false;
+  c.ct_url = probe::default_ct_url;
+
+  po::options_description visible(check_help_text);
+  visible.add_options()("help,h", po::bool_switch(&help), "show this help");
+  add_probe_options(visible, c, sw);
   RecordFlags rec;
   add_record_options(visible, rec);
   add_output_options(visible, out);
@@ -268,31 +293,18 @@ int run_check(const std::vector<std::string>& args) {
   check_output_options(out);
   check_record_options(rec);
   if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
-  c.use_cache = !no_cache;
-  c.web = !no_web;
-  if (!server_id.empty()) {
-    if (!c.account.empty() && c.account != server_id)
-      throw UsageError("--account " + printable(c.account) + " and --server-id " + printable(server_id) +
-                       " name the same thing: give one of them");
-    c.account = server_id;
-  }
   // Parsed before the rules are loaded so that a bad domain is reported first; output paths are
   // checked before any probe starts, so that a typo does not cost a whole check.
   parse_domain(c.domain);
-  if (!facts_out.empty())
-    if (auto why = file_write_problem(facts_out); !why.empty())
-      throw UsageError("--facts-out " + printable(facts_out) + ": cannot write there: " + why);
-  if (!c.cache_dir.empty())
-    if (auto why = folder_write_problem(c.cache_dir); !why.empty())
-      throw UsageError("--cache-dir " + printable(c.cache_dir) + ": cannot cache there: " + why + " (or use --no-cache)");
+  finish_probe_options(c, sw);
   Knowledge k(out.rules_dirs);
   pipeline::validate(c, k);
   facts::Facts f = pipeline::gather(c, k);
   const int status = judge_and_print(f, k, out, false, rec);
   // The report is out before the facts are saved: a full disk must not cost the diagnosis.
-  if (!facts_out.empty()) {
+  if (!sw.facts_out.empty()) {
     try {
-      facts::save_file(f, facts_out);
+      facts::save_file(f, sw.facts_out);
     } catch (const Error& e) {
       std::cerr << "certdoctor: error: " << e.what() << " (the report above is complete)\n";
       return exit_usage;
@@ -364,6 +376,96 @@ int run_rules(const std::vector<std::string>& args) {
   for (const auto& issue : issues) std::cout << issue.file << ":" << issue.line << ": " << issue.message << '\n';
   std::cout << k.catalogue.rules().size() << " rules, " << issues.size() << " problems\n";
   return issues.empty() ? exit_ok : exit_problems;
+}
+
+
+const char* diff_help_text = R"(Usage: certdoctor diff --from FACTS [--to FACTS] [options]
+
+What changed between two checks of one domain, and which finding each change explains. FACTS are
+files saved with `certdoctor check --facts-out`; without --to, the domain of --from is checked
+again now (with the probe options below; --www, --provider, --server-ip, --account and --ca
+default to those of the earlier check). Both sides are judged with the current rules, so that
+they compare fairly. The changes are named in the words support staff use: nameservers at the
+parent and in the zone, each address (A, AAAA), CNAMEs, CAA at each level, redirects and answers
+on the challenge path, block pages, the served certificate, the provider recognised and the
+hosting server; each with the days between which it happened, and the findings it explains
+("... moved from ns1.xserver.jp to ada.ns.cloudflare.com between 2026-10-02 and 2026-11-20 -
+this is why a-not-host fires").
+
+Examples:
+  certdoctor diff --from ticket-123-ok.json --to ticket-123-failed.json
+  certdoctor diff --from last-month.json --resolver 192.0.2.53   the same domain, checked now
+  certdoctor diff --from a.json --to b.json --format json
+
+Exit status: as for check, of the later side: 0 renewal expected to succeed, 1 blocking problems,
+2 usage or input error, 3 the later check could not be completed.
+
+Options)";
+
+int run_diff(const std::vector<std::string>& args) {
+  OutputOptions out;
+  CheckOptions c;
+  ProbeSwitches sw;
+  std::string from_file, to_file;
+  bool help = false;
+  c.ct_url = probe::default_ct_url;
+  po::options_description visible(diff_help_text);
+  visible.add_options()
+      ("help,h", po::bool_switch(&help), "show this help")
+      ("from", po::value(&from_file)->value_name("FACTS"), "the earlier check: a facts file written by check --facts-out")
+      ("to", po::value(&to_file)->value_name("FACTS"), "the later check's facts file (default: check the domain now)");
+  add_probe_options(visible, c, sw);
+  add_output_options(visible, out);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(visible).run(), vm);
+  po::notify(vm);
+  if (help) {
+    std::cout << visible << '\n';
+    return exit_ok;
+  }
+  check_output_options(out);
+  if (out.format == "markdown") throw UsageError("diff: --format markdown is not available; use text or json");
+  if (from_file.empty()) throw UsageError("diff: no --from facts file; usage: certdoctor diff --from FACTS [--to FACTS]");
+  const facts::Facts from = facts::load_file(from_file);
+  Knowledge k(out.rules_dirs);
+  facts::Facts to;
+  if (!to_file.empty()) {
+    to = facts::load_file(to_file);
+  } else {
+    // The same request as the earlier check unless an option says otherwise.
+    const auto& r = from.request;
+    c.domain = r.input.empty() ? from.domain : r.input;
+    auto given = [&](const char* name) { return vm.count(name) && !vm[name].defaulted(); };
+    if (!given("www") && !given("no-www") && r.www_explicit) (r.www ? c.www : c.no_www) = true;
+    if (!given("provider")) c.provider = r.provider;
+    if (!given("server-ip")) c.server_ips = r.server_ips;
+    if (!given("account") && !given("server-id")) c.account = r.account;
+    if (!given("ca")) c.ca = r.ca;
+    parse_domain(c.domain);
+    finish_probe_options(c, sw);
+    pipeline::validate(c, k);
+    to = pipeline::gather(c, k);
+  }
+  if (from.domain != to.domain)
+    throw UsageError("diff: the two checks are of different domains (" + printable(from.domain) + " and " +
+                     printable(to.domain) + "); compare two checks of one domain");
+  const diff::Result result =
+      diff::compare(diff::Side{&from, std::nullopt}, diff::Side{&to, std::nullopt},
+                    view::DeriveContext{k.data, k.classifier}, k.catalogue);
+  const report::Labels words = report::Labels::load(pipeline::reports_dir(), "diff.yaml");
+  if (out.format == "json") std::cout << diff::render_json(result, k.catalogue, words, out.lang).dump(2) << '\n';
+  else std::cout << diff::render_text(result, k.catalogue, words, out.lang, output_width(out.width));
+  std::cout.flush();
+  if (!sw.facts_out.empty() && to_file.empty()) {
+    try {
+      facts::save_file(to, sw.facts_out);
+    } catch (const Error& e) {
+      std::cerr << "certdoctor: error: " << e.what() << " (the comparison above is complete)\n";
+      return exit_usage;
+    }
+  }
+  const std::string verdict = report::verdict_of(result.to_findings, result.to_complete);
+  return verdict == "incomplete" ? exit_incomplete : verdict == "fail" ? exit_problems : exit_ok;
 }
 
 } // namespace certdoctor::cli

@@ -53,6 +53,22 @@ void add_record_options(boost::program_options::options_description&, RecordFlag
 void check_record_options(const RecordFlags&);
 /// Prints why a check was not recorded; returns exit_not_recorded.
 int recording_failed(const std::string& what);
+int run_diff(const std::vector<std::string>& args);
+
+/// The probe options of `check` (also those of `diff` for its live check) that do not go
+/// straight into CheckOptions.
+struct ProbeSwitches {
+  std::string server_id;
+  std::string facts_out;
+  bool no_cache = false;
+  bool no_web = false;
+};
+/// Adds check's probe options (--www ... --ca-file, --facts-out) writing to `c` and `s`.
+void add_probe_options(boost::program_options::options_description& visible, pipeline::CheckOptions& c,
+                       ProbeSwitches& s);
+/// Applies the switches to `c`; throws UsageError for --account and --server-id that differ, and
+/// for a --facts-out or --cache-dir that cannot be written.
+void finish_probe_options(pipeline::CheckOptions& c, const ProbeSwitches& s);
 
 /// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the width
 /// to wrap text at and whether to colour.

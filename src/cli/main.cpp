@@ -30,8 +30,9 @@ int main(int argc, char** argv) {
     if (command == "triage") return cli::run_triage(rest);
     if (command == "history") return cli::run_history(rest);
     if (command == "due") return cli::run_due(rest);
+    if (command == "diff") return cli::run_diff(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage", "history", "due"})
+    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << "certdoctor: error: unknown command '" << command << "'"
               << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";

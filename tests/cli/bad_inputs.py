@@ -106,6 +106,19 @@ if by_path != by_stdin or by_path[0] == 2 or '"domain": "healthy-sakura.jp"' not
     failures.append(f"explain --facts - differs from explain --facts FILE: {by_stdin[0]} {by_stdin[2][:200]!r}")
 expect("explain: - with garbage", ["explain", "--facts", "-"], 2, "standard input: not a facts file", stdin=b"\x00\x01")
 
+# --- diff -------------------------------------------------------------------------------------
+expect("diff: no --from", ["diff"], 2, "no --from facts file")
+expect("diff: missing --from", ["diff", "--from", os.path.join(tmp, "none.json"), "--to", saved], 2, "none.json")
+expect("diff: bad --to", ["diff", "--from", saved, "--to", facts_file("garbage2.json", "{not json")], 2,
+       "not a facts file (not JSON")
+expect("diff: two domains", ["diff", "--from", saved, "--to", facts_file("other.json", dict(good, domain="other.jp"))],
+       2, "different domains", "healthy-sakura.jp", "other.jp")
+expect("diff: markdown", ["diff", "--from", saved, "--to", saved, "--format", "markdown"], 2, "use text or json")
+expect("diff: a bad --facts-out before the live check", ["diff", "--from", saved, "--facts-out", tmp + "/no/dir/f.json"] + offline,
+       2, "--facts-out")
+expect("diff: the same facts twice", ["diff", "--from", saved, "--to", saved, "--lang", "en"], 0,
+       "Nothing changed between the two checks", stream="stdout")
+
 # A replay says so, with the time the facts were collected (in JST), never reading as a live check.
 expect("explain says it is a replay", ["explain", "--facts", saved], 0, "Replayed: facts collected 2026-", " JST,",
        "not a live check", stream="stdout")
