@@ -379,26 +379,34 @@ int run_rules(const std::vector<std::string>& args) {
 }
 
 
-const char* diff_help_text = R"(Usage: certdoctor diff --from FACTS [--to FACTS] [options]
+const char* diff_help_text = R"(Usage: certdoctor diff DOMAIN [--from last-ok|ID|DAY] [--to ID|now] [options]
+       certdoctor diff --from FACTS [--to FACTS] [options]
 
-What changed between two checks of one domain, and which finding each change explains. FACTS are
-files saved with `certdoctor check --facts-out`; without --to, the domain of --from is checked
-again now (with the probe options below; --www, --provider, --server-ip, --account and --ca
-default to those of the earlier check). Both sides are judged with the current rules, so that
-they compare fairly. The changes are named in the words support staff use: nameservers at the
-parent and in the zone, each address (A, AAAA), CNAMEs, CAA at each level, redirects and answers
-on the challenge path, block pages, the served certificate, the provider recognised and the
-hosting server; each with the days between which it happened, and the findings it explains
-("... moved from ns1.xserver.jp to ada.ns.cloudflare.com between 2026-10-02 and 2026-11-20 -
-this is why a-not-host fires").
+What changed between two checks of one domain, and which finding each change explains. Both
+sides are judged with the current rules, so that they compare fairly. The changes are named in
+the words support staff use: nameservers at the parent and in the zone, each address (A, AAAA),
+CNAMEs, CAA at each level, redirects and answers on the challenge path, block pages, the served
+certificate, the provider recognised and the hosting server; each with the days between which it
+happened, and the findings it explains ("... moved from ns1.xserver.jp to ada.ns.cloudflare.com
+between 2026-10-02 and 2026-11-20 - this is why a-not-host fires").
+
+With DOMAIN, the two sides come from the history (checks recorded with --record, see certdoctor
+history): --from is last-ok (default: the last check that passed), a check id, or a day
+YYYY-MM-DD (the last check on that day or before, JST); --to is a check id or now (default: the
+domain is checked again now, and --record keeps that check too).
+Without DOMAIN, --from and --to are facts files saved with `certdoctor check --facts-out`;
+without --to the domain of --from is checked again now.
+A check made now takes the probe options below; --www, --provider, --server-ip, --account and
+--ca default to those of the earlier check.
 
 Examples:
-  certdoctor diff --from ticket-123-ok.json --to ticket-123-failed.json
+  certdoctor diff example.jp                          the last passing check against one made now
+  certdoctor diff example.jp --from 2026-10-02 --to 57
+  certdoctor diff --from ticket-123-ok.json --to ticket-123-failed.json --format json
   certdoctor diff --from last-month.json --resolver 192.0.2.53   the same domain, checked now
-  certdoctor diff --from a.json --to b.json --format json
 
 Exit status: as for check, of the later side: 0 renewal expected to succeed, 1 blocking problems,
-2 usage or input error, 3 the later check could not be completed.
+2 usage or input error, 3 the later check could not be completed, 4 it was not recorded (--record).
 
 Options)";
 
@@ -406,18 +414,26 @@ int run_diff(const std::vector<std::string>& args) {
   OutputOptions out;
   CheckOptions c;
   ProbeSwitches sw;
-  std::string from_file, to_file;
+  RecordFlags rec;
+  std::string domain, from_ref, to_ref;
   bool help = false;
   c.ct_url = probe::default_ct_url;
   po::options_description visible(diff_help_text);
   visible.add_options()
       ("help,h", po::bool_switch(&help), "show this help")
-      ("from", po::value(&from_file)->value_name("FACTS"), "the earlier check: a facts file written by check --facts-out")
-      ("to", po::value(&to_file)->value_name("FACTS"), "the later check's facts file (default: check the domain now)");
+      ("from", po::value(&from_ref)->value_name("REF"),
+       "the earlier check: with DOMAIN last-ok (default), a check id or a day YYYY-MM-DD; else a facts file")
+      ("to", po::value(&to_ref)->value_name("REF"),
+       "the later check: with DOMAIN a check id or now (default); else a facts file (default: check now)");
   add_probe_options(visible, c, sw);
+  add_record_options(visible, rec);
   add_output_options(visible, out);
+  po::options_description all;
+  all.add(visible).add_options()("domain", po::value(&domain));
+  po::positional_options_description pos;
+  pos.add("domain", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
   if (help) {
     std::cout << visible << '\n';
@@ -425,13 +441,51 @@ int run_diff(const std::vector<std::string>& args) {
   }
   check_output_options(out);
   if (out.format == "markdown") throw UsageError("diff: --format markdown is not available; use text or json");
-  if (from_file.empty()) throw UsageError("diff: no --from facts file; usage: certdoctor diff --from FACTS [--to FACTS]");
-  const facts::Facts from = facts::load_file(from_file);
-  Knowledge k(out.rules_dirs);
-  facts::Facts to;
-  if (!to_file.empty()) {
-    to = facts::load_file(to_file);
+  const bool history = !domain.empty();
+  // With DOMAIN the history is read, so --db goes without --record; --ticket and --user only
+  // describe a check that is recorded.
+  if (!history) {
+    check_record_options(rec);
   } else {
+    RecordFlags without_db = rec;
+    without_db.options.db.clear();
+    check_record_options(without_db);
+  }
+  if (!history && from_ref.empty())
+    throw UsageError("diff: give a DOMAIN whose checks are recorded, or --from FACTS; usage: certdoctor diff DOMAIN "
+                     "or certdoctor diff --from FACTS [--to FACTS] (see --help)");
+  if (history) {
+    domain = parse_domain(domain).ascii;
+    if (from_ref.empty()) from_ref = "last-ok";
+    if (to_ref.empty()) to_ref = "now";
+  }
+  if (!sw.facts_out.empty() && !(history ? to_ref == "now" : to_ref.empty()))
+    throw UsageError("--facts-out saves the check made now: leave out --to (or give --to now)");
+  Knowledge k(out.rules_dirs);
+
+  facts::Facts from, to;
+  std::optional<std::vector<rules::Finding>> from_recorded, to_recorded;
+  std::unique_ptr<store::Store> db;
+  if (history) {
+    try {
+      db = store::open(rec.options.db, store::Open::existing);
+      store::Record r = pipeline::pick(*db, domain, from_ref);
+      from = facts::parse_document(r.facts, db->where() + ", check " + std::to_string(r.id));
+      from_recorded = pipeline::recorded_findings(r);
+      if (to_ref != "now") {
+        store::Record t = pipeline::pick(*db, domain, to_ref);
+        to = facts::parse_document(t.facts, db->where() + ", check " + std::to_string(t.id));
+        to_recorded = pipeline::recorded_findings(t);
+      }
+    } catch (const store::StoreError& e) {
+      throw UsageError(e.what());
+    }
+  } else {
+    from = facts::load_file(from_ref);
+    if (!to_ref.empty()) to = facts::load_file(to_ref);
+  }
+  const bool live = history ? to_ref == "now" : to_ref.empty();
+  if (live) {
     // The same request as the earlier check unless an option says otherwise.
     const auto& r = from.request;
     c.domain = r.input.empty() ? from.domain : r.input;
@@ -450,13 +504,15 @@ int run_diff(const std::vector<std::string>& args) {
     throw UsageError("diff: the two checks are of different domains (" + printable(from.domain) + " and " +
                      printable(to.domain) + "); compare two checks of one domain");
   const diff::Result result =
-      diff::compare(diff::Side{&from, std::nullopt}, diff::Side{&to, std::nullopt},
+      diff::compare(diff::Side{&from, from_recorded}, diff::Side{&to, to_recorded},
                     view::DeriveContext{k.data, k.classifier}, k.catalogue);
   const report::Labels words = report::Labels::load(pipeline::reports_dir(), "diff.yaml");
   if (out.format == "json") std::cout << diff::render_json(result, k.catalogue, words, out.lang).dump(2) << '\n';
   else std::cout << diff::render_text(result, k.catalogue, words, out.lang, output_width(out.width));
   std::cout.flush();
-  if (!sw.facts_out.empty() && to_file.empty()) {
+  const std::string verdict = report::verdict_of(result.to_findings, result.to_complete);
+  int status = verdict == "incomplete" ? exit_incomplete : verdict == "fail" ? exit_problems : exit_ok;
+  if (live && !sw.facts_out.empty()) {
     try {
       facts::save_file(to, sw.facts_out);
     } catch (const Error& e) {
@@ -464,8 +520,15 @@ int run_diff(const std::vector<std::string>& args) {
       return exit_usage;
     }
   }
-  const std::string verdict = report::verdict_of(result.to_findings, result.to_complete);
-  return verdict == "incomplete" ? exit_incomplete : verdict == "fail" ? exit_problems : exit_ok;
+  if (live && rec.record) {
+    try {
+      const auto id = pipeline::record(to, pipeline::diagnose(to, k, out.lang), k, rec.options);
+      std::cerr << "certdoctor: recorded as check " << id << '\n';
+    } catch (const Error& e) {
+      return recording_failed(e.what());
+    }
+  }
+  return status;
 }
 
 } // namespace certdoctor::cli

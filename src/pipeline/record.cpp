@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 
 #include "facts/outside.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 #include "view/cert_age.hpp"
 
 namespace certdoctor::pipeline {
@@ -104,6 +106,40 @@ Recalled recall(store::Store& s, std::int64_t id, const Knowledge& k, const std:
   out.diagnosis = diagnose(out.facts, k, lang);
   out.diagnosis.report.replayed = true;
   out.record = std::move(*r);
+  return out;
+}
+
+store::Record pick(store::Store& s, const std::string& domain, const std::string& ref) {
+  const std::string see = "; see certdoctor history " + domain + " for its checks";
+  if (ref == "last-ok") {
+    auto r = s.last_ok(domain);
+    if (!r) throw store::StoreError(s.where() + ": no passing check of " + domain + " is recorded" + see);
+    return *s.get(r->id);
+  }
+  const bool digits = !ref.empty() && ref.size() <= 18 && std::all_of(ref.begin(), ref.end(), [](unsigned char c) {
+    return std::isdigit(c);
+  });
+  if (digits) {
+    auto r = s.get(std::stoll(ref));
+    if (!r) throw store::StoreError(s.where() + ": no check " + ref + see);
+    if (r->domain != domain)
+      throw UsageError("check " + ref + " is of " + printable(r->domain) + ", not of " + domain + see);
+    return *r;
+  }
+  if (ref.size() == 10 && ref[4] == '-' && ref[7] == '-') {
+    if (auto end = facts::parse_utc_time(ref + "T23:59:59+09:00")) {
+      for (const auto& r : s.list(domain, 0))  // newest first
+        if (r.started_at <= *end) return *s.get(r.id);
+      throw store::StoreError(s.where() + ": no check of " + domain + " is recorded on " + ref + " or before" + see);
+    }
+  }
+  throw UsageError("'" + printable(ref, 60) + "': give last-ok, a check id or a day YYYY-MM-DD");
+}
+
+std::vector<rules::Finding> recorded_findings(const store::Record& r) {
+  std::vector<rules::Finding> out;
+  if (!r.findings.is_array()) return out;
+  for (const auto& f : r.findings) out.push_back(f.get<rules::Finding>());
   return out;
 }
 

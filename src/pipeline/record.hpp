@@ -49,6 +49,14 @@ struct Recalled {
 /// Throws store::StoreError (no such id, a damaged record) or ConfigError (facts that do not read).
 Recalled recall(store::Store&, std::int64_t id, const Knowledge&, const std::string& lang);
 
+/// The recorded check of `domain` that `ref` names: "last-ok" (the last check whose verdict
+/// passed), a check id, or a day "YYYY-MM-DD" (the last check started on that day or before, in
+/// JST as the reports show times). The record holds its facts. Throws UsageError for a `ref` that
+/// is none of these and StoreError when no recorded check matches.
+store::Record pick(store::Store&, const std::string& domain, const std::string& ref);
+/// The findings a record holds, as they were judged when it was made.
+std::vector<rules::Finding> recorded_findings(const store::Record&);
+
 /// The provider's renewal window for `due`: the first automatic attempt or the notice of its
 /// profile's `renewal`, else the common default of 30 days.
 store::Window renewal_window(const Knowledge&, const std::string& provider);

@@ -197,6 +197,45 @@ def main():
     if rc != 0 or not any(l.startswith("healthy-sakura.jp") and " open " in l for l in out.splitlines()):
         fail(f"due text after the window opened: exit {rc}: {out!r}")
 
+    # --- diff over the history: the last passing check against a later one -------------------
+    # The lab's nameservers case (tests/e2e/diff_live.py): recorded before and after the move.
+    diff_facts = os.path.join(FACTS, "..", "diff-facts")
+    ids = {}
+    for side in ("before", "after"):
+        rc, out, err = run(["explain", "--facts", os.path.join(diff_facts, f"nameservers-{side}.json"), "--rules-dir",
+                            LAB_RULES, "--record", "--db", db])
+        ids[side] = err.split("recorded as check ")[1].split()[0] if "recorded as check " in err else None
+        if ids[side] is None:
+            fail(f"diff: recording the {side} side: exit {rc}: {err!r}")
+    if all(ids.values()):
+        rc, out, err = run(["diff", "cloudflare-moved.jp", "--db", db, "--to", ids["after"], "--rules-dir", LAB_RULES,
+                            "--format", "json"])
+        try:
+            doc = json.loads(out)
+            kinds = {doc["changes"][i]["kind"] for f in doc["findings"] if f["id"] == "a-not-host" for i in f["explained_by"]}
+            if rc != 1 or "nameservers-parent" not in kinds and "nameservers" not in " ".join(kinds):
+                fail(f"diff DOMAIN --to ID: exit {rc}, a-not-host explained by {kinds}")
+        except (ValueError, KeyError, IndexError) as e:
+            fail(f"diff DOMAIN --to ID: exit {rc}: {e}: {out[:300]!r} {err!r}")
+        # The same by day (the last check of that day, JST) and by id: the same comparison.
+        day = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 9 * 3600 + 86400 * 365))
+        by_ids = run(["diff", "cloudflare-moved.jp", "--db", db, "--from", ids["before"], "--to", ids["after"],
+                      "--rules-dir", LAB_RULES, "--lang", "en", "--width", "0"])
+        if by_ids[0] != 1 or "nameservers" not in by_ids[1] or "a-not-host" not in by_ids[1]:
+            fail(f"diff --from ID --to ID: exit {by_ids[0]}: {by_ids[1][:400]!r} {by_ids[2]!r}")
+        rc, out, err = run(["diff", "cloudflare-moved.jp", "--db", db, "--from", day, "--to", ids["after"],
+                            "--rules-dir", LAB_RULES, "--lang", "en", "--width", "0"])
+        if rc != 1 or "Nothing changed" not in out:
+            fail(f"diff --from DAY (the after check itself, the last of the day): exit {rc}: {out[:300]!r} {err!r}")
+    for what, args, needle in (
+            ("no passing check", ["diff", "nothing-recorded.jp", "--db", db, "--to", "1"], "no passing check of nothing-recorded.jp"),
+            ("a check of another domain", ["diff", "cloudflare-moved.jp", "--db", db, "--from", "1", "--to", "2"], "not of cloudflare-moved.jp"),
+            ("a bad reference", ["diff", "cloudflare-moved.jp", "--db", db, "--from", "yesterday"], "give last-ok, a check id or a day"),
+            ("ticket without record", ["diff", "cloudflare-moved.jp", "--db", db, "--ticket", "T-1", "--to", "1"], "--ticket is kept only with --record")):
+        rc, out, err = run(args)
+        if rc != 2 or needle not in err or "internal error" in err:
+            fail(f"diff with {what}: exit {rc}: {err!r}")
+
     # --- prune --------------------------------------------------------------------------------
     # The writers' records started in 2023, the replays when their facts were collected (2026).
     rc, out, err = run(["history", "prune", "--older-than", "400d", "--db", db])
