@@ -107,7 +107,8 @@ if by_path != by_stdin or by_path[0] == 2 or '"domain": "healthy-sakura.jp"' not
 expect("explain: - with garbage", ["explain", "--facts", "-"], 2, "standard input: not a facts file", stdin=b"\x00\x01")
 
 # --- diff -------------------------------------------------------------------------------------
-expect("diff: no --from", ["diff"], 2, "no --from facts file")
+expect("diff: nothing to compare", ["diff"], 2, "give a DOMAIN whose checks are recorded, or --from FACTS")
+expect("diff: a bad domain", ["diff", "a..b.jp"], 2, "empty label")
 expect("diff: missing --from", ["diff", "--from", os.path.join(tmp, "none.json"), "--to", saved], 2, "none.json")
 expect("diff: bad --to", ["diff", "--from", saved, "--to", facts_file("garbage2.json", "{not json")], 2,
        "not a facts file (not JSON")
