@@ -371,7 +371,8 @@ int run_rules(const std::vector<std::string>& args) {
     if (args[i] == "--rules-dir" && i + 1 < args.size()) extra.push_back(args[++i]);
     else throw UsageError("rules lint: unexpected argument '" + args[i] + "'");
   }
-  Knowledge k(extra);
+  // Lint reads the YAML files themselves, so that each problem names its file and line.
+  const Knowledge k = Knowledge::from_files(extra);
   const auto issues = pipeline::lint_knowledge(k);
   for (const auto& issue : issues) std::cout << issue.file << ":" << issue.line << ": " << issue.message << '\n';
   std::cout << k.catalogue.rules().size() << " rules, " << issues.size() << " problems\n";

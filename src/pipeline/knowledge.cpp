@@ -47,8 +47,7 @@ std::vector<fs::path> data_dirs(const std::vector<fs::path>& dirs) {
   return out;
 }
 
-json load_sources(const std::vector<fs::path>& dirs) {
-  json out = json::object();
+json load_sources(json out, const std::vector<fs::path>& dirs) {
   for (const auto& d : dirs) {
     auto file = d / "sources.yaml";
     std::error_code ec;
@@ -67,13 +66,51 @@ json load_sources(const std::vector<fs::path>& dirs) {
 
 } // namespace
 
-Knowledge::Knowledge(const std::vector<std::string>& extra)
-      : dirs(rules_dirs(extra)),
-        data(view::DataSet::load(dirs)),
-        catalogue(rules::Catalogue::load(dirs)),
-        classifier(view::address::AddressClassifier::load(data_dirs(dirs))),
-        labels(report::Labels::load(reports_dir())),
-        sources(load_sources(dirs)) {}
+Knowledge Knowledge::from_files(const std::vector<std::string>& extra) {
+  Knowledge k;
+  k.dirs = rules_dirs(extra);
+  k.data = view::DataSet::load(k.dirs);
+  k.catalogue = rules::Catalogue::load(k.dirs);
+  k.classifier = view::address::AddressClassifier::load(data_dirs(k.dirs));
+  k.labels = report::Labels::load(reports_dir());
+  k.sources = load_sources(json::object(), k.dirs);
+  return k;
+}
+
+Knowledge::Knowledge(const std::vector<std::string>& extra, std::span<const std::uint8_t> built_in) : dirs(rules_dirs(extra)) {
+  json form;
+  try {
+    form = json::from_cbor(built_in.begin(), built_in.end());
+  } catch (const json::exception& e) {
+    throw ConfigError(std::string("built-in rules data: ") + e.what());
+  }
+  if (!form.is_object()) throw ConfigError("built-in rules data: not a map");
+  // Only --rules-dir directories are read from files; the built-in one is in `form`.
+  const std::vector<fs::path> overlays(dirs.begin() + 1, dirs.end());
+  try {
+    data = view::DataSet::load(view::DataSet::from_json(form.at("data")), overlays);
+    catalogue = rules::Catalogue::load(rules::Catalogue::from_json(form.at("catalogue")), overlays);
+    classifier = view::address::AddressClassifier::load(view::address::AddressClassifier::from_json(form.at("classifier")),
+                                                        data_dirs(overlays));
+    labels = report::Labels::from_json(std::move(form.at("labels")));
+    sources = load_sources(std::move(form.at("sources")), overlays);
+  } catch (const json::exception& e) {
+    throw ConfigError(std::string("built-in rules data: ") + e.what());
+  }
+}
+
+std::vector<std::uint8_t> Knowledge::built_in_form() const {
+  const json form = {{"data", data.to_json()},
+                     {"catalogue", catalogue.to_json()},
+                     {"classifier", classifier.to_json()},
+                     {"labels", labels.to_json()},
+                     {"sources", sources}};
+  return json::to_cbor(form);
+}
+
+bool Knowledge::same_data(const Knowledge& o) const {
+  return data == o.data && catalogue == o.catalogue && classifier == o.classifier && labels == o.labels && sources == o.sources;
+}
 
 
 } // namespace certdoctor::pipeline

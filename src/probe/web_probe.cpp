@@ -226,8 +226,17 @@ std::string TrustStore::verify(const std::vector<std::string>& pem) const {
   return result;
 }
 
+const TrustStore& TrustStore::shared(const std::string& ca_file) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<TrustStore>> stores;  // never freed: lives as long as the process
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto& store = stores[ca_file];
+  if (!store) store = std::make_unique<TrustStore>(ca_file);
+  return *store;
+}
+
 std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file) {
-  return TrustStore(ca_file).verify(pem);
+  return TrustStore::shared(ca_file).verify(pem);
 }
 
 // --- the worker -----------------------------------------------------------------------------
@@ -759,9 +768,8 @@ class Worker {
       if (result == outcome::response && !pem.empty()) {
         p.outcome = outcome::handshake;
         p.chain = parse_pem_chain(pem);
-        // The trust store is read once per check, at the first chain to verify.
-        if (!trust_) trust_ = std::make_unique<TrustStore>(request_.ca_file);
-        p.verify_error = trust_->verify(pem);
+        // The trust store is read once per process, at the first chain to verify.
+        p.verify_error = TrustStore::shared(request_.ca_file).verify(pem);
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.
@@ -907,7 +915,6 @@ class Worker {
   double chain_ms(std::size_t index) const {
     return std::chrono::duration<double, std::milli>(Clock::now() - chain_started_[index]).count();
   }
-  std::unique_ptr<TrustStore> trust_;
   std::unique_ptr<DnsClient> dns_;                           // for redirect targets, made when first needed
   std::map<std::string, std::vector<std::string>> resolved_; // host -> usable AAAA then A
   facts::WebFacts result_;

@@ -64,12 +64,16 @@ class TrustStore {
   /// the reason (OpenSSL's, or that the store could not be read). Never throws.
   std::string verify(const std::vector<std::string>& pem) const;
 
+  /// The store for `ca_file`, read at the first call for that file and kept for the rest of the
+  /// process (every check and every thread of it uses the same one; verifying is thread-safe).
+  static const TrustStore& shared(const std::string& ca_file);
+
  private:
   ::x509_store_st* store_;
   std::string error_;
 };
 
-/// TrustStore(ca_file).verify(pem), for a single chain.
+/// TrustStore::shared(ca_file).verify(pem), for a single chain.
 std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file);
 
 class WebProbe {

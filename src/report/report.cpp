@@ -28,6 +28,13 @@ Labels Labels::load(const std::filesystem::path& reports_dir, const std::string&
   return l;
 }
 
+Labels Labels::from_json(json j) {
+  if (!j.is_object()) throw ConfigError("built-in labels: expected a map of languages");
+  Labels l;
+  l.data_ = std::move(j);
+  return l;
+}
+
 const json* Labels::find(const std::string& lang, const std::string& key) const {
   const json* node = data_.contains(lang) ? &data_.at(lang) : nullptr;
   std::size_t start = 0;

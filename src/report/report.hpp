@@ -68,6 +68,13 @@ class Labels {
   /// The node at a dotted key, or nullptr when absent (a YAML `~` is a null node, not absent).
   const nlohmann::json* find(const std::string& lang, const std::string& key) const;
 
+  /// The loaded labels as JSON (the `labels:` map), for the built-in data compiled into the
+  /// binary; from_json() reads it back and throws ConfigError when it is not a map.
+  const nlohmann::json& to_json() const { return data_; }
+  static Labels from_json(nlohmann::json j);
+
+  bool operator==(const Labels&) const = default;
+
  private:
   nlohmann::json data_;
 };

@@ -403,9 +403,11 @@ std::string fill_placeholders(std::string_view text, const json& arguments, cons
   return out;
 }
 
-Catalogue Catalogue::load(const std::vector<std::filesystem::path>& dirs) {
+Catalogue Catalogue::load(const std::vector<std::filesystem::path>& dirs) { return load(Catalogue(), dirs); }
+
+Catalogue Catalogue::load(Catalogue base, const std::vector<std::filesystem::path>& dirs) {
   namespace fs = std::filesystem;
-  Catalogue cat;
+  Catalogue cat = std::move(base);
   for (std::size_t d = 0; d < dirs.size(); ++d) {
     const fs::path& dir = dirs[d];
     std::error_code ec;
@@ -442,6 +444,132 @@ Catalogue Catalogue::load(const std::vector<std::filesystem::path>& dirs) {
         }
       }
     }
+  }
+  return cat;
+}
+
+bool LanguageText::operator==(const LanguageText&) const = default;
+
+namespace {
+
+// The built-in form (Catalogue::to_json): plain JSON, expressions as {text, line}.
+json expr_json(const SourceExpr& e) { return {{"text", e.expr.text()}, {"line", e.line}}; }
+
+SourceExpr expr_from(const json& j) { return {Expr::parse(j.at("text").get<std::string>()), j.at("line").get<int>()}; }
+
+json opt_expr_json(const std::optional<SourceExpr>& e) { return e ? expr_json(*e) : json(); }
+
+std::optional<SourceExpr> opt_expr_from(const json& j) {
+  if (j.is_null()) return std::nullopt;
+  return expr_from(j);
+}
+
+json text_json(const Text& t) { return {{"value", t.value}, {"line", t.line}}; }
+
+Text text_from(const json& j) { return {j.at("value").get<std::string>(), j.at("line").get<int>()}; }
+
+json language_json(const LanguageText& lt) {
+  json j = {{"line", lt.line}, {"title", lt.title ? text_json(*lt.title) : json()},
+            {"remediation_line", lt.remediation_line ? json(*lt.remediation_line) : json()},
+            {"remediation", json::object()}, {"variants", json::array()}};
+  for (const auto& [who, t] : lt.remediation) j["remediation"][who] = text_json(t);
+  for (const auto& v : lt.variants) j["variants"].push_back({{"name", v.name}, {"text", language_json(v.text)}});
+  return j;
+}
+
+LanguageText language_from(const json& j) {
+  LanguageText lt;
+  lt.line = j.at("line").get<int>();
+  if (!j.at("title").is_null()) lt.title = text_from(j.at("title"));
+  if (!j.at("remediation_line").is_null()) lt.remediation_line = j.at("remediation_line").get<int>();
+  for (const auto& [who, t] : j.at("remediation").items()) lt.remediation.emplace(who, text_from(t));
+  for (const auto& v : j.at("variants")) lt.variants.push_back({v.at("name").get<std::string>(), language_from(v.at("text"))});
+  return lt;
+}
+
+Severity severity_from(const json& j) {
+  auto s = parse_severity(j.get<std::string>());
+  if (!s) throw ConfigError("built-in rules: unknown severity '" + j.get<std::string>() + "'");
+  return *s;
+}
+
+json rule_json(const Rule& r) {
+  json j = {{"id", r.id},
+            {"severity", std::string(to_string(r.severity))},
+            {"source", r.source},
+            {"sources", r.sources},
+            {"each", opt_expr_json(r.each)},
+            {"as", r.as},
+            {"when", opt_expr_json(r.when)},
+            {"arguments", json::array()},
+            {"variant", opt_expr_json(r.variant)},
+            {"variants", json::object()},
+            {"text", json::object()},
+            {"follows_from", r.follows_from},
+            {"follows_from_line", r.follows_from_line},
+            {"file", r.file},
+            {"line", r.line},
+            {"text_line", r.text_line}};
+  for (const auto& a : r.arguments) j["arguments"].push_back({{"name", a.name}, {"value", expr_json(a.value)}});
+  for (const auto& [name, v] : r.variants)
+    j["variants"][name] = {{"severity", v.severity ? json(std::string(to_string(*v.severity))) : json()},
+                           {"source", v.source},
+                           {"sources", v.sources},
+                           {"line", v.line}};
+  for (const auto& [lang, lt] : r.text) j["text"][lang] = language_json(lt);
+  return j;
+}
+
+Rule rule_from(const json& j) {
+  Rule r;
+  r.id = j.at("id").get<std::string>();
+  r.severity = severity_from(j.at("severity"));
+  r.source = j.at("source").get<std::string>();
+  r.sources = j.at("sources").get<std::map<std::string, std::string>>();
+  r.each = opt_expr_from(j.at("each"));
+  r.as = j.at("as").get<std::string>();
+  r.when = opt_expr_from(j.at("when"));
+  for (const auto& a : j.at("arguments")) r.arguments.push_back({a.at("name").get<std::string>(), expr_from(a.at("value"))});
+  r.variant = opt_expr_from(j.at("variant"));
+  for (const auto& [name, v] : j.at("variants").items()) {
+    VariantDef d;
+    if (!v.at("severity").is_null()) d.severity = severity_from(v.at("severity"));
+    d.source = v.at("source").get<std::string>();
+    d.sources = v.at("sources").get<std::map<std::string, std::string>>();
+    d.line = v.at("line").get<int>();
+    r.variants.emplace(name, std::move(d));
+  }
+  for (const auto& [lang, lt] : j.at("text").items()) r.text.emplace(lang, language_from(lt));
+  r.follows_from = j.at("follows_from").get<std::vector<std::string>>();
+  r.follows_from_line = j.at("follows_from_line").get<int>();
+  r.file = j.at("file").get<std::string>();
+  r.line = j.at("line").get<int>();
+  r.text_line = j.at("text_line").get<int>();
+  return r;
+}
+
+} // namespace
+
+json Catalogue::to_json() const {
+  json j = {{"rules", json::array()}, {"duplicates", json::array()}};
+  for (const auto& r : rules_) j["rules"].push_back(rule_json(r));
+  for (const auto& d : duplicates_)
+    j["duplicates"].push_back({{"id", d.id}, {"file", d.file}, {"line", d.line}, {"first_file", d.first_file}, {"first_line", d.first_line}});
+  return j;
+}
+
+Catalogue Catalogue::from_json(const json& j) {
+  Catalogue cat;
+  try {
+    for (const auto& r : j.at("rules")) {
+      cat.index_.emplace(r.at("id").get<std::string>(), cat.rules_.size());
+      cat.rules_.push_back(rule_from(r));
+    }
+    for (const auto& d : j.at("duplicates"))
+      cat.duplicates_.push_back({d.at("id").get<std::string>(), d.at("file").get<std::string>(), d.at("line").get<int>(),
+                                 d.at("first_file").get<std::string>(), d.at("first_line").get<int>()});
+  } catch (const json::exception& e) {
+    throw ConfigError(std::string("built-in rules: malformed catalogue: ") + e.what());
   }
   return cat;
 }

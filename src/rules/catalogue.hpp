@@ -19,18 +19,24 @@ namespace certdoctor::rules {
 struct SourceExpr {
   Expr expr;
   int line = 0;
+
+  bool operator==(const SourceExpr&) const = default;
 };
 
 /// A named piece of evidence: `name` is the placeholder the texts use.
 struct Argument {
   std::string name;
   SourceExpr value;
+
+  bool operator==(const Argument&) const = default;
 };
 
 /// A text template and its line.
 struct Text {
   std::string value;
   int line = 0;
+
+  bool operator==(const Text&) const = default;
 };
 
 struct LanguageVariant;
@@ -49,12 +55,16 @@ struct LanguageText {
 
   /// The texts of `variant`, or nullptr when this language has none for it.
   const LanguageText* variant(std::string_view name) const;
+
+  bool operator==(const LanguageText&) const;
 };
 
 /// One entry of LanguageText::variants.
 struct LanguageVariant {
   std::string name;
   LanguageText text;
+
+  bool operator==(const LanguageVariant&) const = default;
 };
 
 /// A declared variant of a rule: a case with its own texts and possibly its own severity and
@@ -64,6 +74,8 @@ struct VariantDef {
   std::string source;                ///< empty: the rule's source; else its document for every provider
   std::map<std::string, std::string> sources;  ///< provider id or "generic" -> document id
   int line = 0;
+
+  bool operator==(const VariantDef&) const = default;
 };
 
 /// One rule as written in a catalogue file.
@@ -89,6 +101,8 @@ struct Rule {
   std::string file;
   int line = 0;       ///< line where the rule starts
   int text_line = 0;  ///< line of the 'text' key
+
+  bool operator==(const Rule&) const = default;
 };
 
 /// A rule id defined twice in one directory (lint reports it; the later definition is used).
@@ -98,6 +112,8 @@ struct DuplicateRule {
   int line = 0;
   std::string first_file;
   int first_line = 0;
+
+  bool operator==(const DuplicateRule&) const = default;
 };
 
 /// The placeholders of a text template, in order, without repeats; `stray_brace` is the byte
@@ -129,6 +145,16 @@ public:
   /// directory replaces it in place. Throws ConfigError "FILE:LINE: message" on a missing
   /// directory, a YAML syntax error, a malformed rule or an expression that does not parse.
   static Catalogue load(const std::vector<std::filesystem::path>& dirs);
+  /// `base` with the rules of `dirs` laid over it, as if base's directories came first.
+  static Catalogue load(Catalogue base, const std::vector<std::filesystem::path>& dirs);
+
+  /// The loaded catalogue as JSON (rules with their files and lines, expressions as text,
+  /// duplicates), for the built-in data compiled into the binary; from_json() reads it back
+  /// (expressions parsed again) and throws ConfigError on anything malformed.
+  nlohmann::json to_json() const;
+  static Catalogue from_json(const nlohmann::json& j);
+
+  bool operator==(const Catalogue&) const = default;
 
   /// Rules in catalogue order: directories in the order given, files by name, rules in file order.
   const std::vector<Rule>& rules() const noexcept { return rules_; }

@@ -122,6 +122,9 @@ public:
   std::optional<nlohmann::json> infer_shape(const nlohmann::json& shape,
                                             const std::map<std::string, nlohmann::json>& bound = {}) const;
 
+  /// Same source text (parsing is deterministic, so the same expression).
+  bool operator==(const Expr& other) const { return text() == other.text(); }
+
   struct Impl;
 
 private:

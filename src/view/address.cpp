@@ -189,7 +189,11 @@ class DataFile {
 }  // namespace
 
 AddressClassifier AddressClassifier::load(const std::vector<std::filesystem::path>& data_dirs) {
-  AddressClassifier classifier;
+  return load(AddressClassifier(), data_dirs);
+}
+
+AddressClassifier AddressClassifier::load(AddressClassifier base, const std::vector<std::filesystem::path>& data_dirs) {
+  AddressClassifier classifier = std::move(base);
   for (const auto& dir : data_dirs) {
     std::error_code ec;
     if (const auto file = dir / "special-purpose.yaml"; std::filesystem::exists(file, ec))
@@ -197,6 +201,39 @@ AddressClassifier AddressClassifier::load(const std::vector<std::filesystem::pat
     if (const auto file = dir / "cdn-ranges.yaml"; std::filesystem::exists(file, ec)) classifier.load_cdn(file);
   }
   return classifier;
+}
+
+nlohmann::json AddressClassifier::to_json() const {
+  auto prefix = [](const Prefix& p) { return nlohmann::json{{"family", p.family}, {"bytes", p.bytes}, {"length", p.length}}; };
+  nlohmann::json j = {{"special", nlohmann::json::array()}, {"cdn", nlohmann::json::array()}};
+  for (const auto& b : special_)
+    j["special"].push_back({{"prefix", prefix(b.prefix)}, {"text", b.text}, {"name", b.name}, {"kind", b.kind}, {"rfc", b.rfc},
+                            {"global", b.global}});
+  for (const auto& r : cdn_)
+    j["cdn"].push_back({{"prefix", prefix(r.prefix)}, {"text", r.text}, {"cdn", r.cdn}, {"cdn_name", r.cdn_name}});
+  return j;
+}
+
+AddressClassifier AddressClassifier::from_json(const nlohmann::json& j) {
+  auto prefix = [](const nlohmann::json& p) {
+    Prefix out;
+    out.family = p.at("family").get<int>();
+    p.at("bytes").get_to(out.bytes);
+    out.length = p.at("length").get<int>();
+    return out;
+  };
+  AddressClassifier c;
+  try {
+    for (const auto& b : j.at("special"))
+      c.special_.push_back({prefix(b.at("prefix")), b.at("text").get<std::string>(), b.at("name").get<std::string>(),
+                            b.at("kind").get<std::string>(), b.at("rfc").get<std::string>(), b.at("global").get<bool>()});
+    for (const auto& r : j.at("cdn"))
+      c.cdn_.push_back({prefix(r.at("prefix")), r.at("text").get<std::string>(), r.at("cdn").get<std::string>(),
+                        r.at("cdn_name").get<std::string>()});
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(std::string("built-in rules: malformed address data: ") + e.what());
+  }
+  return c;
 }
 
 void AddressClassifier::load_special(const std::filesystem::path& file) {

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace certdoctor::view::address {
 
 /// What an address is, as far as a CA reaching it is concerned.
@@ -38,6 +40,15 @@ class AddressClassifier {
   /// them; later directories add entries (an identical block replaces the earlier
   /// one). Throws ConfigError "file:line: message" on unreadable or malformed data.
   static AddressClassifier load(const std::vector<std::filesystem::path>& data_dirs);
+  /// `base` with the files of `data_dirs` added, as if base's directories came first.
+  static AddressClassifier load(AddressClassifier base, const std::vector<std::filesystem::path>& data_dirs);
+
+  /// The loaded blocks as JSON, for the built-in data compiled into the binary; from_json() reads
+  /// it back and throws ConfigError on anything malformed.
+  nlohmann::json to_json() const;
+  static AddressClassifier from_json(const nlohmann::json& j);
+
+  bool operator==(const AddressClassifier&) const = default;
 
   /// Classifies the textual address; the most specific matching block wins.
   /// Invalid text (including zone ids and surrounding spaces) gives valid=false.
@@ -54,15 +65,18 @@ class AddressClassifier {
     int family = 0;
     std::array<std::uint8_t, 16> bytes{};
     int length = 0;
+    bool operator==(const Prefix&) const = default;
   };
   struct SpecialBlock {
     Prefix prefix;
     std::string text, name, kind, rfc;
     bool global = false;
+    bool operator==(const SpecialBlock&) const = default;
   };
   struct CdnRange {
     Prefix prefix;
     std::string text, cdn, cdn_name;
+    bool operator==(const CdnRange&) const = default;
   };
 
   void load_special(const std::filesystem::path& file);

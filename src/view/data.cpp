@@ -168,8 +168,10 @@ std::string joined(const std::vector<std::string>& v) {
 
 } // namespace
 
-DataSet DataSet::load(const std::vector<fs::path>& dirs) {
-  DataSet set;
+DataSet DataSet::load(const std::vector<fs::path>& dirs) { return load(DataSet(), dirs); }
+
+DataSet DataSet::load(DataSet base, const std::vector<fs::path>& dirs) {
+  DataSet set = std::move(base);
   for (const auto& dir : dirs) {
     for (const auto& file : yaml_files(dir / "providers")) {
       YAML::Node root = load_yaml_file(file);
@@ -232,6 +234,31 @@ DataSet DataSet::load(const std::vector<fs::path>& dirs) {
       if (!doc.is_object()) throw ConfigError(web.string() + ":1: expected a map of web data");
       for (auto& [k, v] : doc.items()) set.web_[k] = v;
     }
+  }
+  return set;
+}
+
+// The built-in form: every member by name.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(NoticeKind, id, subjects, body, words, means, next, source, known_faults, line)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProviderNotices, senders, subject_tags, fields, kinds, names, certificate_words,
+                                   failure_words, unrelated_words, weights, threshold, account_fields, account_strip)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ProviderProfile, id, nameservers, nameserver_patterns, host_addresses, account_names,
+                                   server_name_patterns, notices, file, data)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CaModel, id, caa_issuer_domains, validation_method, address_preference,
+                                   caa_bit1_critical, file, data)
+
+nlohmann::json DataSet::to_json() const {
+  return {{"providers", providers_}, {"cas", cas_}, {"web", web_}};
+}
+
+DataSet DataSet::from_json(const nlohmann::json& j) {
+  DataSet set;
+  try {
+    j.at("providers").get_to(set.providers_);
+    j.at("cas").get_to(set.cas_);
+    set.web_ = j.at("web");
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(std::string("built-in rules: malformed data set: ") + e.what());
   }
   return set;
 }

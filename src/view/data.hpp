@@ -28,6 +28,8 @@ struct NoticeKind {
   /// {dates: ["MM-DD", ...], note: {en, ja}}, the dates in the mail's own time zone.
   nlohmann::json known_faults = nlohmann::json::array();
   int line = 0;
+
+  bool operator==(const NoticeKind&) const = default;
 };
 
 /// How a provider's mails are recognised and read: sender globs, subject tags, the labels in
@@ -50,6 +52,8 @@ struct ProviderNotices {
   /// value, with any of `account_strip` removed from its end ("acct.sakura.ne.jp" -> "acct").
   std::vector<std::string> account_fields;
   std::vector<std::string> account_strip;
+
+  bool operator==(const ProviderNotices&) const = default;
 };
 
 /// A hosting provider: how to recognise it and how to ask it. The whole profile is in `data`.
@@ -63,6 +67,8 @@ struct ProviderProfile {
   ProviderNotices notices;                      // from the top-level `notices:` map, if any
   std::string file;
   nlohmann::json data;
+
+  bool operator==(const ProviderProfile&) const = default;
 };
 
 /// A certificate authority's validation behaviour (issue 4 adds more CAs as files).
@@ -74,6 +80,8 @@ struct CaModel {
   bool caa_bit1_critical = true;
   std::string file;
   nlohmann::json data;
+
+  bool operator==(const CaModel&) const = default;
 };
 
 /// Provider profiles and CA models loaded from rule directories; later directories override
@@ -83,6 +91,15 @@ class DataSet {
   /// Loads `<dir>/providers/*.yaml` and `<dir>/ca/*.yaml` from each dir. Throws ConfigError
   /// with "file:line: message" for malformed files.
   static DataSet load(const std::vector<std::filesystem::path>& dirs);
+  /// `base` with the files of `dirs` laid over it, as if base's directories came first.
+  static DataSet load(DataSet base, const std::vector<std::filesystem::path>& dirs);
+
+  /// The loaded data as JSON, for the built-in data compiled into the binary; from_json() reads
+  /// it back and throws ConfigError on anything malformed.
+  nlohmann::json to_json() const;
+  static DataSet from_json(const nlohmann::json& j);
+
+  bool operator==(const DataSet&) const = default;
 
   const std::map<std::string, ProviderProfile>& providers() const { return providers_; }
   /// Returns the profile with this id; throws UsageError naming the known ids otherwise.

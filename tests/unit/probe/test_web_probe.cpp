@@ -62,3 +62,12 @@ TEST_CASE("a chain verifies against the CA file that holds its root, and only th
   CHECK(probe::verify_pem_chain({fixture("root.pem")}, "") == "self-signed certificate");
   CHECK(probe::verify_pem_chain({fixture("leaf.pem")}, "/nonexistent.pem").find("cannot read the CA file") == 0);
 }
+
+TEST_CASE("a trust store is read once per process and file") {
+  const std::string root = std::string(CERTDOCTOR_PROBE_CERTS) + "/root.pem";
+  const probe::TrustStore& first = probe::TrustStore::shared(root);
+  CHECK(&probe::TrustStore::shared(root) == &first);
+  CHECK(&probe::TrustStore::shared("") != &first);
+  CHECK(&probe::TrustStore::shared("") == &probe::TrustStore::shared(""));
+  CHECK(first.verify({fixture("leaf.pem")}) == "");
+}
