@@ -24,6 +24,7 @@
 #include "probe/outside_probe.hpp"
 #include "probe/resolv_conf.hpp"
 #include "probe/root_hints.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "view/address.hpp"
 #include "rules/catalogue.hpp"
@@ -89,7 +90,7 @@ struct OutputOptions {
 
 void add_output_options(po::options_description& d, OutputOptions& o) {
   d.add_options()
-      ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json or markdown")
+      ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json, markdown or html (one self-contained page)")
       ("lang", po::value(&o.lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
       ("width", po::value(&o.width)->value_name("N"),
        "wrap text at N columns, 0 for no wrapping (default: the terminal's width, COLUMNS if set; "
@@ -101,8 +102,8 @@ void add_output_options(po::options_description& d, OutputOptions& o) {
 void check_output_options(OutputOptions& o) {
   if (o.lang.empty()) o.lang = default_lang();
   if (o.lang != "ja" && o.lang != "en") throw UsageError("--lang " + o.lang + ": use ja or en");
-  if (o.format != "text" && o.format != "json" && o.format != "markdown")
-    throw UsageError("--format " + o.format + ": use text, json or markdown");
+  if (o.format != "text" && o.format != "json" && o.format != "markdown" && o.format != "html")
+    throw UsageError("--format " + o.format + ": use text, json, markdown or html");
   check_width(o.width);
 }
 
@@ -112,6 +113,7 @@ int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputO
   d.report.replayed = replayed;
   if (o.format == "json") std::cout << report::render_json(d.report).dump(2) << '\n';
   else if (o.format == "markdown") std::cout << report::render_markdown(d.report, k.labels);
+  else if (o.format == "html") std::cout << report::render_html(d.report, k.labels);
   else std::cout << report::render_text(d.report, k.labels, output_width(o.width), use_color());
   std::cout.flush();
   return pipeline::exit_status(d);
@@ -138,6 +140,8 @@ Examples:
                                                    example123.xsrv.jp)
   certdoctor check --provider xserver --lang ja example.jp
   certdoctor check --format json example.jp > report.json
+  certdoctor check --format html example.jp > report.html
+                                                   one page to attach to a ticket or a mail
   certdoctor check --facts-out ticket-123.json example.jp
                                                    keep the facts; replay with certdoctor explain
   certdoctor check --no-web example.jp             DNS and outside sources only

@@ -51,6 +51,8 @@ struct Report {
   bool replayed = false;       // judged again from saved facts (explain), not a live check
   std::size_t queries = 0;
   nlohmann::json facts;
+  /// What the HTML report draws (the validation path, the delegation): see picture_of() in html.hpp.
+  nlohmann::json picture = nlohmann::json::object();
 };
 
 /// "2026-11-20 14:03 JST" for an RFC 3339 time in UTC; the text as given when it does not parse.
