@@ -107,7 +107,6 @@ bool has_any(const json& evidence, std::initializer_list<const char*> keys) {
   return false;
 }
 
-constexpr std::initializer_list<const char*> address_keys = {"address", "addresses", "stray"};
 constexpr std::initializer_list<const char*> nameserver_keys = {"lame", "answering", "ns", "parent_ns", "child_ns",
                                                                 "only_parent", "only_child", "provider_ns"};
 
@@ -170,11 +169,9 @@ json picture_of(const json& view, const std::vector<RenderedFinding>& paragraphs
       for (std::size_t i = 0; i < paragraphs.size(); ++i) {
         const json& ev = paragraphs[i].evidence;
         if (!mentions(ev, "name", name["name"])) continue;
-        const bool by_address = has_any(ev, address_keys);
-        const bool here = by_address ? (mentions(ev, "address", a["address"]) || mentions(ev, "addresses", a["address"]) ||
-                                        mentions(ev, "stray", a["address"]))
-                                     : role != "unused" && cause != "ok" && !cause.empty();
-        if (!here) continue;
+        if (!mentions(ev, "address", a["address"]) && !mentions(ev, "addresses", a["address"]) &&
+            !mentions(ev, "stray", a["address"]))
+          continue;
         a["findings"].push_back(i);
         placed[i] = true;
         worst = std::max(worst, rank(paragraphs[i].severity));

@@ -30,9 +30,8 @@ std::string escape_html(std::string_view text);
 ///               "findings": [i...]}],                     // about the name, beside no address
 ///    "delegation": {zone, parent_zone, status, provider_recognised,
 ///                   "servers": [{name, in_parent, in_child, lame, reason}], "findings": [i...]}}
-/// A finding goes beside an address when its evidence names that name and that address (or the
-/// name alone, when the CA's walk stopped at a step there), beside the delegation when its evidence
-/// is about nameservers, else beside its name.
+/// A finding goes beside an address when its evidence names that name and that address, else
+/// beside its name, else (no name) beside the delegation when its evidence is about nameservers.
 nlohmann::json picture_of(const nlohmann::json& view, const std::vector<RenderedFinding>& paragraphs);
 
 /// The CSS of every page (no attribute styles are used, so a policy by hash covers all of it).
