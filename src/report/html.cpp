@@ -136,25 +136,41 @@ json picture_of(const json& view, const std::vector<RenderedFinding>& paragraphs
                  {"fallback", str(n, "ca_fallback_address")}, {"addresses", json::array()},
                  {"findings", json::array()}};
     // The CA's order: the address it dials first, the one after a failure, then the others.
-    std::vector<const json*> chains;
-    for (const auto& c : challenges)
-      if (str(c, "name") == name["name"]) chains.push_back(&c);
-    const auto order_of = [&](const json& c) {
-      const std::string a = str(c, "address");
-      return a == name["first"] ? 0 : a == name["fallback"] ? 1 : 2;
+    // Every address DNS gave the name, with the walk the probe recorded at it (none for an
+    // address the check did not request, such as a reserved one), and any walk at an address
+    // DNS did not list.
+    struct Entry {
+      std::string address, family;
+      const json* dns = nullptr;
+      const json* chain = nullptr;
     };
-    std::stable_sort(chains.begin(), chains.end(), [&](const json* a, const json* b) { return order_of(*a) < order_of(*b); });
-    for (const json* cp : chains) {
-      const json& c = *cp;
-      const int order = order_of(c);
+    std::vector<Entry> entries;
+    const json dns_addresses = n.value("addresses", json::array());
+    for (const auto& d : dns_addresses)
+      entries.push_back({str(d, "address"), d.value("family", 4) == 6 ? "ipv6" : "ipv4", &d, nullptr});
+    for (const auto& c : challenges) {
+      if (str(c, "name") != name["name"]) continue;
+      auto it = std::find_if(entries.begin(), entries.end(),
+                             [&](const Entry& e) { return e.address == str(c, "address") && !e.chain; });
+      if (it != entries.end()) it->chain = &c;
+      else entries.push_back({str(c, "address"), str(c, "family"), nullptr, &c});
+    }
+    const auto order_of = [&](const Entry& e) { return e.address == name["first"] ? 0 : e.address == name["fallback"] ? 1 : 2; };
+    std::stable_sort(entries.begin(), entries.end(), [&](const Entry& x, const Entry& y) { return order_of(x) < order_of(y); });
+    for (const Entry& e : entries) {
+      const json c = e.chain ? *e.chain : json::object();
+      const int order = order_of(e);
       const std::string cause = str(c, "cause");
-      const std::string role = str(c, "ca_role");
+      const std::string role = e.chain ? str(c, "ca_role") : "";
       const json hops_in = c.value("hops", json::array());
       const int end = std::clamp(c.value("redirects", 0), 0, std::max(0, static_cast<int>(hops_in.size()) - 1));
-      json a = {{"address", str(c, "address")}, {"family", str(c, "family")},
+      json a = {{"address", e.address}, {"family", e.family},
                 {"order", order == 0 ? "first" : order == 1 ? "fallback" : "none"}, {"ca_role", role},
-                {"cause", cause}, {"kind", str(c, "unreachable_kind")}, {"violation", str(c, "violation")},
-                {"off_host", c.value("off_host", false)}, {"no_site", c.value("no_site", false)}, {"end", end},
+                {"requested", e.chain != nullptr}, {"cause", cause}, {"kind", str(c, "unreachable_kind")},
+                {"violation", str(c, "violation")}, {"off_host", c.value("off_host", false)},
+                {"no_site", c.value("no_site", false)}, {"end", end},
+                {"unreachable", e.dns ? e.dns->value("unreachable", false) : false},
+                {"reserved_name", e.dns ? str(*e.dns, "reserved_name") : ""},
                 {"findings", json::array()}};
       json hops = json::array();
       for (std::size_t i = 0; i < hops_in.size(); ++i) {
@@ -169,15 +185,14 @@ json picture_of(const json& view, const std::vector<RenderedFinding>& paragraphs
       for (std::size_t i = 0; i < paragraphs.size(); ++i) {
         const json& ev = paragraphs[i].evidence;
         if (!mentions(ev, "name", name["name"])) continue;
-        if (!mentions(ev, "address", a["address"]) && !mentions(ev, "addresses", a["address"]) &&
-            !mentions(ev, "stray", a["address"]))
+        if (!mentions(ev, "address", e.address) && !mentions(ev, "addresses", e.address) && !mentions(ev, "stray", e.address))
           continue;
         a["findings"].push_back(i);
         placed[i] = true;
         worst = std::max(worst, rank(paragraphs[i].severity));
       }
       std::string state = worst == 2 ? "error" : worst == 1 ? "warning" : "";
-      if (state.empty()) state = role == "unused" ? "unused" : cause != "ok" ? "stopped" : "ok";
+      if (state.empty()) state = !e.chain || role == "unused" ? "unused" : cause != "ok" ? "stopped" : "ok";
       a["state"] = state;
       name["addresses"].push_back(std::move(a));
     }
@@ -279,6 +294,8 @@ li.hop.failing{font-weight:700;color:var(--err)}li.hop.failing::before{content:"
 .url{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;overflow-wrap:anywhere;font-weight:400}
 .mark{font-size:12px;margin-left:6px}
 .result{margin:6px 0 0;font-size:13px}
+li.addr.others .addr-head{font-family:inherit;font-weight:400;font-size:13px;color:var(--muted)}
+.addr-list{margin:4px 0 0;font:12px ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;max-height:9em;overflow:auto}
 .result .r-ok{color:var(--ok);font-weight:700}.result .r-error{color:var(--err);font-weight:700}.result .r-warning{color:var(--warn);font-weight:700}.result .r-stopped{color:var(--warn);font-weight:700}.result .r-unused{color:var(--muted)}
 ul.fixes{margin:6px 0 0;padding:6px 8px;list-style:none;background:#fff;border:1px solid var(--line);border-radius:4px;font-size:13px}
 ul.fixes li{margin:0}ul.fixes a{color:inherit}
@@ -494,7 +511,12 @@ class Page {
     for (const auto& h : a.value("hops", json::array())) hop(h);
     o_ << "</ol>\n<div class=\"result\">" << text("html.result") << ": <span class=\"r-" << escape_html(state) << "\">";
     const std::string cause = a.value("cause", "");
-    if (state == "unused") o_ << text("html.unused");
+    if (!a.value("requested", true)) {
+      if (a.value("unreachable", false))
+        o_ << escape_html(fill(L_.get(r_.lang, "html.reserved"), "block", a.value("reserved_name", "")));
+      else
+        o_ << text("html.not_requested");
+    } else if (state == "unused") o_ << text("html.unused");
     else if (cause == "unreachable") {
       const std::string kind = a.value("kind", "");
       o_ << escape_html(word("html.cause.unreachable", cause)) << open_paren() << escape_html(word("html.outcome." + kind, kind))
@@ -539,7 +561,30 @@ class Page {
            << "</div>\n";
       } else {
         o_ << "<ol class=\"addrs\">\n";
-        for (const auto& a : addrs) address(a);
+        // Addresses the CA never dials and the check did not request are listed together.
+        std::vector<std::string> rest;
+        json rest_findings = json::array();
+        std::string rest_state = "unused";
+        for (const auto& a : addrs) {
+          if (a.value("requested", true) || a.value("order", "") != "none") {
+            address(a);
+            continue;
+          }
+          rest.push_back(a.value("address", ""));
+          for (const auto& i : a["findings"])
+            if (std::find(rest_findings.begin(), rest_findings.end(), i) == rest_findings.end()) rest_findings.push_back(i);
+          const std::string st = a.value("state", "unused");
+          if (st == "error" || (st == "warning" && rest_state != "error")) rest_state = st;
+        }
+        if (!rest.empty()) {
+          std::string list;
+          for (const auto& a : rest) list += (list.empty() ? "" : ", ") + a;
+          o_ << "<li class=\"addr others st-" << escape_html(rest_state) << "\"><div class=\"addr-head\">"
+             << escape_html(fill(L_.get(r_.lang, "html.others"), "count", std::to_string(rest.size())))
+             << "</div><p class=\"addr-list\">" << escape_html(list) << "</p>\n";
+          fixes(rest_findings);
+          o_ << "</li>\n";
+        }
         o_ << "</ol>\n";
       }
       fixes(n["findings"]);

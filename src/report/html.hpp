@@ -23,8 +23,9 @@ std::string escape_html(std::string_view text);
 ///   {"ca": {name, address_preference, ipv4_fallback},
 ///    "token": the challenge token (shortened in URLs shown),
 ///    "names": [{name, display, role, status, first, fallback,
-///               "addresses": [{address, family, order: first|fallback|none, ca_role, cause, kind,
-///                              violation, off_host, no_site, end, state: ok|error|warning|stopped|unused,
+///               "addresses": [{address, family, order: first|fallback|none, ca_role, requested, cause,
+///                              kind, violation, off_host, no_site, end, unreachable, reserved_name,
+///                              state: ok|error|warning|stopped|unused,
 ///                              "hops": [{url, status, server, outcome, location, followed, failing}],
 ///                              "findings": [i...]}],
 ///               "findings": [i...]}],                     // about the name, beside no address

@@ -33,7 +33,11 @@ json sample_view() {
       {"provider", {{"id", "sakura"}}},
       {"names",
        {{{"name", "example.jp"}, {"display", "example.jp"}, {"role", "apex"}, {"status", "ok"},
-         {"ca_first_address", "2001:db8::1"}, {"ca_fallback_address", "203.0.113.10"}},
+         {"ca_first_address", "2001:db8::1"}, {"ca_fallback_address", "203.0.113.10"},
+         {"addresses",
+          {{{"address", "203.0.113.10"}, {"family", 4}, {"unreachable", false}, {"reserved_name", ""}},
+           {{"address", "127.0.0.1"}, {"family", 4}, {"unreachable", true}, {"reserved_name", "Loopback"}},
+           {{"address", "2001:db8::1"}, {"family", 6}, {"unreachable", false}, {"reserved_name", ""}}}}},
         {{"name", "www.example.jp"}, {"display", "www.example.jp"}, {"role", "www"}, {"status", "nxdomain"},
          {"ca_first_address", nullptr}, {"ca_fallback_address", nullptr}}}},
       {"web",
@@ -140,13 +144,20 @@ TEST_CASE("report::picture_of") {
   CHECK(p["ca"]["name"] == "Let's Encrypt");
   REQUIRE(p["names"].size() == 2);
   const json& apex = p["names"][0];
-  REQUIRE(apex["addresses"].size() == 2);
+  REQUIRE(apex["addresses"].size() == 3);
   SUBCASE("the CA's order: the address dialled first, then the one after a failure") {
     CHECK(apex["addresses"][0]["address"] == "2001:db8::1");
     CHECK(apex["addresses"][0]["order"] == "first");
     CHECK(apex["addresses"][0]["ca_role"] == "fallen-back");
     CHECK(apex["addresses"][1]["address"] == "203.0.113.10");
     CHECK(apex["addresses"][1]["order"] == "fallback");
+    // An address DNS gave that the check did not request (a reserved one) is shown, unrequested.
+    CHECK(apex["addresses"][2]["address"] == "127.0.0.1");
+    CHECK(apex["addresses"][2]["order"] == "none");
+    CHECK_FALSE(apex["addresses"][2]["requested"].get<bool>());
+    CHECK(apex["addresses"][2]["unreachable"].get<bool>());
+    CHECK(apex["addresses"][2]["state"] == "unused");
+    CHECK(apex["addresses"][2]["hops"].empty());
   }
   SUBCASE("the step where the CA stops is marked, what follows it is not followed") {
     const json& hops = apex["addresses"][1]["hops"];
@@ -234,6 +245,7 @@ TEST_CASE("report::render_html") {
       CHECK(page.find("AbCdEf…") != std::string::npos);  // the token shortened
       CHECK(page.find("class=\"addr st-error\"") < page.find("id=\"delegation\""));
       CHECK(page.find("<li class=\"lame\">ns2.dns.ne.jp") != std::string::npos);
+      CHECK(page.find(report::escape_html(shipped_labels().get(lang, "html.reserved")).substr(0, 6)) != std::string::npos);
     }
     SUBCASE("verdict and replay in the report's language") {
       CHECK(page.find(report::escape_html(shipped_labels().get(lang, "verdicts.fail"))) != std::string::npos);
