@@ -26,6 +26,7 @@
 #include "probe/outside_probe.hpp"
 #include "probe/resolv_conf.hpp"
 #include "probe/root_hints.hpp"
+#include "report/html.hpp"
 #include "report/report.hpp"
 #include "view/address.hpp"
 #include "rules/catalogue.hpp"
@@ -82,7 +83,7 @@ bool use_color() {
 
 void add_output_options(po::options_description& d, OutputOptions& o) {
   d.add_options()
-      ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json or markdown")
+      ("format", po::value(&o.format)->default_value("text")->value_name("FMT"), "output: text, json, markdown or html (one self-contained page)")
       ("lang", po::value(&o.lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
       ("width", po::value(&o.width)->value_name("N"),
        "wrap text at N columns, 0 for no wrapping (default: the terminal's width, COLUMNS if set; "
@@ -94,8 +95,8 @@ void add_output_options(po::options_description& d, OutputOptions& o) {
 void check_output_options(OutputOptions& o) {
   if (o.lang.empty()) o.lang = default_lang();
   if (o.lang != "ja" && o.lang != "en") throw UsageError("--lang " + o.lang + ": use ja or en");
-  if (o.format != "text" && o.format != "json" && o.format != "markdown")
-    throw UsageError("--format " + o.format + ": use text, json or markdown");
+  if (o.format != "text" && o.format != "json" && o.format != "markdown" && o.format != "html")
+    throw UsageError("--format " + o.format + ": use text, json, markdown or html");
   check_width(o.width);
 }
 
@@ -105,6 +106,7 @@ void print_report(const report::Report& r, const Knowledge& k, const OutputOptio
     for (const auto& [key, value] : extra.items()) j[key] = value;
     std::cout << j.dump(2) << '\n';
   } else if (o.format == "markdown") std::cout << report::render_markdown(r, k.labels);
+  else if (o.format == "html") std::cout << report::render_html(r, k.labels);
   else std::cout << report::render_text(r, k.labels, output_width(o.width), use_color());
   std::cout.flush();
 }
@@ -173,6 +175,8 @@ Examples:
                                                    example123.xsrv.jp)
   certdoctor check --provider xserver --lang ja example.jp
   certdoctor check --format json example.jp > report.json
+  certdoctor check --format html example.jp > report.html
+                                                   one page to attach to a ticket or a mail
   certdoctor check --facts-out ticket-123.json example.jp
                                                    keep the facts; replay with certdoctor explain
   certdoctor check --no-web example.jp             DNS and outside sources only

@@ -1,5 +1,7 @@
 #include "report/report.hpp"
 
+#include "report/html.hpp"
+
 #include "util/yaml.hpp"
 
 #include <algorithm>
@@ -169,6 +171,7 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.paragraphs = paragraphs_of(sorted, catalogue, r.findings, lang, r.provider_id, provider_texts);
   order_by_cause(r.findings, catalogue);
   order_by_cause(r.paragraphs, catalogue);
+  r.picture = picture_of(view, r.paragraphs);
   return r;
 }
 

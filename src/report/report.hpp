@@ -23,8 +23,8 @@ struct RenderedFinding {
   nlohmann::json evidence;  // the finding's named arguments
   std::string source;       // source document id
   std::string source_title; // its title in the report's language
-  std::string source_url;   // where to read it (https), or "" when it has no public address
   std::string follows;      // the id of the finding above that explains this one (follows_from), or ""
+  std::string source_url = {};  // where to read the source document (https), or "" when it has no public address
 };
 
 /// Everything a renderer needs, already in the report's language.
@@ -52,6 +52,8 @@ struct Report {
   bool replayed = false;       // judged again from saved facts (explain), not a live check
   std::size_t queries = 0;
   nlohmann::json facts;
+  /// What the HTML report draws (the validation path, the delegation): see picture_of() in html.hpp.
+  nlohmann::json picture = nlohmann::json::object();
 };
 
 /// "2026-11-20 14:03 JST" for an RFC 3339 time in UTC; the text as given when it does not parse.
