@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -59,6 +60,33 @@ std::string default_lang() {
   return "en";
 }
 
+std::string message_lang(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string value;
+    if (args[i] == "--lang" && i + 1 < args.size()) value = args[i + 1];
+    else if (args[i].rfind("--lang=", 0) == 0) value = args[i].substr(7);
+    if (value == "ja" || value == "en") return value;
+  }
+  return default_lang();
+}
+
+void install_messages(const std::string& lang) {
+  set_message_renderer([lang, labels = std::shared_ptr<report::Labels>()](const Message& m) mutable -> std::string {
+    if (!labels) {
+      try {
+        labels = std::make_shared<report::Labels>(report::Labels::load(pipeline::reports_dir()));
+      } catch (const std::exception&) {
+        return "";  // the key and its arguments: a broken labels file must not hide the error
+      }
+    }
+    for (const std::string& l : {lang, std::string("en")}) {
+      const json* text = labels->find(l, "errors." + m.key);
+      if (text && text->is_string()) return fill_message(text->get<std::string>(), m);
+    }
+    return "";
+  });
+}
+
 int output_width(int requested) {
   if (requested != kWidthAuto) return requested;
   if (!isatty(STDOUT_FILENO)) return 0;  // a pipe or a file: lines as long as the text, for pasting
@@ -73,7 +101,7 @@ int output_width(int requested) {
 
 void check_width(int width) {
   if (width != kWidthAuto && (width < 0 || (width > 0 && width < 40) || width > 1000))
-    throw UsageError("--width " + std::to_string(width) + ": use 0 (no wrapping) or 40 to 1000 columns");
+    throw UsageError(Message{"width-range", {{"value", std::to_string(width)}}});
 }
 
 bool use_color() {
@@ -94,9 +122,9 @@ void add_output_options(po::options_description& d, OutputOptions& o) {
 
 void check_output_options(OutputOptions& o) {
   if (o.lang.empty()) o.lang = default_lang();
-  if (o.lang != "ja" && o.lang != "en") throw UsageError("--lang " + o.lang + ": use ja or en");
+  if (o.lang != "ja" && o.lang != "en") throw UsageError(Message{"lang-invalid", {{"value", printable(o.lang)}}});
   if (o.format != "text" && o.format != "json" && o.format != "markdown" && o.format != "html")
-    throw UsageError("--format " + o.format + ": use text, json, markdown or html");
+    throw UsageError(Message{"format-invalid", {{"value", printable(o.format)}, {"known", "text, json, markdown, html"}}});
   check_width(o.width);
 }
 
@@ -264,16 +292,15 @@ void finish_probe_options(CheckOptions& c, const ProbeSwitches& s) {
   c.web = !s.no_web;
   if (!s.server_id.empty()) {
     if (!c.account.empty() && c.account != s.server_id)
-      throw UsageError("--account " + printable(c.account) + " and --server-id " + printable(s.server_id) +
-                       " name the same thing: give one of them");
+      throw UsageError(Message{"account-twice", {{"account", printable(c.account)}, {"server_id", printable(s.server_id)}}});
     c.account = s.server_id;
   }
   if (!s.facts_out.empty())
     if (auto why = file_write_problem(s.facts_out); !why.empty())
-      throw UsageError("--facts-out " + printable(s.facts_out) + ": cannot write there: " + why);
+      throw UsageError(Message{"facts-out-unwritable", {{"file", printable(s.facts_out)}, {"reason", why}}});
   if (!c.cache_dir.empty())
     if (auto why = folder_write_problem(c.cache_dir); !why.empty())
-      throw UsageError("--cache-dir " + printable(c.cache_dir) + ": cannot cache there: " + why + " (or use --no-cache)");
+      throw UsageError(Message{"cache-dir-unwritable", {{"folder", printable(c.cache_dir)}, {"reason", why}}});
 }
 
 int run_check(const std::vector<std::string>& args) {
@@ -296,7 +323,7 @@ int run_check(const std::vector<std::string>& args) {
   }
   check_output_options(out);
   check_record_options(rec);
-  if (c.domain.empty()) throw UsageError("check: no domain given; usage: certdoctor check [options] DOMAIN (see --help)");
+  if (c.domain.empty()) throw UsageError(Message{"check-no-domain", {}});
   // Parsed before the rules are loaded so that a bad domain is reported first; output paths are
   // checked before any probe starts, so that a typo does not cost a whole check.
   parse_domain(c.domain);
@@ -310,7 +337,8 @@ int run_check(const std::vector<std::string>& args) {
     try {
       facts::save_file(f, sw.facts_out);
     } catch (const Error& e) {
-      std::cerr << "certdoctor: error: " << e.what() << " (the report above is complete)\n";
+      std::cerr << render_message(Message{"prefix", {}}) << render_message(Message{"report-complete", {{"detail", e.what()}}})
+                << '\n';
       return exit_usage;
     }
   }
@@ -345,7 +373,7 @@ Options)");
   check_output_options(out);
   check_record_options(rec);
   if (rec.record && show_view) throw UsageError("--view prints the view only: leave out --record");
-  if (facts_file.empty()) throw UsageError("explain: no facts file; usage: certdoctor explain --facts FILE");
+  if (facts_file.empty()) throw UsageError(Message{"explain-no-facts", {}});
   Knowledge k(out.rules_dirs);
   facts::Facts f = facts::load_file(facts_file);
   if (!provider.empty()) {

@@ -85,6 +85,13 @@ int output_width(int requested);
 void check_width(int width);
 bool use_color();
 
+/// The language of error messages: --lang ja|en (also --lang=xx) anywhere in `args`, else the
+/// locale as default_lang() reads it; an invalid --lang value falls back to the locale.
+std::string message_lang(const std::vector<std::string>& args);
+/// Installs the renderer of error messages (util/error.hpp): reports/labels.yaml `errors:` in
+/// `lang`, loaded on the first message, English for a key `lang` lacks.
+void install_messages(const std::string& lang);
+
 /// The top-level help text.
 std::string main_help();
 

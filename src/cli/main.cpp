@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 int main(int argc, char** argv) {
   using namespace certdoctor;
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
+  // Error messages in the language of the report: --lang, else the locale.
+  cli::install_messages(cli::message_lang(rest));
+  const auto error = [](const std::string& text) { return render_message(Message{"prefix", {}}) + text + '\n'; };
   // Errors are caught here only, once: "certdoctor: error: ..." with the input and the fix.
   try {
     if (command == "check") return cli::run_check(rest);
@@ -34,23 +38,23 @@ int main(int argc, char** argv) {
     std::string hint;
     for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
-    std::cerr << "certdoctor: error: unknown command '" << command << "'"
-              << (hint.empty() ? "" : " (did you mean '" + hint + "'?)") << "; see certdoctor --help\n";
+    std::cerr << error(render_message(Message{hint.empty() ? "command-unknown" : "command-unknown-hint",
+                                              {{"command", printable(command)}, {"hint", hint}}}));
     return cli::exit_usage;
   } catch (const boost::program_options::error& e) {
-    std::cerr << "certdoctor: error: " << command << ": " << e.what() << "; see certdoctor " << command << " --help\n";
+    std::cerr << error(render_message(Message{"option", {{"command", printable(command)}, {"detail", e.what()}}}));
     return cli::exit_usage;
   } catch (const UsageError& e) {
-    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    std::cerr << error(e.what());
     return cli::exit_usage;
   } catch (const ConfigError& e) {
-    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    std::cerr << error(e.what());
     return cli::exit_usage;
   } catch (const Error& e) {
-    std::cerr << "certdoctor: error: " << e.what() << '\n';
+    std::cerr << error(e.what());
     return cli::exit_incomplete;
   } catch (const std::exception& e) {
-    std::cerr << "certdoctor: internal error: " << e.what() << " (please report it with the command line)\n";
+    std::cerr << render_message(Message{"internal", {{"detail", e.what()}}}) << '\n';
     return cli::exit_incomplete;
   }
 }

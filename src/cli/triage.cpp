@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include <boost/program_options.hpp>
 
@@ -21,6 +22,7 @@
 #include "triage/acme.hpp"
 #include "triage/triage.hpp"
 #include "util/error.hpp"
+#include "util/text.hpp"
 
 namespace certdoctor::cli {
 
@@ -65,11 +67,14 @@ Options)";
 
 std::string read_input(const std::string& path, std::size_t limit) {
   std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
-  if (!f) throw UsageError("triage: cannot open " + path + ": " + std::strerror(errno));
+  if (!f) {
+    const std::string reason = std::strerror(errno);
+    throw UsageError(Message{"triage-unreadable", {{"file", printable(path)}, {"reason", reason}}});
+  }
   std::error_code ec;
   if (path != "-" && std::filesystem::is_directory(path, ec)) {
     std::fclose(f);
-    throw UsageError("triage: " + path + " is a directory; give one mail or log file");
+    throw UsageError(Message{"triage-directory", {{"file", printable(path)}}});
   }
   std::string out;
   char buf[65536];
@@ -138,16 +143,20 @@ int run_triage(const std::vector<std::string>& args) {
     return exit_ok;
   }
   if (lang.empty()) lang = default_lang();
-  if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
+  if (lang != "ja" && lang != "en") throw UsageError(Message{"lang-invalid", {{"value", printable(lang)}}});
   if (format != "text" && format != "json" && format != "markdown" && format != "eml")
-    throw UsageError("--format " + format + ": use text, json, markdown or eml");
+    throw UsageError(Message{"format-invalid", {{"value", printable(format)}, {"known", "text, json, markdown, eml"}}});
   check_width(width);
   check_record_options(rec);
   if (rec.record && offline) throw UsageError("--record keeps the live checks: leave out --offline");
-  if (!(timeout >= 1 && timeout <= 600)) throw UsageError("--timeout: give 1 to 600 seconds");
+  if (!(timeout >= 1 && timeout <= 600)) {
+    std::ostringstream seconds;
+    seconds << timeout;
+    throw UsageError(Message{"timeout-range", {{"value", printable(seconds.str())}}});
+  }
   if (max_mb < 1 || max_mb > 1024) throw UsageError("--max-size: give 1 to 1024 MB");
   if (input == "-" && isatty(STDIN_FILENO))
-    throw UsageError("triage: no input; give a FILE, or pipe a mail or a log into certdoctor triage -");
+    throw UsageError(Message{"triage-no-input", {}});
   c.use_cache = !no_cache;
   c.web = !no_web;
 

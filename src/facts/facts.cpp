@@ -186,31 +186,30 @@ Facts parse_document(const std::string& text, const std::string& shown) {
   try {
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
-    throw UsageError(shown + ": not a facts file (not JSON: " + detail::problem_of(e) +
-                     "); it is written by `certdoctor check --facts-out FILE`");
+    throw UsageError(Message{"facts-not-json", {{"file", shown}, {"detail", detail::problem_of(e)}}});
   }
   if (!j.is_object() || !j.contains("version"))
-    throw UsageError(shown + ": not a facts file (no \"version\" field); it is written by `certdoctor check --facts-out FILE`");
+    throw UsageError(Message{"facts-no-version", {{"file", shown}}});
   const auto& version = j["version"];
   if (!version.is_number_integer())
-    throw UsageError(shown + ": \"version\" must be a whole number, but is " + printable(version.dump(), 40));
+    throw UsageError(Message{"facts-bad-version", {{"file", shown}, {"version", printable(version.dump(), 40)}}});
   if (version.get<long long>() > schema_version)
-    throw UsageError(shown + ": written by a newer certdoctor (facts format " + version.dump() + "; this one reads format " +
-                     std::to_string(schema_version) + "): explain it with that version, or upgrade certdoctor");
+    throw UsageError(Message{"facts-newer", {{"file", shown}, {"version", version.dump()},
+                                              {"supported", std::to_string(schema_version)}}});
   if (version.get<long long>() != schema_version)
-    throw UsageError(shown + ": facts format " + version.dump() + " is not supported (this certdoctor reads format " +
-                     std::to_string(schema_version) + "); gather the facts again with `certdoctor check`");
+    throw UsageError(Message{"facts-older", {{"file", shown}, {"version", version.dump()},
+                                              {"supported", std::to_string(schema_version)}}});
   // What a diagnosis cannot do without: the domain and at least one certified name.
   if (!j.contains("domain") || !j["domain"].is_string() || j["domain"].get<std::string>().empty())
-    throw UsageError(shown + ": field \"domain\" is missing or not a non-empty string");
+    throw UsageError(Message{"facts-no-domain", {{"file", shown}}});
   if (!j.contains("names") || !j["names"].is_array() || j["names"].empty())
-    throw UsageError(shown + ": field \"names\" is missing or not a non-empty list");
+    throw UsageError(Message{"facts-no-names", {{"file", shown}}});
   try {
     return j.get<Facts>();
   } catch (const detail::FieldError& e) {
-    throw UsageError(shown + ": field \"" + e.path() + "\" " + e.what());
+    throw UsageError(Message{"facts-field", {{"file", shown}, {"field", e.path()}, {"detail", e.what()}}});
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError(shown + ": malformed facts: " + detail::problem_of(e));
+    throw UsageError(Message{"facts-malformed", {{"file", shown}, {"detail", detail::problem_of(e)}}});
   }
 }
 
@@ -222,26 +221,27 @@ Facts load_file(const std::string& path) {
     std::ostringstream ss;
     ss << std::cin.rdbuf();
     text = ss.str();
-    if (text.size() > max_size) throw UsageError("standard input: too large for a facts file (over 256 MB)");
-    return parse_document(text, "standard input");
+    if (text.size() > max_size) throw UsageError(Message{"facts-too-large", {{"file", render_message(Message{"stdin", {}})}}});
+    return parse_document(text, render_message(Message{"stdin", {}}));
   }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
-    throw UsageError(printable(path) + " is a directory: give the facts file that `certdoctor check --facts-out FILE` wrote");
+    throw UsageError(Message{"facts-directory", {{"file", printable(path)}}});
   if (std::filesystem::exists(path, ec) && std::filesystem::file_size(path, ec) > max_size)
-    throw UsageError(printable(path) + ": too large for a facts file (over 256 MB)");
-  if (!read_file(path, text))
-    throw UsageError("cannot read facts file " + printable(path) + ": " + std::strerror(errno) +
-                     " (facts files are written by `certdoctor check --facts-out FILE`; - reads standard input)");
+    throw UsageError(Message{"facts-too-large", {{"file", printable(path)}}});
+  if (!read_file(path, text)) {
+    const std::string reason = std::strerror(errno);
+    throw UsageError(Message{"facts-unreadable", {{"file", printable(path)}, {"reason", reason}}});
+  }
   return parse_document(text, printable(path));
 }
 
 void save_file(const Facts& facts, const std::string& path) {
   std::ofstream out(path);
-  if (!out) throw Error("cannot write facts file " + printable(path) + ": " + std::strerror(errno));
+  if (!out) throw Error(Message{"facts-unwritable", {{"file", printable(path)}, {"reason", std::strerror(errno)}}});
   out << nlohmann::json(facts).dump(2) << '\n';
   out.flush();
-  if (!out) throw Error("cannot write facts file " + printable(path) + ": " + std::strerror(errno));
+  if (!out) throw Error(Message{"facts-unwritable", {{"file", printable(path)}, {"reason", std::strerror(errno)}}});
 }
 
 Facts sample() {

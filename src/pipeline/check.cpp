@@ -42,15 +42,15 @@ std::string format_seconds(double s) {
 } // namespace
 
 void validate(const CheckOptions& o, const Knowledge& k) {
-  if (o.www && o.no_www) throw UsageError("--www and --no-www contradict each other: give one of them");
+  if (o.www && o.no_www) throw UsageError(Message{"www-both", {}});
   if (!(o.timeout_s >= 1 && o.timeout_s <= 600))
-    throw UsageError("--timeout " + printable(format_seconds(o.timeout_s)) + ": give 1 to 600 seconds");
+    throw UsageError(Message{"timeout-range", {{"value", printable(format_seconds(o.timeout_s))}}});
   if (o.provider != "auto") k.data.provider(o.provider);
   k.data.ca(o.ca);
   if (!o.ca_file.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(o.ca_file, ec))
-      throw UsageError("--ca-file " + o.ca_file + ": no such file; give a PEM file of trusted root certificates");
+      throw UsageError(Message{"ca-file-missing", {{"file", printable(o.ca_file)}}});
   }
   if (!o.account.empty()) {
     const bool label = o.account.size() <= 63 && o.account.front() != '-' && o.account.back() != '-' &&
@@ -58,12 +58,10 @@ void validate(const CheckOptions& o, const Knowledge& k) {
                          return std::isalnum(c) || c == '-';
                        });
     if (!label)
-      throw UsageError("--account " + printable(o.account) +
-                       ": give the account or server ID as the provider shows it (letters, digits and hyphens, as in "
-                       "ACCOUNT.sakura.ne.jp or SERVERID.xsrv.jp)");
+      throw UsageError(Message{"account-invalid", {{"value", printable(o.account)}}});
   }
   for (const auto& ip : o.server_ips)
-    if (!k.classifier.classify(ip).valid) throw UsageError("--server-ip " + ip + ": not an IPv4 or IPv6 address");
+    if (!k.classifier.classify(ip).valid) throw UsageError(Message{"server-ip-invalid", {{"value", printable(ip)}}});
 }
 
 facts::Facts gather(const CheckOptions& o, const Knowledge& k) {

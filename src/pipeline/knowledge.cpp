@@ -33,7 +33,7 @@ std::vector<fs::path> rules_dirs(const std::vector<std::string>& extra) {
   std::vector<fs::path> dirs{base_rules_dir()};
   for (const auto& d : extra) {
     std::error_code ec;
-    if (!fs::is_directory(d, ec)) throw UsageError("--rules-dir " + d + ": no such directory");
+    if (!fs::is_directory(d, ec)) throw UsageError(Message{"rules-dir-missing", {{"value", d}}});
     dirs.emplace_back(d);
   }
   return dirs;

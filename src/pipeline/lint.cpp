@@ -75,6 +75,24 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
           issues.push_back(rules::LintIssue{r.file, a.value.line, "rule '" + r.id + "': argument '" + a.name +
                                                                 "' has no evidence label in reports/labels.yaml (" + lang +
                                                                 ".arguments." + a.name + "; ~ to leave it out)"});
+  // The command line's error messages (labels.yaml errors:): every message in every language of
+  // the labels, with the same {placeholders} as in English.
+  const auto placeholders = [](const std::string& text) {
+    std::set<std::string> out;
+    for (std::size_t at = text.find('{'); at != std::string::npos; at = text.find('{', at + 1))
+      if (const auto close = text.find('}', at); close != std::string::npos) out.insert(text.substr(at, close - at + 1));
+    return out;
+  };
+  if (const json* en = k.labels.find("en", "errors"); en && en->is_object())
+    for (const std::string lang : {"ja"})
+      for (const auto& [key, text] : en->items()) {
+        const json* other = k.labels.find(lang, "errors." + key);
+        if (!other || !other->is_string())
+          issues.push_back(rules::LintIssue{"reports/labels.yaml", 0, "error message '" + key + "' has no " + lang + " text"});
+        else if (text.is_string() && placeholders(other->get<std::string>()) != placeholders(text.get<std::string>()))
+          issues.push_back(rules::LintIssue{"reports/labels.yaml", 0, "error message '" + key + "': the " + lang +
+                                                                          " text has other {placeholders} than the en one"});
+      }
   // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
   // and cite known sources. Loading already rejected invalid patterns and missing languages.
   triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);

@@ -52,73 +52,66 @@ DomainName parse_domain(const std::string& raw) {
   while (!input.empty() && std::isspace(static_cast<unsigned char>(input.back()))) input.pop_back();
   while (!input.empty() && std::isspace(static_cast<unsigned char>(input.front()))) input.erase(input.begin());
   const std::string shown = "'" + printable(raw) + "'";
-  if (input.empty()) throw UsageError("no domain given: name the domain to check, e.g. certdoctor check example.jp");
-  if (input.size() > 1024) throw UsageError(shown + " is far too long for a domain name (at most 253 characters)");
+  if (input.empty()) throw UsageError(Message{"domain-empty", {}});
+  if (input.size() > 1024) throw UsageError(Message{"domain-too-long", {{"input", shown}}});
   if (input.find("://") != std::string::npos) {
     std::string host = input.substr(input.find("://") + 3);
     host = host.substr(0, host.find_first_of("/:?#"));
-    throw UsageError(shown + " is a URL, not a domain: pass the host name alone, e.g. certdoctor check " + printable(host));
+    throw UsageError(Message{"domain-url", {{"input", shown}, {"host", printable(host)}}});
   }
   if (input.find('@') != std::string::npos)
-    throw UsageError(shown + " is an e-mail address, not a domain: pass the part after '@'");
+    throw UsageError(Message{"domain-email", {{"input", shown}}});
   if (input.rfind("*.", 0) == 0)
-    throw UsageError(shown + " is a wildcard: wildcard certificates need DNS-01 validation, and certdoctor checks "
-                     "HTTP-01 renewals; check the names the site uses, e.g. " + printable(input.substr(2)));
+    throw UsageError(Message{"domain-wildcard", {{"input", shown}, {"host", printable(input.substr(2))}}});
   unsigned char buf[16];
   if (inet_pton(AF_INET, input.c_str(), buf) == 1 || inet_pton(AF_INET6, input.c_str(), buf) == 1)
-    throw UsageError(shown + " is an IP address: Let's Encrypt's free certificates on shared hosting are for domain "
-                     "names; give the domain that points at that address (use --server-ip to name the server)");
+    throw UsageError(Message{"domain-ip", {{"input", shown}}});
   if (const auto slash = input.find_first_of("/?#"); slash != std::string::npos && slash > 0)
-    throw UsageError(shown + " has a path after the name: give the host name alone, e.g. certdoctor check " +
-                     printable(input.substr(0, slash)));
+    throw UsageError(Message{"domain-path", {{"input", shown}, {"host", printable(input.substr(0, slash))}}});
   if (const auto colon = input.rfind(':'); colon != std::string::npos && colon > 0 && colon + 1 < input.size() &&
       input.find_first_not_of("0123456789", colon + 1) == std::string::npos)
-    throw UsageError(shown + " has a port: HTTP-01 validation always uses port 80, so give the name alone, e.g. "
-                     "certdoctor check " + printable(input.substr(0, colon)));
+    throw UsageError(Message{"domain-port", {{"input", shown}, {"host", printable(input.substr(0, colon))}}});
   if (input.size() > 1 && input.back() == '.') input.pop_back();
   if (input.front() == '.' || input.find("..") != std::string::npos)
-    throw UsageError(shown + " has an empty label (two dots in a row, or a leading dot): remove the extra dot");
+    throw UsageError(Message{"domain-empty-label", {{"input", shown}}});
   if (input.find('_') != std::string::npos)
-    throw UsageError(shown + " contains an underscore: Let's Encrypt issues certificates only for host names of "
-                     "letters, digits and hyphens");
+    throw UsageError(Message{"domain-underscore", {{"input", shown}}});
   for (unsigned char c : input)
     if (c < 0x20 || c == 0x7F || c == ' ')
-      throw UsageError(shown + " contains a space or a control character: a domain name has letters, digits, hyphens and dots");
+      throw UsageError(Message{"domain-space", {{"input", shown}}});
 
   char* out = nullptr;
   int rc = idn2_to_ascii_8z(input.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
   if (rc != IDN2_OK) {
     // Labels IDNA2008 refuses (disallowed code points, bad joiners) still deserve a precise message.
-    throw UsageError(shown + " is not a valid domain name (" + idn2_strerror(rc) + ")");
+    throw UsageError(Message{"domain-invalid", {{"input", shown}, {"detail", idn2_strerror(rc)}}});
   }
   CString ascii_owner(out);
   std::string ascii = lower(out);
-  if (ascii.size() > 253) throw UsageError(shown + " is too long for a domain name (at most 253 characters)");
+  if (ascii.size() > 253) throw UsageError(Message{"domain-too-long", {{"input", shown}}});
   std::size_t start = 0;
   int labels = 0;
   while (true) {
     std::size_t dot = ascii.find('.', start);
     std::string label = ascii.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     if (!is_ldh_label(label))
-      throw UsageError(shown + " is not a valid host name: label '" + label +
-                       "' must be 1-63 letters, digits or hyphens, not starting or ending with a hyphen");
+      throw UsageError(Message{"domain-label", {{"input", shown}, {"label", printable(label)}}});
     ++labels;
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  if (labels < 2) throw UsageError(shown + " is a top-level domain: give a domain under it, e.g. example." + ascii);
+  if (labels < 2) throw UsageError(Message{"domain-tld", {{"input", shown}, {"tld", ascii}}});
   // Names Let's Encrypt refuses before any validation (Boulder's policy): the TLD must be one that
   // IANA delegated, which no all-digit label is; private-use and special-use names (RFC 6761,
   // RFC 8375, .internal) are not in the public DNS.
   const std::string tld = ascii.substr(ascii.rfind('.') + 1);
   if (tld.find_first_not_of("0123456789") == std::string::npos)
-    throw UsageError(shown + " ends in an all-digit label, which is no top-level domain: check the name");
+    throw UsageError(Message{"domain-numeric-tld", {{"input", shown}}});
   for (const char* priv : {"local", "internal", "lan", "localhost", "home", "corp", "test", "invalid", "example", "onion"})
     if (tld == priv)
-      throw UsageError(shown + " ends in ." + tld + ", a name for private or special use that is not in the public "
-                       "DNS: Let's Encrypt cannot validate it; give the public domain of the site");
+      throw UsageError(Message{"domain-private", {{"input", shown}, {"tld", tld}}});
   if (ascii.size() >= 9 && ascii.compare(ascii.size() - 9, 9, "home.arpa") == 0)
-    throw UsageError(shown + " is under home.arpa, a name for home networks: Let's Encrypt cannot validate it");
+    throw UsageError(Message{"domain-home-arpa", {{"input", shown}}});
 
   DomainName d;
   d.ascii = ascii;
@@ -137,13 +130,11 @@ DomainName parse_domain(const std::string& raw) {
                                         : idn2_to_ascii_8z(d.unicode.c_str(), &again, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
     CString again_owner(again);
     if (back != IDN2_OK || lower(again) != ascii)
-      throw UsageError(shown + " has an xn-- label that is no valid internationalized name (IDNA2008): "
-                       "Let's Encrypt refuses it; check the name, or type it in its Unicode form");
+      throw UsageError(Message{"domain-xn", {{"input", shown}}});
   }
   psl_split(ascii, d.registered, d.public_suffix);
   if (d.registered.empty())
-    throw UsageError(shown + " is a public suffix (like co.jp): nobody can get a certificate for it; give a domain "
-                     "registered under it, e.g. example." + ascii);
+    throw UsageError(Message{"domain-public-suffix", {{"input", shown}, {"suffix", ascii}}});
   return d;
 }
 

@@ -266,15 +266,17 @@ DataSet DataSet::from_json(const nlohmann::json& j) {
 const ProviderProfile& DataSet::provider(const std::string& id) const {
   auto it = providers_.find(id);
   if (it != providers_.end()) return it->second;
-  throw UsageError("unknown provider '" + id + "'" + did_you_mean(id, ids_of(providers_)) +
-                   "; known providers: " + joined(ids_of(providers_)) + ", or auto");
+  const std::string hint = closest_name(id, ids_of(providers_));
+  throw UsageError(Message{hint.empty() ? "provider-unknown" : "provider-unknown-hint",
+                           {{"value", printable(id)}, {"hint", hint}, {"known", joined(ids_of(providers_))}}});
 }
 
 const CaModel& DataSet::ca(const std::string& id) const {
   auto it = cas_.find(id);
   if (it != cas_.end()) return it->second;
-  throw UsageError("unknown CA '" + id + "'" + did_you_mean(id, ids_of(cas_)) +
-                   "; known CAs: " + joined(ids_of(cas_)));
+  const std::string hint = closest_name(id, ids_of(cas_));
+  throw UsageError(Message{hint.empty() ? "ca-unknown" : "ca-unknown-hint",
+                           {{"value", printable(id)}, {"hint", hint}, {"known", joined(ids_of(cas_))}}});
 }
 
 } // namespace certdoctor::view

@@ -19,10 +19,10 @@ def run(args, stdin=None, env=None):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-def expect(what, args, status, *needles, stdin=None, stream="stderr"):
+def expect(what, args, status, *needles, stdin=None, stream="stderr", env=None):
     global ran
     ran += 1
-    rc, out, err = run(args, stdin)
+    rc, out, err = run(args, stdin, env)
     text = err if stream == "stderr" else out
     problems = []
     if rc != status:
@@ -181,6 +181,57 @@ expect("record into a server that is not there", ["explain", "--facts", saved, "
 ran += 1
 if "secret" in run(["history", "example.jp", "--db", "postgresql://u:secret@127.0.0.1:9/h?connect_timeout=2"])[2]:
     failures.append("a password in a --db URL is printed")
+
+# Error messages follow the language of the report: --lang, else LC_ALL/LANG. The words are data
+# (reports/labels.yaml errors:), so every key the code uses must be there in both languages.
+JA = {"LANG": "ja_JP.UTF-8", "LC_ALL": "ja_JP.UTF-8"}
+expect("ja: port", ["check", "--lang", "ja", "example.jp:8080"], 2, "certdoctor: エラー: 'example.jp:8080' にはポート番号が付いています",
+       "certdoctor check example.jp")
+expect("ja from the locale: empty label", ["check", "a..b.jp"], 2, "'a..b.jp' には空のラベルがあります", env=JA)
+expect("ja: url", ["check", "--lang=ja", "https://example.jp/"], 2, "はURLで、ドメイン名ではありません", "certdoctor check example.jp")
+expect("ja: public suffix", ["check", "co.jp"], 2, "公開サフィックス", env=JA)
+expect("ja: no domain", ["check", "--lang", "ja"], 2, "check: ドメインが指定されていません")
+expect("ja: timeout", ["check", "--lang", "ja", "--timeout", "0", "example.jp"], 2, "--timeout 0: 1～600 の秒数を指定してください")
+expect("ja: provider hint", ["check", "--provider", "xsrever", "example.jp"], 2, "「xsrever」という事業者はありません",
+       "「xserver」の誤りではありませんか", env=JA)
+expect("ja: format", ["check", "--format", "xml", "example.jp"], 2, "--format xml: text, json, markdown, html のいずれか", env=JA)
+expect("ja: bad lang falls back to the locale", ["check", "--lang", "fr", "example.jp"], 2, "--lang fr: ja または en を指定してください",
+       env=JA)
+expect("en despite a ja locale", ["check", "--lang", "en", "example.jp:8080"], 2, "certdoctor: error: ", "has a port", env=JA)
+expect("ja: unknown command", ["chek"], 2, "「chek」というコマンドはありません", "「check」の誤りではありませんか", env=JA)
+expect("ja: unknown option", ["check", "--lang", "ja", "--bogus", "example.jp"], 2, "オプションの指定が正しくありません",
+       "certdoctor check --help")
+expect("ja: explain without facts", ["explain"], 2, "explain: 情報ファイルが指定されていません", env=JA)
+expect("ja: missing facts file", ["explain", "--lang", "ja", "--facts", os.path.join(tmp, "none.json")], 2,
+       "情報ファイル " + os.path.join(tmp, "none.json") + " を読めません", "No such file or directory")
+expect("ja: facts folder", ["explain", "--facts", tmp], 2, "はフォルダーです", env=JA)
+expect("ja: newer facts", ["explain", "--lang", "ja", "--facts", os.path.join(tmp, "v9.json")], 2, "より新しい certdoctor で保存された")
+expect("ja: facts field", ["explain", "--lang", "ja", "--facts", os.path.join(tmp, "badtype.json")], 2,
+       '項目 "names[0].a.answer[0].ttl" が正しくありません')
+expect("ja: facts-out", ["check", "--lang", "ja", "--facts-out", "/nonexistent/dir/f.json"] + offline + ["example.jp"], 2,
+       "--facts-out /nonexistent/dir/f.json: そこには書き込めません")
+expect("ja: triage format", ["triage", "--offline", "--lang", "ja", "--format", "xml", "-"], 2,
+       "--format xml: text, json, markdown, eml のいずれか", stdin=b"x")
+expect("ja: width", ["explain", "--width", "10", "--facts", saved], 2, "--width 10: 0(折り返さない)または 40～1000", env=JA)
+ran += 1
+try:
+    import re
+    import yaml
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "reports", "labels.yaml"), encoding="utf-8") as f:
+        labels = yaml.safe_load(f)["labels"]
+    used = set()
+    for folder, _, files in os.walk(os.path.join(root, "src")):
+        for name in files:
+            if name.endswith((".cpp", ".hpp")):
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    for m in re.finditer(r'Message\{\s*(?:[^"{};]*\?\s*)?"([a-z0-9-]+)"(?:\s*:\s*"([a-z0-9-]+)")?', f.read()):
+                        used.update(k for k in m.groups() if k)
+    missing = sorted(f"{lang}.errors.{k}" for k in used for lang in ("en", "ja") if k not in labels[lang].get("errors", {}))
+    if len(used) < 40 or missing:
+        failures.append(f"error message keys used in src/ ({len(used)}): missing in reports/labels.yaml: {missing}")
+except ImportError:
+    print("SKIP error message keys: no PyYAML")
 
 for f in failures:
     print("FAIL", f)

@@ -36,7 +36,7 @@ CASES = [
     dict(facts=XSERVER, days=17, provider="xserver", lang="en", fire=["cert-not-renewed"],
          has=["No automatic attempt is left", "確定"], not_has=["Otherwise Xserver's next automatic attempt"]),
     dict(facts=XSERVER, days=17, provider="xserver", lang="ja", fire=["cert-not-renewed"],
-         has=["自動更新はもう残っていない"], not_has=["自動更新の次の回で再び試されます"]),
+         has=["有効期限までにもう行われない"], not_has=["次の回で再度試されます"]),
 ]
 
 

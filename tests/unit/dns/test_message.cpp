@@ -60,7 +60,7 @@ Wire response(unsigned qtype, unsigned an, unsigned ns = 0, unsigned ar = 0, uns
 Record one_answer(unsigned type, const std::vector<std::uint8_t>& rdata) {
   Wire w = response(type, 1);
   w.ptr(12).rr(type, 300, static_cast<unsigned>(rdata.size())).bytes(rdata);
-  Message m = parse_message(w.b);
+  dns::Message m = parse_message(w.b);
   REQUIRE(m.answer.size() == 1);
   return m.answer[0];
 }
@@ -134,7 +134,7 @@ TEST_CASE("Message::build_query") {
     QueryFlags f;
     f.dnssec_ok = true;
     f.checking_disabled = true;
-    Message m = parse_message(build_query(0xabcd, "WWW.Example.JP", rrtype::CAA, f));
+    dns::Message m = parse_message(build_query(0xabcd, "WWW.Example.JP", rrtype::CAA, f));
     CHECK(m.id == 0xabcd);
     CHECK_FALSE(m.qr);
     CHECK(m.rd);
@@ -151,7 +151,7 @@ TEST_CASE("Message::build_query") {
     CHECK(m.answer.empty());
   }
   SUBCASE("root query") {
-    Message m = parse_message(build_query(1, ".", rrtype::NS, QueryFlags{}));
+    dns::Message m = parse_message(build_query(1, ".", rrtype::NS, QueryFlags{}));
     CHECK(m.qname == "");
     CHECK(m.qtype == rrtype::NS);
   }
@@ -166,7 +166,7 @@ TEST_CASE("Message::parse_message header and compression") {
   std::size_t web = 44; // offset of the "web" label
   REQUIRE(w.b[web] == 3);
   w.ptr(static_cast<unsigned>(web)).rr(1, 60, 4).u8(192).u8(0).u8(2).u8(1);
-  Message m = parse_message(w.b);
+  dns::Message m = parse_message(w.b);
   CHECK(m.id == 0x0102);
   CHECK(m.qr);
   CHECK(m.aa);
@@ -195,7 +195,7 @@ TEST_CASE("Message::parse_message sections and flags") {
   w.ptr(12).rr(6, 900, static_cast<unsigned>(soa.size())).bytes(soa.b);
   // additional: A glue for "ns.example.jp" (at offset 40)
   w.ptr(40).rr(1, 900, 4).u8(198).u8(51).u8(100).u8(53);
-  Message m = parse_message(w.b);
+  dns::Message m = parse_message(w.b);
   CHECK(m.rcode == rcode::NXDOMAIN);
   CHECK(m.tc);
   CHECK(m.ad);
@@ -310,7 +310,7 @@ TEST_CASE("Message::parse_message EDNS") {
     opt.u16(15).u16(2 + 9).u16(18).raw("forbidden"); // EDE 18 Prohibited
     opt.u16(15).u16(2).u16(22);                 // EDE 22 No Reachable Authority, no text
     w.u8(0).u16(41).u16(1232).u32(0x00008000).u16(static_cast<unsigned>(opt.size())).bytes(opt.b);
-    Message m = parse_message(w.b);
+    dns::Message m = parse_message(w.b);
     CHECK(m.has_edns);
     CHECK(m.edns_udp_size == 1232);
     CHECK(m.edns_do);
@@ -325,7 +325,7 @@ TEST_CASE("Message::parse_message EDNS") {
   SUBCASE("extended RCODE") {
     Wire w = response(1, 0, 0, 1, 0x8180);
     w.u8(0).u16(41).u16(512).u32(0x01000000).u16(0);
-    Message m = parse_message(w.b);
+    dns::Message m = parse_message(w.b);
     CHECK(m.rcode == 16);
     CHECK(rcode_name(m.rcode) == "BADVERS");
     CHECK(m.edns_version == 0);
@@ -410,7 +410,7 @@ TEST_CASE("Message::parse_message malformed") {
     Wire loop2 = response(1, 2);
     loop2.label("a").ptr(12).rr(1, 0, 4).u32(0);          // record 1 at 28: "a.example.jp"
     loop2.label("b").ptr(28).rr(1, 0, 4).u32(0);          // record 2 at 46: fine, "b.a.example.jp"
-    Message ok = parse_message(loop2.b);
+    dns::Message ok = parse_message(loop2.b);
     CHECK(ok.answer[1].name == "b.a.example.jp");
     loop2.b[47 + 1 + 1] = 46;                               // now record 2 points at itself
     REQUIRE(loop2.b[46] == 1);
@@ -503,7 +503,7 @@ TEST_CASE("Message::parse_message malformed") {
     (void)glue;
     w.u8(0).u16(41).u16(1232).u32(0).u16(6).u16(15).u16(2).u16(3);
     w.ptr(16).rr(1, 300, 4).u32(0xc0000201);
-    Message full = parse_message(w.b);
+    dns::Message full = parse_message(w.b);
     CHECK(full.answer.size() == 2);
     CHECK(full.extended_errors.size() == 1);
     CHECK(full.additional.size() == 1);

@@ -6,6 +6,11 @@
 
 #include "facts/facts.hpp"
 #include "util/error.hpp"
+#include "../messages.hpp"
+
+namespace {
+const bool messages_installed = certdoctor::test::install_english_messages();
+}
 
 using namespace certdoctor;
 

@@ -2,6 +2,11 @@
 
 #include "util/domain.hpp"
 #include "util/error.hpp"
+#include "../messages.hpp"
+
+namespace {
+const bool messages_installed = certdoctor::test::install_english_messages();
+}
 
 using namespace certdoctor;
 
