@@ -10,6 +10,7 @@
 #include "view/caa.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
+#include "view/propagation.hpp"
 #include "view/ratelimit.hpp"
 
 namespace certdoctor::view {
@@ -710,6 +711,10 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["host"] = host;
   json names = json::array();
   for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier, resolver_usable));
+  // Where the resolver still serves an answer the zone no longer gives, and until when.
+  json propagation = derive_propagation(f, resolver_usable);
+  for (auto& n : names) n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
+  view["propagation"] = propagation;
   view["names"] = names;
   view["delegation"] = delegation;
   bool all_on_host = !f.names.empty();
