@@ -713,7 +713,14 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier, resolver_usable));
   // Where the resolver still serves an answer the zone no longer gives, and until when.
   json propagation = derive_propagation(f, resolver_usable);
-  for (auto& n : names) n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
+  for (auto& n : names) {
+    n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
+    n["change_time"] = change_time_of_name(f, n["name"]);
+  }
+  // How long a nameserver change takes to reach every resolver: the parent's NS TTL (0: unknown).
+  const std::uint32_t ns_ttl = parent_ns_ttl_seconds(f.delegation);
+  delegation["parent_ns_ttl"] = ns_ttl;
+  delegation["parent_ns_ttl_hours"] = (ns_ttl + 3599) / 3600;
   view["propagation"] = propagation;
   view["names"] = names;
   view["delegation"] = delegation;

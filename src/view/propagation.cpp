@@ -227,6 +227,17 @@ json derive_propagation(const facts::Facts& f, bool resolver_usable) {
   return out;
 }
 
+json change_time_of_name(const facts::Facts& f, const std::string& name) {
+  std::uint32_t ttl = 0;
+  for (const char* type : {"A", "AAAA"}) {
+    ZoneAnswer z = zone_answer(f.delegation, name, type);
+    if (z.agreed && z.ttl) ttl = std::max(ttl, *z.ttl);
+  }
+  return {{"record_ttl", ttl}, {"record_minutes", (ttl + 59) / 60}};
+}
+
+std::uint32_t parent_ns_ttl_seconds(const facts::DelegationFacts& d) { return parent_ns_ttl(d).value_or(0); }
+
 json propagation_of_name(const json& entries, const std::string& name, const std::string& zone) {
   json out = {{"pending", false}, {"longest_seconds", 0}, {"wait_minutes", 0}, {"wait_hours", 0},
               {"latest_at", ""}, {"types", json::array()}};

@@ -33,4 +33,13 @@ nlohmann::json derive_propagation(const facts::Facts& f, bool resolver_usable);
 /// with the latest of their times.
 nlohmann::json propagation_of_name(const nlohmann::json& entries, const std::string& name, const std::string& zone);
 
+/// How long a change made now takes to reach every resolver, where the facts tell:
+/// {record_ttl: the largest TTL of `name`'s A and AAAA as the zone's servers give them,
+/// record_minutes (rounded up); 0 when no server answered with authority}.
+nlohmann::json change_time_of_name(const facts::Facts& f, const std::string& name);
+
+/// The TTL of the zone's NS records in the parent's referral, from the delegation walk;
+/// 0 when the walk did not record one.
+std::uint32_t parent_ns_ttl_seconds(const facts::DelegationFacts& d);
+
 } // namespace certdoctor::view
