@@ -716,6 +716,18 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   for (auto& n : names) {
     n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
     n["change_time"] = change_time_of_name(f, n["name"]);
+    // The zone's servers already give only the hosting server's addresses for this name: the
+    // fix is made, and what a-not-host sees is the resolver's cached answer.
+    bool fixed = host["known"].get<bool>();
+    bool any = false;
+    for (const auto& e : propagation) {
+      if (e["name"] != n["name"] || (e["type"] != "A" && e["type"] != "AAAA")) continue;
+      any = true;
+      if (e["zone"].empty()) fixed = false;
+      for (const auto& a : e["zone"])
+        if (!contains(host["addresses"].get<std::vector<std::string>>(), a.get<std::string>())) fixed = false;
+    }
+    n["propagation"]["zone_on_host"] = any && fixed;
   }
   // How long a nameserver change takes to reach every resolver: the parent's NS TTL (0: unknown).
   const std::uint32_t ns_ttl = parent_ns_ttl_seconds(f.delegation);

@@ -30,7 +30,8 @@ nlohmann::json derive_propagation(const facts::Facts& f, bool resolver_usable);
 
 /// The entries that concern `name` (its A and AAAA, CAA at its levels, the zone's NS when the
 /// name is inside it): {pending, longest_seconds, wait_minutes, wait_hours, latest_at, types}
-/// with the latest of their times.
+/// with the latest of their times. derive() adds zone_on_host: the zone's servers already give
+/// only the hosting server's addresses where the name's A or AAAA is still cached otherwise.
 nlohmann::json propagation_of_name(const nlohmann::json& entries, const std::string& name, const std::string& zone);
 
 /// How long a change made now takes to reach every resolver, where the facts tell:

@@ -151,6 +151,26 @@ TEST_CASE("view::propagation: a changed address still cached gives the resolver'
   CHECK(found[0].arguments["zone_answer"] == "203.0.113.10");
 }
 
+TEST_CASE("view::propagation: a-not-host over a cached answer says the fix is made when the zone gives the host") {
+  facts::Facts f = agreeing();
+  f.request.server_ips = {"203.0.113.10"};
+  f.names[0].a = lookup("example.jp", "A", {rec("example.jp", "A", 120, "198.51.100.77")}, false);
+  json v = view_of(f);
+  CHECK(v["names"][0]["propagation"]["zone_on_host"].get<bool>());
+  auto found = findings_of(v, "a-not-host");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].variant == "fixed-pending");
+  CHECK(found[0].arguments["latest_at"] == "2026-11-23T12:05:00Z");
+
+  // The zone now gives another address that is not the host either: a plain a-not-host.
+  zone_says(f, "example.jp", "A", {rec("example.jp", "A", 300, "198.51.100.78")});
+  v = view_of(f);
+  CHECK_FALSE(v["names"][0]["propagation"]["zone_on_host"].get<bool>());
+  found = findings_of(v, "a-not-host");
+  REQUIRE(found.size() == 1);
+  CHECK(found[0].variant == "certain");
+}
+
 TEST_CASE("view::propagation: a record that was missing waits for the negative-caching time of the SOA") {
   facts::Facts f = agreeing();
   // The resolver cached "no AAAA" with the SOA at TTL 1200 left, more than MINIMUM 900:
