@@ -69,9 +69,11 @@ void from_json(const nlohmann::json& j, NameFacts& v) {
 void to_json(nlohmann::json& j, const ServerFacts& v) {
   j = nlohmann::json::object();
   CD_PUT(name); CD_PUT(address); CD_PUT(address_source); CD_PUT(in_parent); CD_PUT(in_child); CD_PUT(soa); CD_PUT(ns);
+  CD_PUT(records);
 }
 void from_json(const nlohmann::json& j, ServerFacts& v) {
   CD_GET(name); CD_GET(address); CD_GET(address_source); CD_GET(in_parent); CD_GET(in_child); CD_GET(soa); CD_GET(ns);
+  CD_GET(records);
 }
 
 void to_json(nlohmann::json& j, const WalkStep& v) {
@@ -85,11 +87,11 @@ void from_json(const nlohmann::json& j, WalkStep& v) {
 void to_json(nlohmann::json& j, const DelegationFacts& v) {
   j = nlohmann::json::object();
   CD_PUT(zone); CD_PUT(status); CD_PUT(parent_zone); CD_PUT(parent_ns); CD_PUT(child_ns);
-  CD_PUT(walk); CD_PUT(servers);
+  CD_PUT(walk); CD_PUT(servers); CD_PUT(resolver_ns);
 }
 void from_json(const nlohmann::json& j, DelegationFacts& v) {
   CD_GET(zone); CD_GET(status); CD_GET(parent_zone); CD_GET(parent_ns); CD_GET(child_ns);
-  CD_GET(walk); CD_GET(servers);
+  CD_GET(walk); CD_GET(servers); CD_GET(resolver_ns);
 }
 
 void to_json(nlohmann::json& j, const ProviderNameservers& v) {
@@ -253,7 +255,11 @@ Facts sample() {
   l.glue = {rec};
   l.ede = {ExtendedErrorFact{6, "DNSSEC Bogus"}};
   NameFacts n;
+  n.name = "example.jp";
   n.a = n.aaaa = l;
+  n.a.qname = "example.jp";
+  n.a.qtype = "A";
+  n.a.outcome = "answer";
   n.a_cd = n.aaaa_cd = l;
   n.caa = {l};
   n.provider_a = n.provider_aaaa = {l};
@@ -264,7 +270,18 @@ Facts sample() {
   f.delegation.walk = {WalkStep{".", l}};
   ServerFacts s;
   s.soa = s.ns = l;
+  // The zone's servers give another address than the resolver's cached one: a propagation entry.
+  Lookup zone_a = l;
+  zone_a.qname = "example.jp";
+  zone_a.qtype = "A";
+  zone_a.outcome = "answer";
+  zone_a.aa = true;
+  zone_a.answer = {RecordFact{"example.jp", "A", 300, "203.0.113.20"}};
+  s.records = {zone_a};
   f.delegation.servers = {s};
+  f.delegation.zone = "example.jp";
+  f.delegation.status = "delegated";
+  f.delegation.resolver_ns = l;
   f.provider_nameservers = {ProviderNameservers{"sakura", {"ns1.dns.ne.jp"}, {l}}};
   f.reverse = {ReverseFact{"203.0.113.10", l, {l}}};
   f.accounts = {AccountFact{"sakura", "example.sakura.ne.jp", l, l}};

@@ -92,6 +92,11 @@ struct ServerFacts {
   bool in_child = false;     // listed in the zone's own NS RRset
   Lookup soa;                // SOA of the zone, RD=0: an authoritative answer (AA) is expected
   Lookup ns;                 // NS of the zone, RD=0: the child's own NS RRset
+  /// What the zone says now, to compare with what the resolver still serves from its cache:
+  /// A and AAAA of each certified name and CAA at each of their levels inside the zone, RD=0,
+  /// TTLs as the zone holds them, the SOA in the authority section of a negative answer.
+  /// Empty in facts written before these were asked.
+  std::vector<Lookup> records;
 };
 
 /// One step of the iterative walk from the root towards the zone.
@@ -111,6 +116,9 @@ struct DelegationFacts {
   std::vector<std::string> child_ns;
   std::vector<WalkStep> walk;
   std::vector<ServerFacts> servers;
+  /// The zone's NS through the recursive resolver (RD=1): the set it caches and its remaining
+  /// TTL. "not-sent" in facts written before it was asked.
+  Lookup resolver_ns;
 };
 
 /// A hosting provider's nameservers, asked directly for the certified names.

@@ -54,7 +54,12 @@ class Gatherer {
     start_caa();
     out_.delegation = facts::DelegationFacts{};
     out_.delegation.zone = request_.zone;
-    if (!request_.zone.empty()) start_walk();
+    if (!request_.zone.empty()) {
+      start_walk();
+      // What the resolver caches for the zone's nameservers, against the parent's delegation.
+      resolve(request_.zone, dns::rrtype::NS, false,
+              [this](facts::Lookup l) { out_.delegation.resolver_ns = std::move(l); });
+    }
     for (const auto& p : request_.providers) start_provider(p);
     for (const auto& a : request_.accounts) start_account(a);
   }
@@ -323,6 +328,14 @@ class Gatherer {
       l.server_name = name;
       out_.delegation.servers[slot].soa = std::move(l);
     });
+    // The zone's own answers for the certified names, to compare with the resolver's cached ones.
+    for (const auto& [qname, qtype] : zone_questions()) {
+      client_.query(server, qname, qtype, flags, [this, slot, name](DnsResult r) {
+        auto l = to_lookup(r);
+        l.server_name = name;
+        out_.delegation.servers[slot].records.push_back(std::move(l));
+      });
+    }
     client_.query(server, request_.zone, dns::rrtype::NS, flags, [this, slot, name](DnsResult r) {
       auto l = to_lookup(r);
       l.server_name = name;
@@ -343,6 +356,22 @@ class Gatherer {
         if (std::find(child.begin(), child.end(), s.name) != child.end()) s.in_child = true;
       }
     });
+  }
+
+  // A and AAAA of each certified name inside the zone, and CAA at each of their levels inside
+  // the zone (the levels above belong to other zones and are not this zone's to change).
+  std::vector<std::pair<std::string, std::uint16_t>> zone_questions() const {
+    std::vector<std::pair<std::string, std::uint16_t>> out;
+    std::set<std::string> caa_levels;
+    for (const auto& n : out_.names) {
+      if (!dns::is_subdomain_or_equal(n.name, request_.zone)) continue;
+      out.emplace_back(n.name, dns::rrtype::A);
+      out.emplace_back(n.name, dns::rrtype::AAAA);
+      for (const auto& d : dns::ancestors_to_tld(n.name))
+        if (dns::is_subdomain_or_equal(d, request_.zone)) caa_levels.insert(d);
+    }
+    for (const auto& d : caa_levels) out.emplace_back(d, dns::rrtype::CAA);
+    return out;
   }
 
   // --- the hosting server's own names ---------------------------------------------------

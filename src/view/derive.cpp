@@ -10,6 +10,7 @@
 #include "view/caa.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
+#include "view/propagation.hpp"
 #include "view/ratelimit.hpp"
 
 namespace certdoctor::view {
@@ -710,6 +711,29 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["host"] = host;
   json names = json::array();
   for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier, resolver_usable));
+  // Where the resolver still serves an answer the zone no longer gives, and until when.
+  json propagation = derive_propagation(f, resolver_usable);
+  for (auto& n : names) {
+    n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
+    n["change_time"] = change_time_of_name(f, n["name"]);
+    // The zone's servers already give only the hosting server's addresses for this name: the
+    // fix is made, and what a-not-host sees is the resolver's cached answer.
+    bool fixed = host["known"].get<bool>();
+    bool any = false;
+    for (const auto& e : propagation) {
+      if (e["name"] != n["name"] || (e["type"] != "A" && e["type"] != "AAAA")) continue;
+      any = true;
+      if (e["zone"].empty()) fixed = false;
+      for (const auto& a : e["zone"])
+        if (!contains(host["addresses"].get<std::vector<std::string>>(), a.get<std::string>())) fixed = false;
+    }
+    n["propagation"]["zone_on_host"] = any && fixed;
+  }
+  // How long a nameserver change takes to reach every resolver: the parent's NS TTL (0: unknown).
+  const std::uint32_t ns_ttl = parent_ns_ttl_seconds(f.delegation);
+  delegation["parent_ns_ttl"] = ns_ttl;
+  delegation["parent_ns_ttl_hours"] = (ns_ttl + 3599) / 3600;
+  view["propagation"] = propagation;
   view["names"] = names;
   view["delegation"] = delegation;
   bool all_on_host = !f.names.empty();

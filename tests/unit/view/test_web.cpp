@@ -713,7 +713,7 @@ TEST_CASE("derive_web: a CDN seen on the challenge path") {
   CHECK(v["names"][0]["web"]["proxy"] == "Cloudflare");
   CHECK(v["names"][0]["web"]["servers"] == json{"cloudflare"});
   const auto ids = fired(f);
-  CHECK(ids == std::vector<std::string>{"cdn-proxy"});
+  CHECK(ids == std::vector<std::string>{"cdn-proxy/untimed"});
   for (const auto& fd : rules::evaluate(catalogue(), v))
     if (fd.id == "cdn-proxy") {
       CHECK(fd.arguments["cdn"] == json{"Cloudflare"});
@@ -852,7 +852,7 @@ TEST_CASE("web rules: which ids fire") {
       {"siteguard", {with_body(response(url0, 403), "SiteGuard")}, "answer", {"http-access-restricted/waf"}},
       {"deny", {response(url0, 403)}, "answer", {"http-access-restricted/deny"}},
       {"cdn bot check", {with_body(response(url0, 403, "", "cloudflare"), "Just a moment...")}, "answer",
-       {"cdn-proxy", "http-access-restricted/cdn"}},
+       {"cdn-proxy/untimed", "http-access-restricted/cdn"}},
       {"500", {response(url0, 500)}, "answer", {"http-error/server-error"}},
       {"endless", {truncated(response(url0, 200))}, "answer", {"http-error/oversized"}},
       {"bot page 200", {with_body(response(url0, 200), "Sucuri WebSite Firewall")}, "answer", {"http-error/block-page"}},
