@@ -448,7 +448,16 @@ Catalogue Catalogue::load(Catalogue base, const std::vector<std::filesystem::pat
   return cat;
 }
 
-bool LanguageText::operator==(const LanguageText&) const = default;
+bool LanguageText::operator==(const LanguageText& o) const {
+  if (line != o.line || title != o.title || remediation_line != o.remediation_line || remediation != o.remediation ||
+      variants.size() != o.variants.size())
+    return false;
+  for (std::size_t i = 0; i < variants.size(); ++i)
+    if (!(variants[i] == o.variants[i])) return false;
+  return true;
+}
+
+bool LanguageVariant::operator==(const LanguageVariant& o) const { return name == o.name && text == o.text; }
 
 namespace {
 

@@ -64,7 +64,9 @@ struct LanguageVariant {
   std::string name;
   LanguageText text;
 
-  bool operator==(const LanguageVariant&) const = default;
+  // Written out (catalogue.cpp), not defaulted: clang 14 crashes on a defaulted comparison through
+  // the vector of this type that LanguageText holds.
+  bool operator==(const LanguageVariant&) const;
 };
 
 /// A declared variant of a rule: a case with its own texts and possibly its own severity and

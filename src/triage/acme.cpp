@@ -93,7 +93,7 @@ AcmeCatalogue AcmeCatalogue::load(const std::vector<fs::path>& dirs) {
         if (!c["id"] || !c["pattern"]) throw ConfigError(yaml_where(file, c) + ": a cause needs 'id' and 'pattern'");
         AcmeCauseRule r{c["id"].as<std::string>(), c["finding"] ? c["finding"].as<std::string>() : "", {},
                         Pattern(c["pattern"].as<std::string>(), yaml_where(file, c["pattern"])), "", json::object(),
-                        file.string(), c.Mark().line + 1};
+                        file.string(), c.Mark().line + 1, json()};
         if (c["types"])
           for (const auto& t : c["types"]) r.types.push_back(short_type(t.as<std::string>()));
         if (c["inner"]) {
