@@ -180,9 +180,10 @@ TEST_CASE("rules::Catalogue::load errors") {
        ":7: in 'when' of rule 'r1', line 2, column 3: unknown function 'lenn' (did you mean 'len'?)\n"
        "  lenn(b)\n  ^ near here"},
   };
-  for (const auto& [content, expected] : table) {
+  for (const auto& row : table) {
+    const auto& content = row.first;  // a named variable: clang 14 cannot capture a structured binding
     CAPTURE(content);
-    CHECK(load_error(content) == expected);
+    CHECK(load_error(content) == row.second);
   }
 
   SUBCASE("errors are ConfigErrors naming the file") {

@@ -198,9 +198,10 @@ TEST_CASE("rules::Expr::evaluate") {
       {"any(n in names: any(a in n.addresses: a.family == 6 and n.role == 'apex'))", true},
       {"join(map(a in names[0].addresses: a.address), ', ')", "203.0.113.10, 2001:db8::1"},
   };
-  for (const auto& [text, expected] : table) {
+  for (const auto& row : table) {
+    const auto& text = row.first;  // a named variable: clang 14 cannot capture a structured binding
     CAPTURE(text);
-    CHECK(ev(text) == expected);
+    CHECK(ev(text) == row.second);
   }
 
   SUBCASE("bound variables shadow the view and each other") {
@@ -257,9 +258,10 @@ TEST_CASE("rules::Expr::parse errors") {
       {"a and\n  lenn(b)", "line 2, column 3: unknown function 'lenn' (did you mean 'len'?)\n  lenn(b)\n  ^ near here"},
       {"a\tb", "column 3: expected end of expression, got identifier 'b'\na b\n  ^ near here"},
   };
-  for (const auto& [text, expected] : table) {
+  for (const auto& row : table) {
+    const auto& text = row.first;  // a named variable: clang 14 cannot capture a structured binding
     CAPTURE(text);
-    CHECK(parse_error(text) == expected);
+    CHECK(parse_error(text) == row.second);
   }
 
   SUBCASE("accessors") {
@@ -352,9 +354,10 @@ TEST_CASE("rules::Expr::evaluate errors") {
       {"any(x in domain: x)", "column 1: any() needs a list after 'in', got object\nany(x in domain: x)\n^ near here"},
       {"count(x in 'abc': x)", "column 1: count() needs a list after 'in', got string\ncount(x in 'abc': x)\n^ near here"},
   };
-  for (const auto& [text, expected] : table) {
+  for (const auto& row : table) {
+    const auto& text = row.first;  // a named variable: clang 14 cannot capture a structured binding
     CAPTURE(text);
-    CHECK(eval_error(text) == expected);
+    CHECK(eval_error(text) == row.second);
   }
 
   SUBCASE("regular expressions over long subjects are refused") {
