@@ -6,15 +6,21 @@ server. The test:
   1. flushes the zone from unbound, then checks it as it is: a-not-host fires, dns-not-propagated
      does not (nothing differs); this puts the old answers into unbound's cache afresh, with the
      TTL left read from the facts;
-  2. edits the zone at knotd (tests/lab/zone-edit: apex and www to the Sakura host), and checks
-     that the server now answers the new address without recursion;
+  2. edits the zone at knotd (tests/lab/mutate.py --no-flush: apex and www to the Sakura host, the
+     resolver not told), and checks that the server now answers the new address without recursion;
   3. checks again without flushing the resolver: dns-not-propagated fires for the A of apex and
      www (variant changed) with the old and the new address, the time left in the resolver's
      cache within 3 s of what step 1's TTL says is left now, and the time every resolver sees
      the change 300 s after the check; a-not-host still fires on the cached answer;
   4. replays the facts of step 3 offline: the same findings and the same times;
-  5. always, even after a failure: restores the zone and flushes it from the resolver, so that
-     other tests see the zone file's content, and checks that the resolver answers it again.
+  5. a record that was missing: www removed (the resolver told), a check caches the negative
+     answer (NXDOMAIN with the zone's SOA), www added back at knotd only, and a check again:
+     dns-not-propagated for www with the cached negative answer's time left (basis negative-ttl,
+     within 3 s of the SOA TTL step 5's first check saw: the lab resolver keeps a negative answer
+     at most 30 s), the new address as the zone's answer;
+  6. always, even after a failure: restores the zone (mutate.py restore: the zone file again, the
+     resolver flushed), so that other tests see the zone file's content, and checks that the
+     resolver answers it again.
 
 usage: propagation.py CERTDOCTOR [--keep-lab] [--save-facts FILE]
        propagation.py CERTDOCTOR --replay FILE
@@ -36,7 +42,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_scenarios  # noqa: E402  (the lab helpers: lab_env, run_check, explain)
 
 LAB = run_scenarios.LAB
-ZONE_EDIT = os.path.join(os.path.dirname(LAB), "zone-edit")
+sys.path.insert(0, os.path.dirname(LAB))
+import mutate  # noqa: E402  (the lab's zones edited at their knotd, and put back)
 DOMAIN = "propagation.jp"
 OLD, NEW = "198.51.100.77", "203.0.113.10"
 SAKURA_NS = "192.0.2.11"
@@ -50,13 +57,8 @@ def kdig(server, name, recurse=True):
     return sorted(line.strip() for line in out.splitlines() if line.strip())
 
 
-def edit(*changes):
-    subprocess.run([ZONE_EDIT, "sakura", DOMAIN, *changes], check=True)
-
-
-def flush(env):
-    subprocess.run([LAB, "exec", "--", "unbound-control", "-c", env["LAB_UNBOUND_CONF"], "flush_zone", DOMAIN],
-                   check=False, stdout=subprocess.DEVNULL)
+def flush(lab):
+    lab.flush(DOMAIN)
 
 
 def seconds(rfc3339):
@@ -101,6 +103,16 @@ def check_pending(check, report, facts, code):
     return pending
 
 
+def added_view_propagation(binary, facts_file):
+    """The view's propagation entries of saved facts (`explain --view`)."""
+    p = subprocess.run([binary, "explain", "--facts", facts_file, "--view", "--rules-dir", run_scenarios.LAB_RULES],
+                       capture_output=True, text=True, timeout=60)
+    try:
+        return json.loads(p.stdout).get("propagation", [])
+    except json.JSONDecodeError:
+        return []
+
+
 def replay_facts(binary, path):
     results = []
 
@@ -133,13 +145,14 @@ def main(argv):
     if subprocess.run([LAB, "status"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode != 0:
         subprocess.run([LAB, "up"], check=True, stdout=subprocess.DEVNULL)
     env = run_scenarios.lab_env()
+    lab = mutate.Lab(env["LAB_DIR"])
     edited = False
     try:
         with tempfile.TemporaryDirectory() as tmp:
             # 1. As the zone file has it: nothing differs. The zone leaves the resolver's cache
             # first, so that this check caches the old answer afresh (a full 300 s, whatever ran
             # before); from here on nothing is flushed until the restore.
-            flush(env)
+            flush(lab)
             before_file = os.path.join(tmp, "before.json")
             code, report, err, _ = run_scenarios.run_check(binary, env, DOMAIN, ARGS, before_file)
             check("before: a-not-host fires", bool(findings(report, "a-not-host")), err.strip()[:300])
@@ -153,7 +166,8 @@ def main(argv):
 
             # 2. The fix, at the authoritative server only.
             edited = True
-            edit("unset @ A", f"set @ 300 A {NEW}", "unset www A", f"set www 300 A {NEW}")
+            lab.set_rrset(DOMAIN, "@", "A", [NEW], ttl=300, flush=False)
+            lab.set_rrset(DOMAIN, "www", "A", [NEW], ttl=300, flush=False)
             for name in (DOMAIN, "www." + DOMAIN):
                 got = kdig(SAKURA_NS, name, recurse=False)
                 check(f"knotd answers {name} A {NEW} after the edit", got == [NEW], str(got))
@@ -181,13 +195,51 @@ def main(argv):
             if save:
                 with open(after_file, encoding="utf-8") as src, open(save, "w", encoding="utf-8") as dst:
                     dst.write(src.read())
+
+            # 5. A record that was missing: the negative answer the resolver caches holds the fix
+            # back for the SOA's TTL (RFC 2308), not for a record's TTL.
+            lab.unset(DOMAIN, "www", "A")  # the resolver is told: it forgets the zone
+            missing_file = os.path.join(tmp, "missing.json")
+            code, report, err, _ = run_scenarios.run_check(binary, env, DOMAIN, ARGS, missing_file)
+            with open(missing_file, encoding="utf-8") as f:
+                missing = json.load(f)
+            www = next((n for n in missing["names"] if n["name"] == "www." + DOMAIN), None)
+            check("missing: the resolver answers NXDOMAIN for www with the zone's SOA",
+                  bool(www) and www["a"]["outcome"] == "nxdomain" and
+                  any(r["type"] == "SOA" for r in www["a"].get("authority", [])),
+                  json.dumps((www or {}).get("a", {}))[:300])
+            neg_ttl = min((r["ttl"] for r in (www or {}).get("a", {}).get("authority", []) if r["type"] == "SOA"),
+                          default=None)
+            cached_at = seconds(missing["collected_at"])
+            lab.set_rrset(DOMAIN, "www", "A", [NEW], ttl=300, flush=False)  # the resolver is not told
+            got = kdig(SAKURA_NS, "www." + DOMAIN, recurse=False)
+            check(f"knotd answers www.{DOMAIN} A {NEW} again", got == [NEW], str(got))
+            got = kdig(env.get("LAB_RESOLVER", "192.0.2.53"), "www." + DOMAIN)
+            check(f"the resolver still has no address for www.{DOMAIN}", got == [], str(got))
+            added_file = os.path.join(tmp, "added.json")
+            code, report, err, _ = run_scenarios.run_check(binary, env, DOMAIN, ARGS, added_file)
+            with open(added_file, encoding="utf-8") as f:
+                added = json.load(f)
+            pending = [p for p in findings(report, "dns-not-propagated")
+                       if p["evidence"].get("name") == "www." + DOMAIN]
+            check("added: dns-not-propagated fires for www", len(pending) == 1,
+                  json.dumps([p["evidence"] for p in findings(report, "dns-not-propagated")])[:400])
+            for p in pending:
+                ev = p["evidence"]
+                want = (neg_ttl or 0) - (seconds(added["collected_at"]) - cached_at)
+                check("added: the cached answer is the negative one, the zone's is the new address",
+                      ev.get("zone_answer") == NEW and ev.get("cached") == "-", json.dumps(ev)[:300])
+                check(f"added: {ev.get('remaining')} s left of the negative answer, {want:.0f} +- {TOLERANCE}",
+                      isinstance(ev.get("remaining"), int) and neg_ttl is not None and
+                      abs(ev["remaining"] - want) <= TOLERANCE, json.dumps(ev)[:300])
+            basis = [e.get("basis") for e in added_view_propagation(binary, added_file)
+                     if e.get("name") == "www." + DOMAIN]
+            check("added: the time comes from the cached negative answer (basis negative-ttl)",
+                  basis == ["negative-ttl"], str(basis))
     finally:
-        # 5. The zone file's content again, and out of the resolver's cache.
+        # 6. The zone file's content again, and out of the resolver's cache.
         if edited:
-            try:
-                edit("unset @ A", f"set @ 300 A {OLD}", "unset www A", f"set www 300 A {OLD}")
-            finally:
-                flush(env)
+            lab.restore()
             for name in (DOMAIN, "www." + DOMAIN):
                 got = kdig(env.get("LAB_RESOLVER", "192.0.2.53"), name)
                 check(f"restored: the resolver answers {name} A {OLD}", got == [OLD], str(got))

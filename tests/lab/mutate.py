@@ -7,16 +7,17 @@ zone file (the lab's knotd never writes a zone back), hosting.conf is put back a
 reloaded, and the resolver forgets everything. What is changed is kept in <state>/mutate/.
 
 As a program (also `tests/lab/lab mutate ...`):
-  mutate.py set ZONE OWNER TYPE DATA [DATA...] [--ttl N] [--operator OP]   replace an RRset
-  mutate.py add ZONE OWNER TYPE DATA [--ttl N] [--operator OP]            add one record
-  mutate.py unset ZONE OWNER [TYPE [DATA]] [--operator OP]                 remove records
+  mutate.py set ZONE OWNER TYPE DATA [DATA...] [--ttl N] [--operator OP] [--no-flush]   replace an RRset
+  mutate.py add ZONE OWNER TYPE DATA [--ttl N] [--operator OP] [--no-flush]            add one record
+  mutate.py unset ZONE OWNER [TYPE [DATA]] [--operator OP] [--no-flush]                 remove records
   mutate.py forward SITE URL [--host ADDRESS...]   SITE and www.SITE answer every path with a
                                                    301 to URL followed by the request's path
   mutate.py flush [NAME...]                        the resolver forgets NAME's zone (or all)
   mutate.py restore                                undo everything, then flush the resolver
   mutate.py status                                 what is changed (JSON)
 OWNER is relative to ZONE ("@" for its apex) or absolute with a trailing dot. Every edit flushes
-the resolver's cache for the zone, so that the next check sees it. The lab state directory is
+the resolver's cache for the zone, so that the next check sees it, unless --no-flush: then the
+resolver keeps what it cached, as every resolver does after an operator's edit (propagation). The lab state directory is
 $CERTDOCTOR_LAB_DIR (default /tmp/certdoctor-lab) or --lab-dir.
 
 As a module: Lab(lab_dir).set_rrset(...), .add(...), .unset(...), .forward(...), .flush(...),
@@ -87,7 +88,7 @@ class Lab:
             return zone + "."
         return owner if owner.endswith(".") else f"{owner}.{zone}."
 
-    def _edit(self, zone, operator, steps):
+    def _edit(self, zone, operator, steps, flush=True):
         """Runs knotc steps [(command, args...)] in one transaction; remembers the zone."""
         zone = zone.rstrip(".")
         op = self._operator(zone, operator)
@@ -105,22 +106,23 @@ class Lab:
             subprocess.run(["knotc", "-c", str(self.dir / "knot" / op / "knot.conf"), "zone-abort", zone],
                            capture_output=True)
             raise
-        self.flush(zone)
+        if flush:
+            self.flush(zone)
 
-    def set_rrset(self, zone, owner, rtype, values, ttl=300, operator=None):
+    def set_rrset(self, zone, owner, rtype, values, ttl=300, operator=None, flush=True):
         name = self._owner(zone, owner)
         steps = []
         if self._has(zone, operator, name, rtype):
             steps.append(("zone-unset", name, rtype))
         steps += [("zone-set", name, str(ttl), rtype, v) for v in values]
-        self._edit(zone, operator, steps)
+        self._edit(zone, operator, steps, flush)
 
-    def add(self, zone, owner, rtype, value, ttl=300, operator=None):
-        self._edit(zone, operator, [("zone-set", self._owner(zone, owner), str(ttl), rtype, value)])
+    def add(self, zone, owner, rtype, value, ttl=300, operator=None, flush=True):
+        self._edit(zone, operator, [("zone-set", self._owner(zone, owner), str(ttl), rtype, value)], flush)
 
-    def unset(self, zone, owner, rtype=None, value=None, operator=None):
+    def unset(self, zone, owner, rtype=None, value=None, operator=None, flush=True):
         args = [self._owner(zone, owner)] + ([rtype] if rtype else []) + ([value] if value else [])
-        self._edit(zone, operator, [("zone-unset", *args)])
+        self._edit(zone, operator, [("zone-unset", *args)], flush)
 
     def _has(self, zone, operator, name, rtype):
         op = self._operator(zone, operator)
@@ -231,12 +233,14 @@ def main(argv):
     s = sub.add_parser("set")
     s.add_argument("zone"), s.add_argument("owner"), s.add_argument("type"), s.add_argument("data", nargs="+")
     s.add_argument("--ttl", type=int, default=300), s.add_argument("--operator")
+    s.add_argument("--no-flush", action="store_true")
     a = sub.add_parser("add")
     a.add_argument("zone"), a.add_argument("owner"), a.add_argument("type"), a.add_argument("data")
     a.add_argument("--ttl", type=int, default=300), a.add_argument("--operator")
+    a.add_argument("--no-flush", action="store_true")
     u = sub.add_parser("unset")
     u.add_argument("zone"), u.add_argument("owner"), u.add_argument("type", nargs="?"), u.add_argument("data", nargs="?")
-    u.add_argument("--operator")
+    u.add_argument("--operator"), u.add_argument("--no-flush", action="store_true")
     f = sub.add_parser("forward")
     f.add_argument("site"), f.add_argument("url"), f.add_argument("--host", action="append", default=[])
     fl = sub.add_parser("flush")
@@ -247,11 +251,13 @@ def main(argv):
     try:
         lab = Lab(args.lab_dir)
         if args.command == "set":
-            lab.set_rrset(args.zone, args.owner, args.type.upper(), args.data, args.ttl, args.operator)
+            lab.set_rrset(args.zone, args.owner, args.type.upper(), args.data, args.ttl, args.operator,
+                          not args.no_flush)
         elif args.command == "add":
-            lab.add(args.zone, args.owner, args.type.upper(), args.data, args.ttl, args.operator)
+            lab.add(args.zone, args.owner, args.type.upper(), args.data, args.ttl, args.operator, not args.no_flush)
         elif args.command == "unset":
-            lab.unset(args.zone, args.owner, args.type and args.type.upper(), args.data, args.operator)
+            lab.unset(args.zone, args.owner, args.type and args.type.upper(), args.data, args.operator,
+                      not args.no_flush)
         elif args.command == "forward":
             lab.forward(args.site, args.url, args.host)
         elif args.command == "flush":
