@@ -15,10 +15,12 @@
 #include <boost/program_options.hpp>
 
 #include "cli/commands.hpp"
+#include "diff/render.hpp"
 #include "pipeline/knowledge.hpp"
 #include "pipeline/triage.hpp"
 #include "probe/outside_probe.hpp"
 #include "report/triage_report.hpp"
+#include "store/store.hpp"
 #include "triage/acme.hpp"
 #include "triage/triage.hpp"
 #include "util/error.hpp"
@@ -48,12 +50,17 @@ any other mail), the domains concerned and the account or server ids, and maps t
 to the finding ids of `certdoctor check` ("Timeout during connect" -> http-unreachable,
 "CAA record for X prevents issuance" -> caa-forbids, "too many certificates" -> rate-limited
 with its retry-after time). The report leads with what the notice means and what the provider
-will do next; then, unless --offline, it runs `certdoctor check` on each domain.
+will do next; then, unless --offline, it runs `certdoctor check` on each domain. When checks
+are recorded (--db, or the default history file once `check --record` has made it), each live
+check is compared with the domain's last passing check, as `certdoctor diff DOMAIN` does: what
+changed since it last worked, and which finding each change explains (--no-history: skip).
 
 Examples:
   certdoctor triage renewal-error.eml                what is this mail, and is the domain fixed now?
   certdoctor triage --offline --format json mail.eml  classify only (no network), for scripts
   certbot renew 2>&1 | certdoctor triage -          a client's error output from a pipe
+  certdoctor triage --format html --db team.sqlite3 mail.eml > ticket.html
+                                                     one page for the ticket, with what changed
   certdoctor triage --format eml --from support@example.net mail.eml | sendmail -t
                                                      answer the mail with the diagnosis
 
@@ -94,12 +101,53 @@ std::string read_input(const std::string& path, std::size_t limit) {
   return out;
 }
 
+// Each live check against the history of checks (`db`, or the default file when it exists): what
+// changed since the domain last passed. A history that cannot be read is said in the report, which
+// goes on without it; no history file at all (nothing was ever recorded here) is said nowhere.
+void compare_with_history(report::TriageReport& r, const pipeline::TriageChecks& live, const std::string& db,
+                          const Knowledge& k, const std::string& lang, int width) {
+  if (db.empty()) {
+    std::string path;
+    try {
+      path = store::default_path();
+    } catch (const Error&) {
+      return;  // no home, so no default history
+    }
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return;
+  }
+  std::unique_ptr<store::Store> s;
+  try {
+    s = store::open(db, store::Open::existing);
+    static const report::Labels words = report::Labels::load(pipeline::reports_dir(), "diff.yaml");
+    r.diff_words = &words;
+    const auto compared = pipeline::compare_with_history(live, *s, k);
+    for (std::size_t i = 0; i < compared.size() && i < r.checks.size(); ++i) {
+      const auto& c = compared[i];
+      report::TriageHistory h;
+      h.state = c.state;
+      h.recorded = c.recorded;
+      if (c.first_recorded) h.first_recorded = report::collected_jst(facts::format_utc_time(c.first_recorded));
+      if (c.result) {
+        h.from_id = c.from_id;
+        h.from_time = report::collected_jst(c.result->from_time);
+        h.diff = diff::render_json(*c.result, k.catalogue, words, lang);
+        h.text = diff::render_text(*c.result, k.catalogue, words, lang, width);
+      }
+      r.checks[i].history = std::move(h);
+    }
+  } catch (const Error& e) {
+    r.history_error = e.what();
+    for (auto& c : r.checks) c.history.reset();
+  }
+}
+
 } // namespace
 
 int run_triage(const std::vector<std::string>& args) {
   std::string format = "text", lang, input = "-", from = "certdoctor@localhost", to;
   std::vector<std::string> rules_dir_args;
-  bool offline = false, help = false, no_cache = false, no_web = false;
+  bool offline = false, help = false, no_cache = false, no_web = false, no_history = false;
   double timeout = 60;
   int width = kWidthAuto;
   std::size_t max_mb = 100, max_domains = 5;
@@ -111,7 +159,8 @@ int run_triage(const std::vector<std::string>& args) {
       ("help,h", po::bool_switch(&help), "show this help")
       ("offline", po::bool_switch(&offline), "only read the input: no DNS, no live check")
       ("format", po::value(&format)->default_value("text")->value_name("FMT"),
-       "output: text, json, markdown, or eml (a complete reply to the mail, for a mail system)")
+       "output: text, json, markdown, html (one self-contained page), or eml (a complete reply to the mail, for a mail system)")
+      ("no-history", po::bool_switch(&no_history), "do not compare the live checks with the history of checks")
       ("lang", po::value(&lang)->value_name("LANG"), "language of the report: ja or en (default: from LANG/LC_ALL)")
       ("width", po::value(&width)->value_name("N"), "wrap text at N columns, 0 for no wrapping (default: as check)")
       ("from", po::value(&from)->default_value(from)->value_name("ADDR"), "--format eml: the reply's From address")
@@ -144,10 +193,15 @@ int run_triage(const std::vector<std::string>& args) {
   }
   if (lang.empty()) lang = default_lang();
   if (lang != "ja" && lang != "en") throw UsageError(Message{"lang-invalid", {{"value", printable(lang)}}});
-  if (format != "text" && format != "json" && format != "markdown" && format != "eml")
-    throw UsageError(Message{"format-invalid", {{"value", printable(format)}, {"known", "text, json, markdown, eml"}}});
+  if (format != "text" && format != "json" && format != "markdown" && format != "html" && format != "eml")
+    throw UsageError(Message{"format-invalid", {{"value", printable(format)}, {"known", "text, json, markdown, html, eml"}}});
   check_width(width);
-  check_record_options(rec);
+  {
+    // --db also names the history the live checks are compared with, so it goes without --record.
+    RecordFlags without_db = rec;
+    without_db.options.db.clear();
+    check_record_options(without_db);
+  }
   if (rec.record && offline) throw UsageError("--record keeps the live checks: leave out --offline");
   if (!(timeout >= 1 && timeout <= 600)) {
     std::ostringstream seconds;
@@ -213,11 +267,14 @@ int run_triage(const std::vector<std::string>& args) {
     r.checks = live.checks;
     r.verdict = live.verdict;
     status = live.status;
+    if (!no_history && !live.judged.empty()) compare_with_history(r, live, rec.options.db, *knowledge, lang,
+                                                                 format == "eml" ? 76 : output_width(width));
   }
 
   if (format == "json") std::cout << report::render_triage_json(r).dump(2) << '\n';
   const report::Labels labels = knowledge ? knowledge->labels : report::Labels{};
-  if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, labels);
+  if (format == "html") std::cout << report::render_triage_html(r, tlabels, labels);
+  else if (format == "markdown") std::cout << report::render_triage_markdown(r, tlabels, labels);
   else if (format == "eml") std::cout << report::render_triage_eml(r, tlabels, labels, from, to);
   else if (format == "text") std::cout << report::render_triage_text(r, tlabels, labels, output_width(width), use_color());
   std::cout.flush();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "facts/facts.hpp"
 #include "util/domain.hpp"
 
 namespace certdoctor::pipeline {
@@ -53,7 +54,7 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     if (s == exit_problems) out.status = exit_problems;
     else if (s == exit_incomplete && out.status != exit_problems) out.status = exit_incomplete;
     out.judged.push_back(TriageChecks::Judged{std::move(f), std::move(d.view), std::move(d.findings), d.report.verdict});
-    out.checks.push_back(report::TriageCheck{domains[i].ascii, std::move(d.report)});
+    out.checks.push_back(report::TriageCheck{domains[i].ascii, std::move(d.report), std::nullopt});
   }
   if (n == 0) out.verdict = "no-domains";
   else if (out.verdict.empty()) out.verdict = "incomplete";  // every domain was left out
@@ -67,6 +68,29 @@ std::vector<std::int64_t> record_triaged(const TriageChecks& checks, const Knowl
   auto s = store::open(o.db, store::Open::create);
   for (const auto& j : checks.judged) ids.push_back(s->add(record_of(j.facts, j.view, j.findings, j.verdict, k, o)));
   return ids;
+}
+
+std::vector<SinceLastPass> compare_with_history(const TriageChecks& checks, store::Store& store, const Knowledge& k) {
+  std::vector<SinceLastPass> out;
+  for (const auto& j : checks.judged) {
+    SinceLastPass s;
+    const auto listed = store.list(j.facts.domain, 0);
+    s.recorded = listed.size();
+    if (listed.empty()) {
+      s.state = "no-record";
+    } else if (auto last = store.last_ok(j.facts.domain)) {
+      s.state = "compared";
+      s.from_id = last->id;
+      facts::Facts from = facts::parse_document(last->facts, store.where() + ", check " + std::to_string(last->id));
+      s.result = diff::compare(diff::Side{&from, recorded_findings(*last)}, diff::Side{&j.facts, j.findings},
+                               view::DeriveContext{k.data, k.classifier}, k.catalogue);
+    } else {
+      s.state = "never-passed";
+      s.first_recorded = listed.back().started_at;
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 } // namespace certdoctor::pipeline

@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <cstdint>
+#include <optional>
+
+#include "diff/diff.hpp"
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
 #include "pipeline/record.hpp"
@@ -39,5 +43,21 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
 /// Records every check of a triage (source "triage" unless `o` names another); returns their ids.
 /// Throws store::StoreError at the first that cannot be recorded.
 std::vector<std::int64_t> record_triaged(const TriageChecks&, const Knowledge&, RecordOptions o);
+
+/// A triaged domain against its history: the last check of it that passed, compared with the check
+/// made now (as `certdoctor diff DOMAIN` does), so that the reply says what changed since it last
+/// worked.
+struct SinceLastPass {
+  /// "compared"; "never-passed" (checks are recorded, none passed); "no-record" (none recorded).
+  std::string state;
+  std::int64_t from_id = 0;        ///< the passing check compared with
+  std::size_t recorded = 0;        ///< checks of the domain in the history
+  std::int64_t first_recorded = 0; ///< when the oldest of them started (Unix time), for never-passed
+  std::optional<diff::Result> result;
+};
+
+/// For each check of a triage (in the order of `checks.judged`), the comparison with its last
+/// passing check in `store`. Throws store::StoreError when the history cannot be read.
+std::vector<SinceLastPass> compare_with_history(const TriageChecks& checks, store::Store& store, const Knowledge& k);
 
 } // namespace certdoctor::pipeline

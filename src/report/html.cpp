@@ -258,8 +258,8 @@ h1{margin:0 0 6px;font-size:22px;word-break:break-all}
 dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:12px 0 0;font-size:14px}
 dl.summary dt{color:var(--muted)}dl.summary dd{margin:0;overflow-wrap:anywhere}
 dl.summary ul{margin:0;padding-left:18px}
-main{display:grid;grid-template-columns:minmax(0,1fr);gap:24px;padding:20px 28px}
-@media (min-width:1100px){main{grid-template-columns:minmax(0,11fr) minmax(0,9fr)}}
+main,div.main{display:grid;grid-template-columns:minmax(0,1fr);gap:24px;padding:20px 28px}
+@media (min-width:1100px){main,div.main{grid-template-columns:minmax(0,11fr) minmax(0,9fr)}}
 h2{font-size:17px;margin:0 0 10px}
 .finding{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--info);border-radius:6px;padding:12px 16px;margin:0 0 14px}
 .finding.sev-error{border-left-color:var(--err)}.finding.sev-warning{border-left-color:#e0a100}
@@ -309,6 +309,15 @@ ul.fixes li{margin:0}ul.fixes a{color:inherit}
 .arrow{align-self:center;color:var(--muted);font-size:18px}
 .incomplete{background:var(--card);border:1px solid var(--err);border-radius:6px;padding:10px 16px}
 footer{padding:8px 28px 24px;color:var(--muted);font-size:12px}
+section.check{border-top:6px solid var(--line);margin:0 0 20px}
+section.check header.page h2{margin:0 0 6px;font-size:20px;word-break:break-all}
+section.check h3{font-size:17px;margin:0 0 10px}
+section.check .finding h4{margin:0;font-size:16px;line-height:1.45}
+section.check .fix h5{margin:0;font-size:13px;color:var(--muted)}
+section.check .box h5{margin:0 0 2px;font-size:12px;color:var(--muted);font-weight:400}
+section.notice{padding:20px 28px 4px}
+.card.history{margin:0 28px 16px;border-color:var(--info)}
+ol.changes{margin:6px 0;padding-left:22px}ul.deltas{margin:6px 0;padding-left:18px;font-size:14px}
 )CSS";
   return css;
 }
@@ -352,28 +361,48 @@ class Page {
  public:
   Page(const Report& r, const Labels& L) : r_(r), L_(L) {}
 
+  /// The whole page.
   std::string render() {
-    const std::string& lang = r_.lang;
-    std::string heading = fill(L_.get(lang, "heading"), "domain", r_.domain_display);
+    std::string heading = heading_text();
+    std::ostringstream doc;
+    doc << html_document_head(r_.lang, heading + " — " + L_.get(r_.lang, "verdicts." + r_.verdict));
+    body(heading);
+    doc << o_.str() << html_document_tail();
+    return doc.str();
+  }
+
+  /// The check as one section of a larger page: headings one level down, ids prefixed.
+  std::string section(const std::string& prefix) {
+    prefix_ = prefix;
+    shift_ = 1;
+    o_ << "<section class=\"check\" id=\"" << escape_html(prefix_) << "check\">\n";
+    body(heading_text());
+    o_ << "</section>\n";
+    return o_.str();
+  }
+
+ private:
+  std::string prefix_;  // before every id, so that several checks share a page
+  int shift_ = 0;       // heading levels down from the page's own
+
+  std::string h(int level) const { return "h" + std::to_string(std::min(6, level + shift_)); }
+
+  std::string heading_text() const {
+    std::string heading = fill(L_.get(r_.lang, "heading"), "domain", r_.domain_display);
     if (r_.domain_display != r_.domain) heading += " (" + r_.domain + ")";
-    o_ << "<!DOCTYPE html>\n<html lang=\"" << (lang == "ja" ? "ja" : "en") << "\">\n<head>\n<meta charset=\"utf-8\">\n"
-       << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src " << html_style_hash()
-       << "; base-uri 'none'; form-action 'none'\">\n"
-       << "<meta name=\"referrer\" content=\"no-referrer\">\n"
-       << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-       << "<meta name=\"generator\" content=\"certdoctor\">\n"
-       << "<title>" << escape_html(heading) << " — " << escape_html(L_.get(lang, "verdicts." + r_.verdict)) << "</title>\n"
-       << "<style>" << html_style() << "</style>\n</head>\n<body>\n";
+    return heading;
+  }
+
+  void body(const std::string& heading) {
     header(heading);
-    o_ << "<main>\n<section class=\"findings\" id=\"findings\">\n<h2>" << text("findings") << "</h2>\n";
+    o_ << (shift_ ? "<div class=\"main\">" : "<main>") << "\n<section class=\"findings\" id=\"" << prefix_ << "findings\">\n<" << h(2) << ">" << text("findings") << "</" << h(2) << ">\n";
     findings();
     o_ << "</section>\n<section class=\"pictures\">\n";
     path();
     delegation();
-    o_ << "</section>\n</main>\n<footer>"
-       << escape_html(fill(fill(L_.get(lang, "elapsed"), "seconds", seconds()), "queries", std::to_string(r_.queries)))
-       << "</footer>\n</body>\n</html>\n";
-    return o_.str();
+    o_ << "</section>\n" << (shift_ ? "</div>" : "</main>") << "\n<footer>"
+       << escape_html(fill(fill(L_.get(r_.lang, "elapsed"), "seconds", seconds()), "queries", std::to_string(r_.queries)))
+       << "</footer>\n";
   }
 
  private:
@@ -406,8 +435,8 @@ class Page {
 
   void header(const std::string& heading) {
     const std::string& lang = r_.lang;
-    o_ << "<header class=\"page v-" << escape_html(r_.verdict) << "\">\n<h1>" << escape_html(heading) << "</h1>\n"
-       << "<div class=\"verdict\" id=\"verdict\">" << text("verdicts." + r_.verdict) << "</div>\n";
+    o_ << "<header class=\"page v-" << escape_html(r_.verdict) << "\">\n<" << h(1) << ">" << escape_html(heading) << "</" << h(1) << ">\n"
+       << "<div class=\"verdict\" id=\"" << prefix_ << "verdict\">" << text("verdicts." + r_.verdict) << "</div>\n";
     if (r_.replayed)
       o_ << "<p class=\"replay\">"
          << escape_html(fill(L_.get(lang, "replayed"), "when", r_.collected_at.empty() ? "?" : collected_jst(r_.collected_at)))
@@ -450,8 +479,8 @@ class Page {
     for (std::size_t i = 0; i < r_.paragraphs.size(); ++i) {
       const auto& f = r_.paragraphs[i];
       o_ << "<article class=\"finding sev-" << escape_html(f.severity) << (f.follows.empty() ? "" : " follows")
-         << "\" id=\"f" << i << "\">\n<h3><span class=\"badge\">" << text("severity." + f.severity) << "</span>"
-         << escape_html(f.title) << "<span class=\"rid\">" << escape_html(f.id) << "</span></h3>\n";
+         << "\" id=\"" << prefix_ << "f" << i << "\">\n<" << h(3) << "><span class=\"badge\">" << text("severity." + f.severity) << "</span>"
+         << escape_html(f.title) << "<span class=\"rid\">" << escape_html(f.id) << "</span></" << h(3) << ">\n";
       if (!f.follows.empty())
         o_ << "<p class=\"follow-note\">↳ " << escape_html(fill(L_.get(lang, "follows"), "id", f.follows)) << "</p>\n";
       if (auto ev = evidence_lines(f.evidence, L_, lang); !ev.empty()) {
@@ -459,13 +488,13 @@ class Page {
         for (const auto& [label, value] : ev) o_ << "<dt>" << escape_html(label) << "</dt><dd>" << escape_html(value) << "</dd>\n";
         o_ << "</dl>\n";
       }
-      o_ << "<div class=\"fix\"><h4>" << text("fix") << "</h4><p>" << prose(f.remediation) << "</p></div>\n"
+      o_ << "<div class=\"fix\"><" << h(4) << ">" << text("fix") << "</" << h(4) << "><p>" << prose(f.remediation) << "</p></div>\n"
          << "<p class=\"source\">" << text("source") << ": " << escape_html(f.source_title)
          << (f.source_url.empty() ? std::string() : " <code>" + escape_html(f.source_url) + "</code>")  // shown, not a link: the page leads nowhere
          << "</p>\n</article>\n";
     }
     if (!r_.incomplete.empty()) {
-      o_ << "<div class=\"incomplete\"><h2>" << text("incomplete") << "</h2><ul>";
+      o_ << "<div class=\"incomplete\"><" << h(2) << ">" << text("incomplete") << "</" << h(2) << "><ul>";
       for (const auto& reason : r_.incomplete) o_ << "<li>" << escape_html(reason) << "</li>";
       o_ << "</ul></div>\n";
     }
@@ -479,7 +508,7 @@ class Page {
       const auto i = j.get<std::size_t>();
       if (i >= r_.paragraphs.size()) continue;
       const auto& f = r_.paragraphs[i];
-      o_ << "<li><span class=\"badge " << escape_html(f.severity) << "\">" << text("html.fix") << "</span><a href=\"#f" << i
+      o_ << "<li><span class=\"badge " << escape_html(f.severity) << "\">" << text("html.fix") << "</span><a href=\"#" << prefix_ << "f" << i
          << "\">" << escape_html(f.title) << "</a><span class=\"rid\">" << escape_html(f.id) << "</span></li>";
     }
     o_ << "</ul>";
@@ -542,7 +571,7 @@ class Page {
   void path() {
     const json& p = r_.picture;
     const std::string ca = p.contains("ca") ? p["ca"].value("name", "") : "";
-    o_ << "<div class=\"card\" id=\"path\">\n<h2>" << escape_html(fill(L_.get(r_.lang, "html.path"), "ca", ca)) << "</h2>\n"
+    o_ << "<div class=\"card\" id=\"" << prefix_ << "path\">\n<" << h(2) << ">" << escape_html(fill(L_.get(r_.lang, "html.path"), "ca", ca)) << "</" << h(2) << ">\n"
        << "<p class=\"intro\">"
        << escape_html(fill(L_.get(r_.lang, p.contains("ca") && p["ca"].value("address_preference", "") == "ipv4-first"
                                               ? "html.path_intro_v4"
@@ -598,16 +627,16 @@ class Page {
 
   void delegation() {
     const json& d = r_.picture.value("delegation", json::object());
-    o_ << "<div class=\"card\" id=\"delegation\">\n<h2>" << text("html.delegation") << "</h2>\n<div class=\"deleg\">";
+    o_ << "<div class=\"card\" id=\"" << prefix_ << "delegation\">\n<" << h(2) << ">" << text("html.delegation") << "</" << h(2) << ">\n<div class=\"deleg\">";
     const std::string parent = d.value("parent_zone", "");
-    o_ << "<div class=\"box\"><h4>" << text("html.registry") << "</h4><ul><li>"
+    o_ << "<div class=\"box\"><" << h(4) << ">" << text("html.registry") << "</" << h(4) << "><ul><li>"
        << escape_html(parent.empty() ? "?" : parent + ".") << "</li></ul></div><span class=\"arrow\">→</span>";
     const json servers = d.value("servers", json::array());
     const std::string status = d.value("status", "");
     bool any_lame = false;
     for (const auto& s : servers) any_lame = any_lame || s.value("lame", false);
-    o_ << "<div class=\"box" << (any_lame || status != "delegated" ? " bad" : "") << "\"><h4>" << text("html.nameservers") << " — "
-       << escape_html(d.value("zone", "")) << "</h4>";
+    o_ << "<div class=\"box" << (any_lame || status != "delegated" ? " bad" : "") << "\"><" << h(4) << ">" << text("html.nameservers") << " — "
+       << escape_html(d.value("zone", "")) << "</" << h(4) << ">";
     if (servers.empty()) o_ << "<p>" << escape_html(word("html.delegation_status." + status, status)) << "</p>";
     else {
       o_ << "<ul>";
@@ -624,7 +653,7 @@ class Page {
     }
     o_ << "</div><span class=\"arrow\">→</span>";
     const bool known = d.value("provider_recognised", false);
-    o_ << "<div class=\"box " << (known ? "good" : "unknown") << "\"><h4>" << text("html.provider") << "</h4>"
+    o_ << "<div class=\"box " << (known ? "good" : "unknown") << "\"><" << h(4) << ">" << text("html.provider") << "</" << h(4) << ">"
        << escape_html(fill(L_.get(r_.lang, known                            ? "html.provider_yes"
                                            : r_.provider_id == "generic" ? "html.provider_none"
                                                                          : "html.provider_no"),
@@ -637,6 +666,25 @@ class Page {
 
 } // namespace
 
+std::string html_document_head(const std::string& lang, const std::string& title) {
+  std::ostringstream o;
+  o << "<!DOCTYPE html>\n<html lang=\"" << (lang == "ja" ? "ja" : "en") << "\">\n<head>\n<meta charset=\"utf-8\">\n"
+    << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src " << html_style_hash()
+    << "; base-uri 'none'; form-action 'none'\">\n"
+    << "<meta name=\"referrer\" content=\"no-referrer\">\n"
+    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    << "<meta name=\"generator\" content=\"certdoctor\">\n"
+    << "<title>" << escape_html(title) << "</title>\n"
+    << "<style>" << html_style() << "</style>\n</head>\n<body>\n";
+  return o.str();
+}
+
+std::string html_document_tail() { return "</body>\n</html>\n"; }
+
 std::string render_html(const Report& report, const Labels& labels) { return Page(report, labels).render(); }
+
+std::string render_html_section(const Report& report, const Labels& labels, const std::string& id_prefix) {
+  return Page(report, labels).section(id_prefix);
+}
 
 } // namespace certdoctor::report

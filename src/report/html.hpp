@@ -43,5 +43,12 @@ std::string html_style_hash();
 /// The page: verdict, findings as in the text report (paragraphs, follows_from grouping, evidence,
 /// remediation), the validation path and the delegation. Needs `report.picture` (set by build()).
 std::string render_html(const Report& report, const Labels& labels);
+/// The same check as a <section> of a larger page (a triage of several domains): headings one
+/// level down, every id and in-page link prefixed with `id_prefix`.
+std::string render_html_section(const Report& report, const Labels& labels, const std::string& id_prefix);
+/// The start of a page in `lang` with `title` (escaped here): the policy (`default-src 'none'`, the
+/// style by its hash), the style, up to the opening <body>; and its end. Every page uses these.
+std::string html_document_head(const std::string& lang, const std::string& title);
+std::string html_document_tail();
 
 } // namespace certdoctor::report

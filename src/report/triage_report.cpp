@@ -4,6 +4,9 @@
 
 #include <gmime/gmime.h>
 
+#include "report/html.hpp"
+#include "rules/catalogue.hpp"
+
 #include <sstream>
 
 #include "util/error.hpp"
@@ -84,6 +87,49 @@ std::vector<Line> cause_lines(const TriageReport& r, const Labels& T, const tria
   return out;
 }
 
+// The sentence that opens what the history says about one domain.
+std::string history_intro(const TriageReport& r, const Labels& T, const TriageCheck& c) {
+  const TriageHistory& h = *c.history;
+  const std::string& lang = r.lang;
+  if (h.state == "compared")
+    return rules::fill_placeholders(T.get(lang, "history.compared"),
+                                    {{"domain", c.report.domain_display}, {"id", std::to_string(h.from_id)}, {"when", h.from_time}});
+  if (h.state == "never-passed")
+    return rules::fill_placeholders(T.get(lang, "history.never_passed"), {{"domain", c.report.domain_display},
+                                                                          {"count", std::to_string(h.recorded)},
+                                                                          {"when", h.first_recorded}});
+  return rules::fill_placeholders(T.get(lang, "history.no_record"), {{"domain", c.report.domain_display}});
+}
+
+// A comparison as plain items: the changes' sentences, and each finding that appeared or went with
+// the changes that explain it, in the words of reports/diff.yaml.
+struct HistoryItems {
+  std::string none;  // when nothing changed: the sentence that says so
+  std::vector<std::string> changes;
+  struct Delta {
+    std::string state, id, title, explained;
+  };
+  std::vector<Delta> findings;
+};
+
+HistoryItems history_items(const TriageReport& r, const TriageHistory& h) {
+  HistoryItems out;
+  const json& d = h.diff;
+  const Labels empty;
+  const Labels& W = r.diff_words ? *r.diff_words : empty;
+  for (const auto& c : d.value("changes", json::array())) out.changes.push_back(c.value("text", ""));
+  for (const auto& f : d.value("findings", json::array())) {
+    std::string by;
+    for (const auto& i : f.value("explained_by", json::array()))
+      if (i.is_number_unsigned()) by += (by.empty() ? "" : ", ") + std::to_string(i.get<std::size_t>() + 1);
+    out.findings.push_back({W.get(r.lang, f.value("state", "")), f.value("id", ""), f.value("title", ""),
+                            by.empty() ? W.get(r.lang, "unexplained")
+                                       : rules::fill_placeholders(W.get(r.lang, "explained_by"), {{"changes", by}})});
+  }
+  if (out.changes.empty()) out.none = W.get(r.lang, out.findings.empty() ? "nothing" : "nothing_but_findings");
+  return out;
+}
+
 } // namespace
 
 json render_triage_json(const TriageReport& r) {
@@ -116,7 +162,19 @@ json render_triage_json(const TriageReport& r) {
                    {"cues", cues}};
   }
   json checks = json::array();
-  for (const auto& c : r.checks) checks.push_back(render_json(c.report));
+  for (const auto& c : r.checks) {
+    json check = render_json(c.report);
+    if (c.history) {
+      const TriageHistory& h = *c.history;
+      check["history"] = {{"state", h.state},
+                          {"from_id", h.state == "compared" ? json(h.from_id) : json(nullptr)},
+                          {"recorded", h.recorded},
+                          {"diff", h.state == "compared" ? h.diff : json(nullptr)}};
+    } else {
+      check["history"] = nullptr;
+    }
+    checks.push_back(std::move(check));
+  }
   json out = {{"input", input},
               {"provider", t.provider.empty() ? json(nullptr) : json{{"id", t.provider}, {"name", r.provider_name}}},
               {"kind", t.kind},
@@ -131,7 +189,8 @@ json render_triage_json(const TriageReport& r) {
               {"offline", r.offline},
               {"verdict", r.verdict},
               {"lang", r.lang},
-              {"notes", t.notes}};
+              {"notes", t.notes},
+              {"history_error", r.history_error.empty() ? json(nullptr) : json(r.history_error)}};
   return out;
 }
 
@@ -164,9 +223,20 @@ std::string render_triage_text(const TriageReport& r, const Labels& T, const Lab
   if (r.offline) {
     for (const auto& line : wrap(T.get(lang, "offline"), width - 2, 0)) out << "  " << line << '\n';
   } else {
+    if (!r.history_error.empty()) {
+      for (const auto& line : wrap(rules::fill_placeholders(T.get(lang, "history.unreadable"), {{"reason", r.history_error}}),
+                                   width - 2, 0))
+        out << "  " << line << '\n';
+      out << '\n';
+    }
     for (const auto& c : r.checks) {
       out << bold("── " + T.get(lang, "checks") + ": " + c.report.domain_display) << '\n';
       out << render_text(c.report, L, width, color) << '\n';
+      if (!c.history) continue;
+      out << bold("── " + T.get(lang, "history.heading") + ": " + c.report.domain_display) << '\n';
+      for (const auto& line : wrap(history_intro(r, T, c), width - 2, 0)) out << "  " << line << '\n';
+      if (c.history->state == "compared") out << '\n' << c.history->text;
+      out << '\n';
     }
   }
   return out.str();
@@ -205,8 +275,77 @@ std::string render_triage_markdown(const TriageReport& r, const Labels& T, const
       std::istringstream in(md);
       for (std::string line; std::getline(in, line);) shifted += (line.rfind("#", 0) == 0 ? "#" + line : line) + "\n";
       out << shifted;
+      if (!c.history) continue;
+      out << "### " << T.get(lang, "history.heading") << "\n\n" << history_intro(r, T, c) << "\n\n";
+      if (c.history->state != "compared") continue;
+      const HistoryItems items = history_items(r, *c.history);
+      if (!items.none.empty()) out << items.none << "\n\n";
+      for (std::size_t i = 0; i < items.changes.size(); ++i) out << i + 1 << ". " << items.changes[i] << '\n';
+      if (!items.changes.empty()) out << '\n';
+      for (const auto& f : items.findings)
+        out << "- **" << f.state << "** `" << f.id << "` " << f.title << " — " << f.explained << '\n';
+      if (!items.findings.empty()) out << '\n';
     }
+  if (!r.history_error.empty())
+    out << "_" << rules::fill_placeholders(T.get(lang, "history.unreadable"), {{"reason", r.history_error}}) << "_\n";
   return out.str();
+}
+
+std::string render_triage_html(const TriageReport& r, const Labels& T, const Labels& L) {
+  const std::string& lang = r.lang;
+  const auto e = [](const std::string& text) { return escape_html(text); };
+  std::ostringstream o;
+  o << html_document_head(lang, T.get(lang, "heading"));
+  o << "<header class=\"page triage\">\n<h1>" << e(T.get(lang, "heading")) << "</h1>\n<dl class=\"summary\">\n";
+  for (const auto& l : summary(r, T)) o << "<dt>" << e(l.label) << "</dt><dd>" << e(l.value) << "</dd>\n";
+  o << "</dl>\n</header>\n<main class=\"triage\">\n<section class=\"notice\">\n";
+  if (r.triage->notice)
+    o << "<div class=\"card\" id=\"means\"><h2>" << e(T.get(lang, "means")) << "</h2><p>" << e(r.means) << "</p><h2>"
+      << e(T.get(lang, "next")) << "</h2><p>" << e(r.next) << "</p></div>\n";
+  for (const auto& c : r.triage->causes) {
+    const auto lines = cause_lines(r, T, c);
+    o << "<div class=\"card cause\"><h2>" << e(lines[0].label) << "</h2><p>" << e(lines[0].value) << "</p><dl class=\"evidence\">";
+    for (std::size_t i = 1; i < lines.size(); ++i) o << "<dt>" << e(lines[i].label) << "</dt><dd>" << e(lines[i].value) << "</dd>";
+    o << "</dl></div>\n";
+  }
+  if (!r.triage->notes.empty()) {
+    o << "<div class=\"card\" id=\"notes\"><h2>" << e(T.get(lang, "notes")) << "</h2><ul>";
+    for (const auto& n : r.triage->notes) o << "<li>" << e(n) << "</li>";
+    o << "</ul></div>\n";
+  }
+  if (r.offline) o << "<p class=\"card\" id=\"offline\">" << e(T.get(lang, "offline")) << "</p>\n";
+  if (!r.history_error.empty())
+    o << "<p class=\"card\" id=\"history-error\">"
+      << e(rules::fill_placeholders(T.get(lang, "history.unreadable"), {{"reason", r.history_error}})) << "</p>\n";
+  o << "</section>\n";
+  for (std::size_t i = 0; i < r.checks.size(); ++i) {
+    const auto& c = r.checks[i];
+    const std::string prefix = "c" + std::to_string(i) + "-";
+    if (c.history) {
+      o << "<div class=\"card history\" id=\"" << prefix << "history\"><h2>" << e(T.get(lang, "history.heading")) << ": "
+        << e(c.report.domain_display) << "</h2><p>" << e(history_intro(r, T, c)) << "</p>";
+      if (c.history->state == "compared") {
+        const HistoryItems items = history_items(r, *c.history);
+        if (!items.none.empty()) o << "<p>" << e(items.none) << "</p>";
+        if (!items.changes.empty()) {
+          o << "<ol class=\"changes\">";
+          for (const auto& ch : items.changes) o << "<li>" << e(ch) << "</li>";
+          o << "</ol>";
+        }
+        if (!items.findings.empty()) {
+          o << "<ul class=\"deltas\">";
+          for (const auto& f : items.findings)
+            o << "<li><span class=\"badge\">" << e(f.state) << "</span>" << e(f.title) << "<span class=\"rid\">" << e(f.id)
+              << "</span> — " << e(f.explained) << "</li>";
+          o << "</ul>";
+        }
+      }
+      o << "</div>\n";
+    }
+    o << render_html_section(c.report, L, prefix);
+  }
+  o << "</main>\n" << html_document_tail();
+  return o.str();
 }
 
 std::string render_triage_eml(const TriageReport& r, const Labels& T, const Labels& L, const std::string& from,

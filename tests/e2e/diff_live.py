@@ -16,6 +16,10 @@ with. Cases:
                 same certificate still served): cert-not-renewed appears
   unchanged     two checks of an unchanged domain: nothing changed, said plainly
   live --to     --to left out: the domain of --from is checked now, with its arguments
+  triage        `triage` of a certbot failure naming three domains, with a history (--db): one
+                passed before an AAAA was added (what changed since it last worked, the finding it
+                explains), one never passed, one was never recorded; in JSON, text, Markdown and
+                HTML; no history file or --no-history: nothing compared
 
 The before and after facts of every case but the last can be saved (--save-facts DIR, into
 tests/e2e/diff-facts) and judged again offline (--replay DIR, suite rules): a rule change that
@@ -27,6 +31,7 @@ usage: diff_live.py CERTDOCTOR [--keep-lab] [--save-facts DIR]
 import datetime
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -208,6 +213,93 @@ def judge_unchanged(binary, before, after):
     return c
 
 
+def certbot_failure(domains):
+    """A certbot failure naming each of `domains` (the CA's words for a 404)."""
+    text = ("Certbot failed to authenticate some domains (authenticator: webroot). The Certificate "
+            "Authority reported these problems:\n")
+    for i, d in enumerate(domains):
+        text += (f"  Domain: {d}\n  Type:   unauthorized\n"
+                 f"  Detail: 203.0.113.10: Invalid response from http://{d}/.well-known/acme-challenge/x{i}: 404\n\n")
+    return text.encode()
+
+
+def triage_with_history(binary, env, lab, tmp):
+    c = Case("triage compares each domain with its last passing check")
+    db = os.path.join(tmp, "history.sqlite3")
+    empty_home = os.path.join(tmp, "no-history")
+    os.makedirs(empty_home, exist_ok=True)
+    common = ["--allow-reserved", "--root-hints", env["LAB_ROOT_HINTS"], "--rules-dir", LAB_RULES, "--no-cache",
+              "--ct-url", "none", "--status-url", "none", "--ca-file", env["LAB_CA_FILE"], "--timeout", "40",
+              "--server-ip", "203.0.113.10", "--width", "0"]
+    run_env = dict(os.environ, LANG="C", LC_ALL="C", XDG_DATA_HOME=empty_home)
+
+    def certdoctor(args, stdin=None):
+        p = subprocess.run([LAB, "exec", "--", binary] + args, input=stdin, capture_output=True, timeout=180,
+                           env=run_env)
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    ids = {}
+    for domain, code in (("healthy-sakura.jp", 0), ("www-missing.jp", 1)):
+        rc, out, err = certdoctor(["check", "--format", "json", "--record", "--db", db] + common + [domain])
+        c.expect(rc == code, f"check --record {domain}: exit {rc}, expected {code}: {err[:200]}")
+        for line in err.splitlines():
+            m = re.search(r"recorded as check (\d+)", line)
+            if m:
+                ids[domain] = int(m.group(1))
+    notice = os.path.join(tmp, "certbot.log")
+    with open(notice, "wb") as f:
+        f.write(certbot_failure(["healthy-sakura.jp", "www-missing.jp", "http-basic-auth.jp"]))
+    with lab:
+        lab.add("healthy-sakura.jp", "@", "AAAA", "2001:db8:99::1")
+        outputs = {}
+        for fmt in ("json", "text", "markdown", "html"):
+            rc, out, err = certdoctor(["triage", "--format", fmt, "--lang", "en", "--db", db] + common + [notice])
+            c.expect(rc == 1, f"triage --format {fmt}: exit {rc}, expected 1: {err[:200]}")
+            outputs[fmt] = out
+        rc, ja, err = certdoctor(["triage", "--format", "text", "--lang", "ja", "--db", db] + common + [notice])
+        rc_none, plain, _ = certdoctor(["triage", "--format", "json", "--lang", "en"] + common + [notice])
+        rc_off, off, _ = certdoctor(["triage", "--format", "json", "--lang", "en", "--db", db, "--no-history"] + common +
+                                    [notice])
+    try:
+        r = json.loads(outputs["json"])
+    except json.JSONDecodeError:
+        c.expect(False, f"no JSON from triage: {outputs['json'][:300]}")
+        return c
+    checks = {x["domain"]: x for x in r["checks"]}
+    c.expect(set(checks) == {"healthy-sakura.jp", "www-missing.jp", "http-basic-auth.jp"}, f"checked: {list(checks)}")
+    h = (checks.get("healthy-sakura.jp") or {}).get("history") or {}
+    c.expect(h.get("state") == "compared" and h.get("from_id") == ids.get("healthy-sakura.jp"),
+             f"healthy-sakura.jp history: {str(h)[:300]} (recorded ids {ids})")
+    d = h.get("diff") or {"changes": [], "findings": []}
+    aaaa = [x for x in d["changes"] if x["kind"] == "aaaa" and x["name"] == "healthy-sakura.jp"]
+    c.expect(len(aaaa) == 1 and aaaa[0]["action"] == "added" and aaaa[0]["after"] == ["2001:db8:99::1"]
+             and aaaa[0]["text"], f"AAAA change: {aaaa}")
+    c.expect(explaining(d, "aaaa-not-host") == {"aaaa"}, f"aaaa-not-host explained by {explaining(d, 'aaaa-not-host')}")
+    w = (checks.get("www-missing.jp") or {}).get("history") or {}
+    c.expect(w.get("state") == "never-passed" and w.get("recorded") == 1 and w.get("diff") is None,
+             f"www-missing.jp history: {w}")
+    b = (checks.get("http-basic-auth.jp") or {}).get("history") or {}
+    c.expect(b.get("state") == "no-record" and b.get("recorded") == 0, f"http-basic-auth.jp history: {b}")
+    text = outputs["text"]
+    c.expect("Since it last worked: healthy-sakura.jp" in text and "the last check of healthy-sakura.jp that passed" in text
+             and "2001:db8:99::1" in text and "None of the 1 recorded checks of www-missing.jp passed" in text
+             and "No check of http-basic-auth.jp is recorded" in text, f"text: {text[-1500:]}")
+    c.expect("前回うまくいってからの変化" in ja and "一つも成功していない" in ja, f"ja text: {ja[-800:]}")
+    md = outputs["markdown"]
+    c.expect("### Since it last worked" in md and "`aaaa-not-host`" in md, f"markdown: {md[-800:]}")
+    page = outputs["html"]
+    c.expect(page.startswith("<!DOCTYPE html>") and "<script" not in page and 'id="c0-history"' in page
+             and 'id="c2-check"' in page and page.count("<main") == 1, f"html: {page[:300]}")
+    c.expect(page.count('<section class="check"') == 3, "html: not one section per check")
+    try:
+        none = json.loads(plain)
+        c.expect(all(x["history"] is None for x in none["checks"]), "history compared without a history file")
+        c.expect(all(x["history"] is None for x in json.loads(off)["checks"]), "history compared under --no-history")
+    except json.JSONDecodeError:
+        c.expect(False, f"triage without history: no JSON (exit {rc_none}, {rc_off})")
+    return c
+
+
 # name (the saved facts' prefix), collect (live, in the lab), judge (also offline, from saved
 # facts), whether it needs the lab to judge (a live check of its own).
 CASES = [
@@ -264,10 +356,17 @@ def main(argv):
                 if save and not live and not c.problems:
                     for path in (before, after):
                         shutil.copy(path, save)
+            try:
+                c = triage_with_history(binary, env, lab, tmp)
+            except Exception as e:
+                lab.restore()
+                c = Case("triage with history")
+                c.problems.append(f"{type(e).__name__}: {e}")
+            failed = report(c, failed)
     finally:
         if not keep:
             subprocess.run([LAB, "down"], stdout=subprocess.DEVNULL)
-    print(f"{len(CASES) - failed} passed, {failed} failed")
+    print(f"{len(CASES) + 1 - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

@@ -257,3 +257,31 @@ TEST_CASE("report::render_html") {
     }
   }
 }
+
+TEST_CASE("report::render_html_section: several checks on one page") {
+  const report::Report r = sample_report("en");
+  const std::string a = report::render_html_section(r, shipped_labels(), "c0-");
+  const std::string b = report::render_html_section(r, shipped_labels(), "c1-");
+  // A section, not a page: no document, no second <main> or <h1>.
+  CHECK(a.rfind("<section class=\"check\" id=\"c0-check\">", 0) == 0);
+  CHECK(a.find("<!DOCTYPE") == std::string::npos);
+  CHECK(count(a, "<main") == 0);
+  CHECK(count(a, "<h1") == 0);
+  CHECK(count(a, "<h2>") == 1);  // the check's heading, one level under the page's
+  // Every id and in-page link carries the prefix, so the two sections never share one.
+  CHECK(count(a, " id=\"") == count(a, " id=\"c0-"));
+  CHECK(count(a, "href=\"#") == count(a, "href=\"#c0-f"));
+  CHECK(count(a, "href=\"#") > 0);
+  CHECK(a.find("id=\"c0-f4\"") != std::string::npos);
+  CHECK(b.find("id=\"c0-") == std::string::npos);
+  // The same findings and pictures as the page of that check.
+  CHECK(count(a, "class=\"hop failing\"") == 2);
+  CHECK(count(a, "<article class=\"finding") == 5);
+  // The page form keeps its ids unprefixed.
+  const std::string page = report::render_html(r, shipped_labels());
+  CHECK(page.find("id=\"verdict\"") != std::string::npos);
+  CHECK(page.find("id=\"f0\"") != std::string::npos);
+  const std::string head = report::html_document_head("ja", "<x>");
+  CHECK(head.find("<title>&lt;x&gt;</title>") != std::string::npos);
+  CHECK(head.find("<html lang=\"ja\">") != std::string::npos);
+}
