@@ -315,7 +315,7 @@ section.check h3{font-size:17px;margin:0 0 10px}
 section.check .finding h4{margin:0;font-size:16px;line-height:1.45}
 section.check .fix h5{margin:0;font-size:13px;color:var(--muted)}
 section.check .box h5{margin:0 0 2px;font-size:12px;color:var(--muted);font-weight:400}
-section.notice{padding:20px 28px 4px}
+main.triage{display:block;padding:0}section.notice{padding:20px 28px 4px;max-width:1100px}
 .card.history{margin:0 28px 16px;border-color:var(--info)}
 ol.changes{margin:6px 0;padding-left:22px}ul.deltas{margin:6px 0;padding-left:18px;font-size:14px}
 )CSS";

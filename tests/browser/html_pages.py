@@ -175,6 +175,52 @@ def check_page(driver, page, errors, screens):
     return body
 
 
+TRIAGE_INPUTS = ("forwarded-quoted-sakura-renewal-error.eml", "certbot-two-domains.log",
+                 "acme-problem-subproblems-caa.json")
+
+
+def hostile_mail(out):
+    """A notice whose subject, sender and body carry markup."""
+    out.write_bytes(("From: <script>document.title='PWNED'</script> <support@sakura.ad.jp>\n"
+                     "Subject: =?UTF-8?B?" + base64.b64encode("<img src=x onerror=alert(1)>無料SSL 更新エラー".encode()).decode()
+                     + "?=\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n"
+                     "コモンネーム : <b>x</b>.example.jp\n").encode())
+    return out
+
+
+def check_triage_page(driver, name, path, subject, errors, screens):
+    """The triage page (`triage --offline --format html`): its words, its style, nothing active."""
+    def fail(message):
+        errors.append(f"{name}: {message}")
+
+    driver.get(path.as_uri())
+    seen = driver.execute_script("""
+      return {body: document.body.innerText, background: getComputedStyle(document.body).backgroundColor,
+              summary: document.querySelectorAll('header.triage dl.summary dt').length,
+              active: [document.scripts.length, document.images.length,
+                       document.querySelectorAll('[style],iframe,object,embed,link,form,base').length]};""")
+    body = normal(seen["body"])
+    if "certdoctor triage" not in body:
+        fail("the heading is not shown")
+    if subject and normal(subject) not in body:
+        fail(f"the subject is not shown as text: {subject!r}")
+    if seen["summary"] < 3:
+        fail(f"{seen['summary']} summary lines")
+    if seen["background"] != "rgb(245, 247, 249)":
+        fail(f"the page's style did not apply (body background {seen['background']})")
+    if seen["active"] != [0, 0, 0]:
+        fail(f"scripts, images, other active elements: {seen['active']}")
+    if driver.title.find("PWNED") >= 0:
+        fail("a script ran")
+    for entry in driver.get_log("browser"):
+        fail(f"browser console: {entry.get('message')}")
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent" and message["params"]["request"]["url"] != path.as_uri():
+            fail(f"a request left the page: {message['params']['request']['url']}")
+    (screens / f"{name}.png").write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0] in ("-h", "--help"):
@@ -208,6 +254,21 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
             pages = [p for ps in pool.map(lambda f: render(binary, f, labels, tmp), facts + ([hostile] if hostile else []))
                      for p in ps]
+        triage_pages = []
+        corpus = Path(__file__).resolve().parents[1] / "triage" / "corpus"
+        inputs = [corpus / n for n in TRIAGE_INPUTS if (corpus / n).exists()] + [hostile_mail(tmp / "hostile-notice.eml")]
+        for source in inputs:
+            for lang in ("ja", "en"):
+                p = subprocess.run([binary, "triage", "--offline", "--format", "html", "--lang", lang, str(source)],
+                                   capture_output=True, text=True, timeout=60)
+                if p.returncode != 0:
+                    errors.append(f"triage {source.name} --lang {lang}: exit {p.returncode}: {p.stderr.strip()[:200]}")
+                    continue
+                meta = json.loads(subprocess.run([binary, "triage", "--offline", "--format", "json", str(source)],
+                                                 capture_output=True, text=True, timeout=60).stdout)
+                path = tmp / f"triage-{source.stem}.{lang}.html"
+                path.write_text(p.stdout)
+                triage_pages.append((f"triage-{source.stem}.{lang}", path, meta["input"].get("subject", "")))
         rendered = time.monotonic()
         options = Options()
         for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000",
@@ -226,10 +287,13 @@ def main():
                         errors.append(f"{page.name}: the hostile Server header is not shown as text")
                     if "<img src=x" not in body:
                         errors.append(f"{page.name}: the hostile body excerpt is not shown as text")
+            for name, path, subject in triage_pages:
+                check_triage_page(driver, name, path, subject, errors, screens)
         finally:
             driver.quit()
     done = time.monotonic()
-    print(f"{len(pages)} pages ({len(facts)} facts files{' and one made hostile' if hostile else ''}, ja and en): "
+    print(f"{len(pages)} pages ({len(facts)} facts files{' and one made hostile' if hostile else ''}, ja and en), "
+          f"{len(triage_pages)} triage pages: "
           f"rendered in {rendered - started:.1f} s, checked in the browser in {done - rendered:.1f} s")
     print(f"screenshots: {screens}")
     for e in errors:
