@@ -7,7 +7,8 @@ list. Checks, per domain, that batch gives the verdict and the finding ids `chec
 same options; that the bad line is reported with its number (stderr and an NDJSON error object)
 and the rest goes on; that the hostile check completes after every other one (it delays only
 itself); that `--plan` over shards 0..N-1 gives every domain exactly once; that `--resume` skips
-what is done and appends the rest; and that --summary (JSON) counts what the output holds.
+what is done and appends the rest; that --record puts each check in the history (source batch);
+and that --summary (JSON) counts what the output holds.
 usage: batch_live.py CERTDOCTOR [--keep-lab]
 """
 import csv
@@ -95,6 +96,8 @@ def main(argv):
                 w.writerow(["https://bad.example.jp/", "", "", ""])
                 bad_line = 4 + n
                 text.write("\n")
+                w.writerow(["unknown-provider.example.jp", "", "nosuch", ""])  # refused by the rules data
+                provider_line = 6 + n
             w.writerow([row["domain"], row["server_ip"], row["provider"], row["www"]])
         lines = text.getvalue().splitlines()
         for i, line in enumerate(lines, 1):
@@ -106,16 +109,19 @@ def main(argv):
             f.write(text.getvalue())
 
         # The batch, against check of each domain.
+        db = os.path.join(tmp, "history.sqlite3")
         rc, out, err, elapsed = certdoctor(["batch", "--concurrency", "4", "--timeout", "20", "--summary", "--format",
-                                            "json"] + common + [list_file])
+                                            "json", "--record", "--db", db, "--user", "night"] + common + [list_file])
         objects = [json.loads(line) for line in out.splitlines() if line.strip()]
         results = [o for o in objects if "error" not in o]
         errors = [o for o in objects if "error" in o]
         print(f"batch: exit {rc}, {len(results)} results, {len(errors)} errors, {elapsed:.1f} s")
         if rc != 2:
             problems.append(f"batch exit {rc}: expected 2 (a bad line, and no check incomplete); stderr {err[-300:]}")
-        if len(errors) != 1 or errors[0]["line"] != bad_line or "bad.example.jp" not in errors[0]["input"]:
-            problems.append(f"bad line {bad_line}: error objects {errors}")
+        errors.sort(key=lambda e: e["line"])
+        if [e["line"] for e in errors] != [bad_line, provider_line] or "bad.example.jp" not in errors[0]["input"] \
+                or "nosuch" not in errors[1]["error"]:
+            problems.append(f"bad lines {bad_line}, {provider_line}: error objects {errors}")
         if f"line {bad_line}" not in err:
             problems.append(f"stderr does not name line {bad_line}: {err[-300:]}")
         by_domain = {}
@@ -154,8 +160,18 @@ def main(argv):
             verdicts = {}
             for o in results:
                 verdicts[o["verdict"]] = verdicts.get(o["verdict"], 0) + 1
-            if summary["checked"] != len(results) or summary["verdicts"] != verdicts or summary["bad_lines"] != 1:
+            if summary["checked"] != len(results) or summary["verdicts"] != verdicts or summary["bad_lines"] != 2:
                 problems.append(f"summary {summary} against {len(results)} results {verdicts}")
+
+        # --record: every check in the history, source batch, with the verdict and findings of its line.
+        for domain in [r["domain"] for r, _ in picked[:3]] + [HOSTILE[0]]:
+            p = subprocess.run([binary, "history", domain, "--db", db, "--format", "json"], capture_output=True, text=True)
+            checks = json.loads(p.stdout)["checks"] if p.returncode == 0 and p.stdout.strip() else []
+            got = by_domain.get(domain.encode("idna").decode(), {})
+            ids = sorted(f["id"] for f in got.get("findings", []))
+            if len(checks) != 1 or checks[0]["source"] != "batch" or checks[0]["user"] != "night" \
+                    or checks[0]["verdict"] != got.get("verdict") or sorted(checks[0]["finding_ids"]) != ids:
+                problems.append(f"history {domain}: {checks} against the output {got.get('verdict')} {ids}: {p.stderr.strip()}")
 
         # The hostile check alone under a short deadline, beside healthy ones: they end first and
         # the batch ends by the hostile check's deadline.
