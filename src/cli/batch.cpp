@@ -228,7 +228,7 @@ int run_batch(const std::vector<std::string>& args) {
       "write to FILE (appending) instead of standard output, skipping the domains FILE already holds")(
       "shard", po::value(&shard_text)->value_name("K/N"), "check only shard K (0 to N-1) of N, split by registered domain")(
       "plan", po::bool_switch(&plan), "print the domains this run would check (after --shard and --resume), no network step");
-  add_probe_options(visible, c, sw);
+  add_probe_options(visible, c, sw, false);
   add_record_options(visible, rec);
   add_output_options(visible, out);
   parse_arguments(args, visible, "input", input);
@@ -240,7 +240,6 @@ int run_batch(const std::vector<std::string>& args) {
   if (out.format != "text" && out.format != "json")
     throw UsageError(Message{"batch-format", {{"value", printable(out.format)}}});
   check_record_options(rec);
-  if (!sw.facts_out.empty()) throw UsageError(Message{"batch-facts-out", {}});
   if (input.empty()) throw UsageError(Message{"batch-no-input", {}});
   if (concurrency < 1 || concurrency > static_cast<int>(pipeline::BatchOptions::max_concurrency))
     throw UsageError(Message{"batch-concurrency-range",
