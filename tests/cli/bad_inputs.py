@@ -211,7 +211,7 @@ expect("ja: facts field", ["explain", "--lang", "ja", "--facts", os.path.join(tm
 expect("ja: facts-out", ["check", "--lang", "ja", "--facts-out", "/nonexistent/dir/f.json"] + offline + ["example.jp"], 2,
        "--facts-out /nonexistent/dir/f.json: そこには書き込めません")
 expect("ja: triage format", ["triage", "--offline", "--lang", "ja", "--format", "xml", "-"], 2,
-       "--format xml: text, json, markdown, eml のいずれか", stdin=b"x")
+       "--format xml: text, json, markdown, html, eml のいずれか", stdin=b"x")
 expect("ja: width", ["explain", "--width", "10", "--facts", saved], 2, "--width 10: 0(折り返さない)または 40～1000", env=JA)
 # --- batch ---------------------------------------------------------------------------------------
 batch_list = facts_file("domains.txt", "example.jp\n")
