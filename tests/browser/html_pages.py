@@ -96,6 +96,23 @@ def render(binary, facts, labels, html_dir):
     return pages
 
 
+def inert(driver, seen, path, fail):
+    """The hashed style applied (a wrong hash would leave the page unstyled) and nothing else ran:
+    no script, image or other active element, nothing in the console, no request but the page."""
+    if seen["background"] != "rgb(245, 247, 249)":
+        fail(f"the page's style did not apply (body background {seen['background']})")
+    if seen["active"] != [0, 0, 0]:
+        fail(f"scripts, images, other active elements: {seen['active']}")
+    if driver.title.find("PWNED") >= 0:
+        fail("a script ran")
+    for entry in driver.get_log("browser"):
+        fail(f"browser console: {entry.get('message')}")
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent" and message["params"]["request"]["url"] != path.as_uri():
+            fail(f"a request left the page: {message['params']['request']['url']}")
+
+
 def check_page(driver, page, errors, screens):
     def fail(message):
         errors.append(f"{page.name}: {message}")
@@ -148,21 +165,7 @@ def check_page(driver, page, errors, screens):
             fail(f"a failing step is not drawn in red: {color}")
     if page.zone and page.zone not in normal(seen["delegation"]):
         fail(f"zone {page.zone} not in the delegation picture")
-    # The hashed style applied (a wrong hash would leave the page unstyled), nothing else ran.
-    if seen["background"] != "rgb(245, 247, 249)":
-        fail(f"the page's style did not apply (body background {seen['background']})")
-    if seen["active"] != [0, 0, 0]:
-        fail(f"scripts, images, other active elements: {seen['active']}")
-    if driver.title.find("PWNED") >= 0:
-        fail("a script ran")
-    for entry in driver.get_log("browser"):
-        fail(f"browser console: {entry.get('message')}")
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent":
-            url = message["params"]["request"]["url"]
-            if url != page.path.as_uri():
-                fail(f"a request left the page: {url}")
+    inert(driver, seen, page.path, fail)
     size = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
     # The whole page, up to what Chromium can draw at once (a page of many addresses is cut).
     try:
@@ -206,18 +209,7 @@ def check_triage_page(driver, name, path, subject, errors, screens):
         fail(f"the subject is not shown as text: {subject!r}")
     if seen["summary"] < 3:
         fail(f"{seen['summary']} summary lines")
-    if seen["background"] != "rgb(245, 247, 249)":
-        fail(f"the page's style did not apply (body background {seen['background']})")
-    if seen["active"] != [0, 0, 0]:
-        fail(f"scripts, images, other active elements: {seen['active']}")
-    if driver.title.find("PWNED") >= 0:
-        fail("a script ran")
-    for entry in driver.get_log("browser"):
-        fail(f"browser console: {entry.get('message')}")
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message.get("method") == "Network.requestWillBeSent" and message["params"]["request"]["url"] != path.as_uri():
-            fail(f"a request left the page: {message['params']['request']['url']}")
+    inert(driver, seen, path, fail)
     (screens / f"{name}.png").write_bytes(base64.b64decode(driver.get_screenshot_as_base64()))
 
 
