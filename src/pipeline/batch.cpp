@@ -41,9 +41,12 @@ std::string batch_key(const std::string& domain) {
   }
 }
 
-BatchSummary plan_batch(BatchReader& reader, const BatchOptions& o, const std::function<void(const BatchItem&)>& on_item,
-                        const std::function<void(const BatchLineError&)>& on_error) {
-  BatchSummary s;
+namespace {
+
+// The next item of this shard that is not to be skipped, reporting bad lines on the way and
+// counting what it passes over; nullopt at the end of the input.
+std::optional<BatchItem> next_planned(BatchReader& reader, const BatchOptions& o, BatchSummary& s,
+                                      const std::function<void(const BatchLineError&)>& on_error) {
   std::vector<BatchLineError> errors;
   while (true) {
     auto item = reader.next(errors);
@@ -53,7 +56,7 @@ BatchSummary plan_batch(BatchReader& reader, const BatchOptions& o, const std::f
       on_error(e);
     }
     errors.clear();
-    if (!item) break;
+    if (!item) return std::nullopt;
     ++s.read;
     if (shard_of(item->domain, o.shards) != o.shard) {
       ++s.other_shards;
@@ -63,6 +66,16 @@ BatchSummary plan_batch(BatchReader& reader, const BatchOptions& o, const std::f
       ++s.skipped;
       continue;
     }
+    return item;
+  }
+}
+
+} // namespace
+
+BatchSummary plan_batch(BatchReader& reader, const BatchOptions& o, const std::function<void(const BatchItem&)>& on_item,
+                        const std::function<void(const BatchLineError&)>& on_error) {
+  BatchSummary s;
+  while (auto item = next_planned(reader, o, s, on_error)) {
     ++s.planned;
     on_item(*item);
   }
@@ -80,39 +93,17 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
   bool input_done = false;
   std::exception_ptr failure;  // a bad CSV header, or a callback that threw
 
-  // Takes the next item of this shard to check, reporting bad lines on the way; nullopt at the end.
+  // Takes the next item of this shard to check (under the mutex); nullopt at the end.
   const auto take = [&]() -> std::optional<BatchItem> {
-    std::vector<BatchLineError> errors;
-    while (!input_done && !failure) {
-      std::optional<BatchItem> item;
-      try {
-        item = reader.next(errors);
-      } catch (...) {
-        failure = std::current_exception();
-        input_done = true;
-      }
-      for (const auto& e : errors) {
-        ++s.bad_lines;
-        worsen(s.status, exit_usage);
-        on_error(e);
-      }
-      errors.clear();
-      if (!item) {
-        input_done = true;
-        break;
-      }
-      ++s.read;
-      if (shard_of(item->domain, o.shards) != o.shard) {
-        ++s.other_shards;
-        continue;
-      }
-      if (o.skip && o.skip(*item)) {
-        ++s.skipped;
-        continue;
-      }
-      return item;
+    if (input_done || failure) return std::nullopt;
+    std::optional<BatchItem> item;
+    try {
+      item = next_planned(reader, o, s, on_error);
+    } catch (...) {
+      failure = std::current_exception();
     }
-    return std::nullopt;
+    if (!item) input_done = true;
+    return item;
   };
 
   const auto worker = [&] {
