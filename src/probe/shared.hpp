@@ -96,10 +96,12 @@ void age_ttls(dns::Message& m, std::chrono::seconds age);
 ///   (RFC 1034 4.3.2), so it answers the walk of every domain below that cut, with the question's
 ///   name that of the asking check.
 /// Only responses (NOERROR or NXDOMAIN) are shared, for their TTL; a timeout, a SERVFAIL or a
-/// failure of another check's deadline is never handed to another check.
+/// failure of another check's deadline is never handed to another check. At most `max_entries`
+/// answers are kept (expired ones make room; when all are fresh, a new answer is not kept), so
+/// that a long batch's memory stays bounded.
 class AnswerCache {
  public:
-  explicit AnswerCache(std::size_t max_entries = 200000);
+  explicit AnswerCache(std::size_t max_entries = 20000);
 
   enum class Claim { hit, ask, wait };
   struct Outcome {
