@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -314,9 +315,10 @@ void finish_probe_options(CheckOptions& c, const ProbeSwitches& s) {
   bool limited = false;
   auto limit = [&](const char* option, double value, double max, auto& field) {
     if (value == 0) return;
-    if (!(value >= 1 && value <= max))
-      throw UsageError(Message{"limit-range", {{"option", option}, {"value", printable(format_number(value))},
-                                               {"max", format_number(max)}}});
+    constexpr bool whole = std::is_integral_v<std::remove_reference_t<decltype(field)>>;
+    if (!(value >= 1 && value <= max) || (whole && value != std::floor(value)))
+      throw UsageError(Message{whole ? "limit-whole" : "limit-range",
+                               {{"option", option}, {"value", printable(format_number(value))}, {"max", format_number(max)}}});
     field = static_cast<std::remove_reference_t<decltype(field)>>(value);
     limited = true;
   };

@@ -66,7 +66,7 @@ struct ProbeSwitches {
   // The batch limits; 0: not given (the defaults of probe::PolitenessLimits).
   double max_qps_per_server = 0;
   double max_qps_per_resolver = 0;
-  unsigned max_connections_per_address = 0;
+  double max_connections_per_address = 0;
   double max_connects_per_second = 0;
 };
 /// Adds check's probe options (--www ... --ca-file, --facts-out) writing to `c` and `s`.
