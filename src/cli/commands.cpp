@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -286,11 +287,47 @@ void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeS
       ("cache-dir", po::value(&c.cache_dir)->value_name("DIR"), "where answers of outside sources are cached (default: ~/.cache/certdoctor)")
       ("no-cache", po::bool_switch(&s.no_cache), "always ask the outside sources afresh")
       ("no-web", po::bool_switch(&s.no_web), "DNS and outside sources only: do not request the challenge path or read the certificate")
-      ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)");
+      ("ca-file", po::value(&c.ca_file)->value_name("FILE"), "PEM roots to verify the served certificate with (default: the system's)")
+      ("max-qps-per-server", po::value(&s.max_qps_per_server)->value_name("N"),
+       "at most N DNS queries a second to one nameserver (registries' and providers' servers; batch default: 50, check: no limit)")
+      ("max-qps-per-resolver", po::value(&s.max_qps_per_resolver)->value_name("N"),
+       "at most N queries a second to one recursive resolver (default: no limit; the resolver is your own)")
+      ("max-connections-per-address", po::value(&s.max_connections_per_address)->value_name("M"),
+       "at most M connections at a time to one web server address, ports 80 and 443 together (batch default: 8, check: no limit)")
+      ("max-connects-per-second", po::value(&s.max_connects_per_second)->value_name("R"),
+       "at most R new connections a second to one web server address (batch default: 20, check: no limit)");
 }
+
+namespace {
+
+// "2.5" rather than "2.500000" in messages.
+std::string format_number(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+} // namespace
 
 void finish_probe_options(CheckOptions& c, const ProbeSwitches& s) {
   c.use_cache = !s.no_cache;
+  // A shared server of a provider hosts thousands of domains: a batch asks it politely. A limit
+  // given to a lone check applies to it as well.
+  bool limited = false;
+  auto limit = [&](const char* option, double value, double max, auto& field) {
+    if (value == 0) return;
+    constexpr bool whole = std::is_integral_v<std::remove_reference_t<decltype(field)>>;
+    if (!(value >= 1 && value <= max) || (whole && value != std::floor(value)))
+      throw UsageError(Message{whole ? "limit-whole" : "limit-range",
+                               {{"option", option}, {"value", printable(format_number(value))}, {"max", format_number(max)}}});
+    field = static_cast<std::remove_reference_t<decltype(field)>>(value);
+    limited = true;
+  };
+  limit("--max-qps-per-server", s.max_qps_per_server, 100000, c.politeness.dns_qps);
+  limit("--max-qps-per-resolver", s.max_qps_per_resolver, 100000, c.politeness.resolver_qps);
+  limit("--max-connections-per-address", s.max_connections_per_address, 10000, c.politeness.web_connections);
+  limit("--max-connects-per-second", s.max_connects_per_second, 100000, c.politeness.web_connects_per_s);
+  if (limited) c.shared = std::make_shared<probe::SharedProbes>(c.politeness);
   c.web = !s.no_web;
   if (!s.server_id.empty()) {
     if (!c.account.empty() && c.account != s.server_id)

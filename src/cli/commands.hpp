@@ -63,13 +63,20 @@ struct ProbeSwitches {
   std::string facts_out;
   bool no_cache = false;
   bool no_web = false;
+  // The batch limits; 0: not given (the defaults of probe::PolitenessLimits).
+  double max_qps_per_server = 0;
+  double max_qps_per_resolver = 0;
+  double max_connections_per_address = 0;
+  double max_connects_per_second = 0;
 };
 /// Adds check's probe options (--www ... --ca-file, and --facts-out unless `facts_out` is false)
 /// writing to `c` and `s`.
 void add_probe_options(boost::program_options::options_description& visible, pipeline::CheckOptions& c,
                        ProbeSwitches& s, bool facts_out = true);
-/// Applies the switches to `c`; throws UsageError for --account and --server-id that differ, and
-/// for a --facts-out or --cache-dir that cannot be written.
+/// Applies the switches to `c`; throws UsageError for --account and --server-id that differ, for
+/// a --facts-out or --cache-dir that cannot be written, and for a limit out of range. A limit
+/// given (--max-qps-per-server, ...) sets `c.politeness` and gives the check a `c.shared` of its
+/// own; a batch replaces it with one object for all its checks.
 void finish_probe_options(pipeline::CheckOptions& c, const ProbeSwitches& s);
 
 /// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the width

@@ -88,6 +88,10 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
   // The message renderer loads its words on first use: load them before any thread may render.
   (void)render_message(Message{"prefix", {}});
 
+  // Every check of the batch keeps the same limits towards each server and shares its answers.
+  CheckOptions base = o.base;
+  if (!base.shared) base.shared = std::make_shared<probe::SharedProbes>(base.politeness);
+
   std::mutex mutex;  // the reader, the summary and the callbacks
   BatchSummary s;
   bool input_done = false;
@@ -119,7 +123,7 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
         }
       }
       if (!item) return;
-      const CheckOptions c = options_for(*item, o.base);
+      const CheckOptions c = options_for(*item, base);
       const auto started = std::chrono::steady_clock::now();
       try {
         validate(c, k);  // the item's provider and addresses against the knowledge

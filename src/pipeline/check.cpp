@@ -146,6 +146,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   oreq.cache_dir = o.cache_dir;
   oreq.use_cache = o.use_cache;
   oreq.deadline = deadline;
+  oreq.shared = o.shared;
   probe::OutsideProbe outside(oreq);
   outside.start();
 
@@ -157,6 +158,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   wreq.deadline = deadline;
   wreq.origin = started;
   wreq.resolvers = req.resolvers;
+  wreq.shared = o.shared;
   // The CA's one deadline for the whole fetch: following a chain past it judges nothing.
   if (const double budget = view::chain_budget_seconds(k.data.ca(o.ca)); budget > 0)
     wreq.chain_budget = std::chrono::milliseconds(static_cast<long long>(budget * 1000));
@@ -180,6 +182,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   copts.attempt_timeout =
       std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(o.timeout_s * 1000 / 6), 300, 2000));
   copts.tries = 2;
+  copts.shared = o.shared;
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
   f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

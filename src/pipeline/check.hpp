@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/knowledge.hpp"
+#include "probe/shared.hpp"
 #include "facts/facts.hpp"
 #include "report/report.hpp"
 #include "rules/engine.hpp"
@@ -33,6 +34,12 @@ struct CheckOptions {
   bool use_cache = true;
   bool web = true;                      // request the challenge path and read the served chain
   std::string ca_file;                  // trust store for the served chain; empty: the system's
+  /// The limits a batch keeps towards each server (--max-qps-per-server, ...), for the front end
+  /// that makes `shared`.
+  probe::PolitenessLimits politeness;
+  /// What the checks of one batch share (politeness, answers, CT): one object for all of them.
+  /// nullptr (a lone check): nothing waits and nothing is shared.
+  std::shared_ptr<probe::SharedProbes> shared;
 };
 
 /// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws

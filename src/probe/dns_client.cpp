@@ -1,5 +1,6 @@
 #include "probe/dns_client.hpp"
 
+#include "probe/shared.hpp"
 #include "util/error.hpp"
 
 #include <ares.h>
@@ -129,6 +130,9 @@ struct DnsClient::Impl {
     std::vector<std::uint8_t> packet;
     int attempts = 0;
     Clock::time_point first_sent{};
+    std::optional<std::string> server_zone;  // see DnsClient::query
+    bool claimed = false;                    // asked on behalf of the shared answers
+    std::string waiting;                     // why it is not sent yet (batch limits)
   };
 
   // The `arg` of one ares_send call. c-ares calls the callback exactly once per ares_send
@@ -146,6 +150,12 @@ struct DnsClient::Impl {
 
   ~Impl() {
     destroying = true;
+    // Questions asked for the shared answers are released, so that other checks ask them.
+    if (options.shared) {
+      for (auto* list : {&to_send, &done})
+        for (auto& p : *list) release(p, nullptr);
+      for (auto& [id, p] : in_flight) release(p, nullptr);
+    }
     for (auto& [key, ch] : channels)
       ares_destroy(ch);
   }
@@ -158,7 +168,14 @@ struct DnsClient::Impl {
   std::uint64_t next_ticket = 1;
   std::random_device random;
   std::size_t sent = 0;
+  std::size_t shared_answers = 0;
   bool destroying = false;
+
+  void release(Pending& p, const DnsResult* result) {
+    if (!p.claimed) return;
+    p.claimed = false;
+    options.shared->answers.complete(p.result, p.server_zone, result, Clock::now());
+  }
 
   void finish(Pending p, DnsResult::Status status, std::string error) {
     p.result.status = status;
@@ -166,6 +183,7 @@ struct DnsClient::Impl {
     if (p.attempts > 0)
       p.result.elapsed_ms =
           std::chrono::duration<double, std::milli>(Clock::now() - p.first_sent).count();
+    release(p, status == DnsResult::Status::response ? &p.result : nullptr);
     done.push_back(std::move(p));
   }
 
@@ -285,16 +303,49 @@ struct DnsClient::Impl {
     }
   }
 
-  // Hands queued queries to c-ares, or times them out if the deadline has passed.
-  void flush(bool late) {
+  // Hands queued queries to c-ares, or times them out if the deadline has passed. In a batch,
+  // a query may instead be answered by another check's answer, or wait (for that answer, or for
+  // the server's rate): it then stays queued, and the time to look again is returned.
+  Clock::time_point flush(bool late) {
+    Clock::time_point wake = Clock::time_point::max();
+    std::deque<Pending> later;
     while (!to_send.empty()) {
       Pending p = std::move(to_send.front());
       to_send.pop_front();
       if (late) {
-        // A query never sent is not a silent server: the facts say so (outcome "not-sent").
-        if (p.attempts == 0) finish(std::move(p), DnsResult::Status::not_sent, "not sent before the deadline");
+        // A query never sent is not a silent server: the facts say so (outcome "not-sent"),
+        // with what held it back when that was the batch's limits.
+        if (p.attempts == 0)
+          finish(std::move(p), DnsResult::Status::not_sent,
+                 p.waiting.empty() ? "not sent before the deadline" : "not sent before the deadline (" + p.waiting + ")");
         else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
         continue;
+      }
+      if (options.shared) {
+        const auto now = Clock::now();
+        if (p.attempts == 0 && !p.claimed) {
+          auto o = options.shared->answers.claim(p.result, p.server_zone, now);
+          if (o.claim == AnswerCache::Claim::hit) {
+            p.result = std::move(*o.result);
+            ++shared_answers;
+            done.push_back(std::move(p));
+            continue;
+          }
+          if (o.claim == AnswerCache::Claim::wait) {
+            p.waiting = "waiting for the same question asked by another check";
+            wake = std::min(wake, now + std::chrono::milliseconds(2));
+            later.push_back(std::move(p));
+            continue;
+          }
+          p.claimed = true;
+        }
+        if (auto wait = options.shared->politeness.dns_send(p.result.server.to_string(), p.result.flags.recursion_desired, now);
+            wait > Clock::duration::zero()) {
+          p.waiting = "waiting for the query rate limit of " + p.result.server.to_string();
+          wake = std::min(wake, now + wait);
+          later.push_back(std::move(p));
+          continue;
+        }
       }
       std::string error;
       ares_channel ch = channel_for(p.result.server, error);
@@ -320,6 +371,8 @@ struct DnsClient::Impl {
       ares_send(ch, packet.data(), static_cast<int>(packet.size()), &Impl::on_answer,
                 new Ticket{this, id});
     }
+    to_send = std::move(later);
+    return wake;
   }
 
   // Completes everything in flight as timed out.
@@ -410,8 +463,10 @@ DnsClient::DnsClient(Options options) : impl_(std::make_unique<Impl>(options)) {
 DnsClient::~DnsClient() = default;
 
 void DnsClient::query(const DnsServer& server, std::string qname, std::uint16_t qtype,
-                      dns::QueryFlags flags, std::function<void(DnsResult)> cb) {
+                      dns::QueryFlags flags, std::function<void(DnsResult)> cb,
+                      std::optional<std::string> server_zone) {
   Impl::Pending p;
+  p.server_zone = std::move(server_zone);
   p.result.server = server;
   p.result.qname = std::move(qname);
   p.result.qtype = qtype;
@@ -430,7 +485,8 @@ void DnsClient::run(std::chrono::steady_clock::time_point deadline) {
   Impl& d = *impl_;
   while (true) {
     bool late = Clock::now() >= deadline;
-    d.flush(late);
+    // What flush leaves queued waits for the batch's limits or another check's answer.
+    const Clock::time_point wake = d.flush(late);
     if (late && !d.in_flight.empty())
       d.cancel_all();
     if (!d.done.empty()) {
@@ -439,12 +495,12 @@ void DnsClient::run(std::chrono::steady_clock::time_point deadline) {
     }
     if (d.in_flight.empty() && d.to_send.empty())
       return;
-    if (!d.to_send.empty())
-      continue;
-    d.wait_and_process(deadline);
+    d.wait_and_process(std::min(deadline, wake));
   }
 }
 
 std::size_t DnsClient::queries_sent() const { return impl_->sent; }
+
+std::size_t DnsClient::answers_shared() const { return impl_->shared_answers; }
 
 } // namespace certdoctor::probe

@@ -14,6 +14,8 @@
 
 namespace certdoctor::probe {
 
+class SharedProbes;
+
 /// A DNS server address: an IPv4 or IPv6 literal and a port.
 struct DnsServer {
   std::string address;
@@ -55,6 +57,10 @@ public:
     std::chrono::milliseconds attempt_timeout{2000};
     /// Attempts per query before it completes with Status::timeout.
     int tries = 2;
+    /// Shared with the other checks of a batch (shared.hpp): queries wait for the per-server
+    /// rate, and an answer another check already has (or is asking for) is taken from it.
+    /// nullptr for a lone check: every query is sent at once.
+    std::shared_ptr<SharedProbes> shared;
   };
 
   explicit DnsClient(Options options);
@@ -66,8 +72,11 @@ public:
   /// Queues one query for `qname` (presentation format) to exactly this server, with these
   /// header bits and EDNS0 parameters. `cb` is called once, later, from inside run(); it may
   /// call query() again. A name that cannot be encoded completes with Status::error.
+  /// `server_zone`, for a delegation walk's question without recursion: the zone the server
+  /// serves ("" the root), so that its referral for a zone cut can answer the walks of other
+  /// names below that cut in a batch.
   void query(const DnsServer& server, std::string qname, std::uint16_t qtype, dns::QueryFlags flags,
-             std::function<void(DnsResult)> cb);
+             std::function<void(DnsResult)> cb, std::optional<std::string> server_zone = std::nullopt);
 
   /// Sends queued queries and processes I/O until nothing is pending or `deadline` passes;
   /// queries still pending then complete with Status::timeout. Exceptions thrown by callbacks
@@ -76,6 +85,8 @@ public:
 
   /// Number of query packets handed to the network so far, retries included.
   std::size_t queries_sent() const;
+  /// Number of queries answered by another check's answer (a batch's shared answers).
+  std::size_t answers_shared() const;
 
 private:
   struct Impl;

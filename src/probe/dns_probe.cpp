@@ -203,7 +203,8 @@ class Gatherer {
                     l.server_name = servers[index].name;
                     out_.delegation.walk.push_back(facts::WalkStep{level_zone.empty() ? "." : level_zone, l});
                     on_walk_answer(level_zone, servers, index, step, r);
-                  });
+                  },
+                  level_zone);
   }
 
   void on_walk_answer(const std::string& level_zone, const std::vector<NsTarget>& servers, std::size_t index,

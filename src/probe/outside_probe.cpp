@@ -325,8 +325,8 @@ void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFact
     const Cache cache(request.use_cache ? default_cache_dir(request.cache_dir) : std::string());
     const auto wall_now = std::chrono::system_clock::now();
     ct.query_domain = request.registered_domain;
-    const bool ct_on = !disabled(request.ct_url) && !request.registered_domain.empty();
-    const bool status_on = !disabled(request.status_url);
+    bool ct_on = !disabled(request.ct_url) && !request.registered_domain.empty();
+    bool status_on = !disabled(request.status_url);
     if (ct_on) ct.fetch.url = ct_query_url(request.ct_url, request.registered_domain);
     else ct.fetch.outcome = "disabled";
     if (status_on) status.fetch.url = request.status_url;
@@ -346,6 +346,43 @@ void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFact
       fetch = saved;
       return false;
     };
+    // In a batch, another check of the same registered domain may have the answer already, or
+    // be fetching it: it is then taken from that check (as from the disk cache) and not asked
+    // again. A failed fetch is not shared: the next check asks again.
+    bool ct_mine = false, status_mine = false;
+    auto from_batch = [&](auto& table, const std::string& key, auto& facts, bool& mine) {
+      if (!request.shared) return false;
+      auto value = table.get(key, request.deadline, mine);
+      if (value) {
+        facts = std::move(*value);
+        facts.fetch.from_cache = true;
+        return true;
+      }
+      if (mine) return false;
+      facts.fetch.outcome = "timeout";
+      facts.fetch.error = "no answer before the deadline (another check of this batch was asking the same)";
+      return true;
+    };
+    if (ct_on && from_batch(request.shared->ct, ct.fetch.url, ct, ct_mine)) ct_on = false;
+    if (status_on && from_batch(request.shared->status, status.fetch.url, status, status_mine)) status_on = false;
+    // Whatever the fetches below give, the checks waiting for them hear of it.
+    struct Publish {
+      const OutsideRequest& request;
+      facts::CtFacts& ct;
+      facts::StatusFacts& status;
+      bool ct_mine, status_mine;
+      ~Publish() {
+        if (ct_mine) {
+          if (ct.fetch.outcome == "ok") request.shared->ct.put(ct.fetch.url, ct, ct_cache_lifetime);
+          else request.shared->ct.drop(ct.fetch.url);
+        }
+        if (status_mine) {
+          if (status.fetch.outcome == "ok") request.shared->status.put(status.fetch.url, status, status_cache_lifetime);
+          else request.shared->status.drop(status.fetch.url);
+        }
+      }
+    } publish{request, ct, status, ct_mine, status_mine};
+
     bool ct_cached = ct_on && from_cache(ct.fetch, ct_cache_lifetime, [&](const std::string& body) {
                        parse_ct_json(body, request.registered_domain, ct);
                      });

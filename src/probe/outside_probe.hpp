@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "facts/outside.hpp"
+#include "probe/shared.hpp"
 
 namespace certdoctor::probe {
 
@@ -30,6 +31,9 @@ struct OutsideRequest {
   std::string cache_dir;         // "" = default_cache_dir("")
   bool use_cache = true;
   std::chrono::steady_clock::time_point deadline;
+  /// Shared with the other checks of a batch: CT is asked once per registered domain and the
+  /// status page once, for as long as the disk cache would keep them. nullptr for a lone check.
+  std::shared_ptr<SharedProbes> shared;
 };
 
 /// The CT search URL for every certificate of `domain` and its subdomains:

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <random>
@@ -280,6 +281,10 @@ struct Transfer {
   char error[CURL_ERROR_SIZE] = {};
   std::string tls_version;             // read while the connection is open (first header line)
   EVP_MD_CTX* sha = nullptr;           // SHA-256 of every body byte read
+  std::string address;                 // the address dialled ("" when libcurl resolves the name)
+  long limit = 0;                      // the transfer's own time limit, in ms
+  bool holds_slot = false;             // a connection slot of the batch's politeness is held
+  Clock::time_point waiting_since{};   // when it began to wait for a slot
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -426,6 +431,11 @@ class Worker {
       state_->multi = multi_;
     }
     if (multi_) loop();
+    for (auto& t : waiting_) {
+      not_started(*t);
+      cleanup(*t);
+    }
+    waiting_.clear();
     for (auto& [easy, t] : transfers_) {
       abandon(*t);
       curl_multi_remove_handle(multi_, easy);
@@ -453,6 +463,7 @@ class Worker {
         if (state_->stop) return;
       }
       for (const auto& target : incoming) begin(target);
+      const auto retry = start_waiting();
       int running = 0;
       if (curl_multi_perform(multi_, &running) != CURLM_OK) return;
       int queued = 0;
@@ -468,14 +479,14 @@ class Worker {
         complete(*t, code);
         cleanup(*t);
       }
-      if (closed && transfers_.empty()) {
+      if (closed && transfers_.empty() && waiting_.empty()) {
         std::lock_guard lock(state_->mutex);
         if (state_->queue.empty()) return;
         continue;
       }
       const auto now = Clock::now();
       if (now >= request_.deadline) return;
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(request_.deadline - now).count();
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::min(request_.deadline, retry) - now).count();
       curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 1, 1000)), nullptr);
     }
   }
@@ -534,6 +545,7 @@ class Worker {
     t.max_body = request_.max_body;
     t.excerpt = request_.excerpt;
     t.max_header = request_.max_header;
+    t.limit = limit;
     t.sha = EVP_MD_CTX_new();
     if (t.sha && EVP_DigestInit_ex(t.sha, EVP_sha256(), nullptr) != 1) {
       EVP_MD_CTX_free(t.sha);
@@ -617,6 +629,7 @@ class Worker {
     const auto u = parse_url(url);
     const bool first = c.hops.size() == 1;
     if (u && first && u->host == name) {
+      t->address = address;
       t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     } else if (u && !first && !request_.resolvers.empty() && !u->host.empty() && !u->ip_literal()) {
@@ -644,12 +657,15 @@ class Worker {
           curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
           curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left);
           t->budget_cut = true;
+          t->limit = left;
         }
       }
+      t->address = addresses.front();
       t->resolve = curl_slist_append(t->resolve, pin(u->host, u->port, addresses.front()).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     } else if (u && u->host == name) {
       // Without resolvers of its own (tests), the certified name stays on the address under test.
+      t->address = address;
       t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     }
@@ -683,6 +699,7 @@ class Worker {
     }
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     const auto u = parse_url(url);
+    t->address = pinned_[index].second;
     t->resolve = curl_slist_append(t->resolve, pin(u ? u->host : "", u ? u->port : 80, pinned_[index].second).c_str());
     curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     add(std::move(t));
@@ -695,6 +712,7 @@ class Worker {
     if (!dns_) {
       DnsClient::Options options;
       options.attempt_timeout = std::chrono::milliseconds(1500);
+      options.shared = request_.shared;
       dns_ = std::make_unique<DnsClient>(options);
     }
     // AAAA and A are asked at once, so that the web loop waits for one round trip, not two.
@@ -732,6 +750,7 @@ class Worker {
       p.error = "cannot initialise libcurl";
       return;
     }
+    t->address = p.address;
     t->resolve = curl_slist_append(t->resolve, pin(p.name, 443, p.address).c_str());
     curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
@@ -740,6 +759,92 @@ class Worker {
   }
 
   void add(std::unique_ptr<Transfer> t) {
+    // In a batch, a connection waits for a slot at its address; the requests already waiting
+    // go first.
+    if (request_.shared && !t->address.empty()) {
+      bool queued = false;
+      for (const auto& w : waiting_) queued = queued || w->address == t->address;
+      if (queued || request_.shared->politeness.web_open(t->address, Clock::now()) > Clock::duration::zero()) {
+        t->waiting_since = Clock::now();
+        waiting_.push_back(std::move(t));
+        return;
+      }
+      t->holds_slot = true;
+    }
+    launch(std::move(t));
+  }
+
+  // Starts the requests whose slot has come free, in the order they came; returns when to look
+  // again for the others.
+  Clock::time_point start_waiting() {
+    Clock::time_point next = Clock::time_point::max();
+    std::set<std::string> blocked;  // addresses whose first waiting request is still waiting
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      Transfer& t = **it;
+      const auto now = Clock::now();
+      if (blocked.count(t.address)) {
+        ++it;
+        continue;
+      }
+      if (now >= request_.deadline) {
+        not_started(t);
+        cleanup(t);
+        it = waiting_.erase(it);
+        continue;
+      }
+      if (auto wait = request_.shared->politeness.web_open(t.address, now); wait > Clock::duration::zero()) {
+        blocked.insert(t.address);
+        next = std::min(next, now + wait);
+        ++it;
+        continue;
+      }
+      t.holds_slot = true;
+      // The time spent waiting is the batch's: the chain's clock and the request's own start
+      // move with it, so that the facts time what the server did.
+      const auto waited = now - t.waiting_since;
+      t.started = now;
+      if (t.kind == Transfer::http) {
+        chain_started_[t.index] += waited;
+        result_.http[t.index].hops.back().started_ms = chain_ms(t.index);
+      }
+      const long left = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(request_.deadline - now).count());
+      if (left <= 0) {
+        not_started(t);
+        cleanup(t);
+        it = waiting_.erase(it);
+        continue;
+      }
+      if (left < t.limit) {
+        curl_easy_setopt(t.easy, CURLOPT_TIMEOUT_MS, left);
+        curl_easy_setopt(t.easy, CURLOPT_CONNECTTIMEOUT_MS, left);
+        t.budget_cut = false;  // the deadline, not the CA's budget, now cuts it
+      }
+      launch(std::move(*it));
+      it = waiting_.erase(it);
+    }
+    return next;
+  }
+
+  // A request the deadline came to while it waited for a connection slot: our side, not sent.
+  void not_started(Transfer& t) {
+    const std::string why = "not sent before the deadline (waiting for a connection to " + t.address +
+                            ": at most " + std::to_string(request_.shared->politeness.limits().web_connections) +
+                            " at a time in this batch)";
+    if (t.kind == Transfer::tls) {
+      result_.tls[t.index].error = why;
+      return;
+    }
+    if (t.kind == Transfer::unknown_host) {
+      slot_of(result_.http[t.index], t.slot).error = why;
+      return;
+    }
+    auto& c = result_.http[t.index];
+    c.hops.back().error = why;
+    c.stop = "deadline";
+    c.elapsed_ms = chain_ms(t.index);
+  }
+
+  void launch(std::unique_ptr<Transfer> t) {
     CURL* e = t->easy;
     if (curl_multi_add_handle(multi_, e) != CURLM_OK) {
       abandon(*t, "cannot start the transfer", false);
@@ -896,7 +1001,9 @@ class Worker {
     }
   }
 
-  static void cleanup(Transfer& t) {
+  void cleanup(Transfer& t) {
+    if (t.holds_slot) request_.shared->politeness.web_close(t.address);
+    t.holds_slot = false;
     if (t.easy) curl_easy_cleanup(t.easy);
     t.easy = nullptr;
     curl_slist_free_all(t.resolve);
@@ -909,6 +1016,7 @@ class Worker {
   std::shared_ptr<WebProbe::State> state_;
   CURLM* multi_ = nullptr;
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::list<std::unique_ptr<Transfer>> waiting_;              // for a connection slot (batch)
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
   std::vector<Clock::time_point> chain_started_;              // per chain: its first request's start
 

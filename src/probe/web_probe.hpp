@@ -19,6 +19,7 @@
 struct x509_store_st;  // OpenSSL's X509_STORE
 
 #include "probe/dns_client.hpp"
+#include "probe/shared.hpp"
 
 namespace certdoctor::probe {
 
@@ -45,6 +46,10 @@ struct WebRequest {
   // resolvers libcurl resolves them.
   std::vector<DnsServer> resolvers;
   std::function<bool(const std::string& address)> usable;
+  // Shared with the other checks of a batch (shared.hpp): each connection waits for a slot at its
+  // address (connections at a time and per second); the time waited is the batch's, never the
+  // CA's chain budget. nullptr for a lone check.
+  std::shared_ptr<SharedProbes> shared;
 };
 
 /// A random challenge token: 43 characters of base64url, like an ACME token.

@@ -69,6 +69,16 @@ expect("public suffix", ["check", "co.jp"], 2, "public suffix")
 expect("timeout 0", ["check", "--timeout", "0", "example.jp"], 2, "--timeout 0: give 1 to 600 seconds")
 expect("timeout 0.5", ["check", "--timeout", "0.5", "example.jp"], 2, "--timeout 0.5: give 1 to 600 seconds")
 expect("timeout 601", ["check", "--timeout", "601", "example.jp"], 2, "give 1 to 600 seconds")
+expect("qps below one", ["check", "--max-qps-per-server", "0.5", "example.jp"], 2,
+       "--max-qps-per-server 0.5: give a number from 1 to 100000")
+expect("connections too many", ["batch", "--max-connections-per-address", "20000", "-"], 2,
+       "--max-connections-per-address 20000: give a whole number from 1 to 10000")
+expect("connections not whole", ["check", "--max-connections-per-address", "2.5", "example.jp"], 2,
+       "--max-connections-per-address 2.5: give a whole number from 1 to 10000")
+expect("connections negative", ["check", "--max-connections-per-address", "-1", "example.jp"], 2,
+       "--max-connections-per-address -1: give a whole number from 1 to 10000")
+expect("ja: connect rate", ["check", "--lang", "ja", "--max-connects-per-second", "-3", "example.jp"], 2,
+       "--max-connects-per-second -3: 1～100000 の数を指定してください")
 expect("unknown provider", ["check", "--provider", "xsrever", "example.jp"], 2, "did you mean 'xserver'")
 expect("facts-out in a missing folder", ["check", "--facts-out", "/nonexistent/dir/f.json"] + offline + ["example.jp"], 2,
        "--facts-out /nonexistent/dir/f.json: cannot write there", "No such file or directory")

@@ -1,4 +1,5 @@
 #include "probe/dns_client.hpp"
+#include "probe/shared.hpp"
 
 #include "test_server.hpp"
 #include "util/error.hpp"
@@ -9,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace certdoctor;
@@ -377,4 +379,100 @@ TEST_CASE("DnsClient::query over IPv6") {
   REQUIRE(big.response.has_value());
   CHECK(big.response->answer.size() == 200);
   CHECK(server.tcp_queries() == 1);
+}
+
+// In a batch (SharedProbes): one question asked once for every client, the server's query rate
+// kept, and a query the deadline finds waiting for that rate recorded as not sent (our side).
+TEST_CASE("DnsClient: clients sharing SharedProbes ask the same question once") {
+  TestDnsServer server;
+  auto shared = std::make_shared<SharedProbes>();
+  auto options = fast();
+  options.attempt_timeout = 2s;  // longer than the slow answer's 300 ms: one packet
+  options.shared = shared;
+  DnsClient first(options), second(options);
+  dns::QueryFlags flags;
+  flags.recursion_desired = false;
+  std::vector<DnsResult> a, b;
+  // "slow": the answer comes after 300 ms, so the second client asks while the first waits.
+  first.query(local(server), "slow.example", dns::rrtype::A, flags, [&](DnsResult r) { a.push_back(std::move(r)); });
+  std::thread t([&] { first.run(Clock::now() + 5s); });
+  std::this_thread::sleep_for(50ms);
+  second.query(local(server), "slow.example", dns::rrtype::A, flags, [&](DnsResult r) { b.push_back(std::move(r)); });
+  second.run(Clock::now() + 5s);
+  t.join();
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(server.udp_queries() == 1);
+  CHECK(first.queries_sent() == 1);
+  CHECK(second.queries_sent() == 0);
+  CHECK(second.answers_shared() == 1);
+  CHECK(b[0].status == Status::response);
+  REQUIRE(b[0].response);
+  REQUIRE(b[0].response->answer.size() == 1);
+  CHECK(b[0].response->answer[0].data == "192.0.2.1");
+  CHECK(b[0].server == local(server));
+  // Later, within the TTL: from the shared answers, no packet.
+  DnsClient third(options);
+  CHECK(ask(third, local(server), "slow.example", dns::rrtype::A, flags).status == Status::response);
+  CHECK(server.udp_queries() == 1);
+  // Another question, or the same one with other flags, is asked.
+  CHECK(ask(third, local(server), "slow.example", dns::rrtype::A, {}).status == Status::response);
+  CHECK(server.udp_queries() == 2);
+  // A failure is not shared: each client learns it for itself.
+  DnsClient fourth(options), fifth(options);
+  CHECK(ask(fourth, local(server), "servfail.example").status == Status::response);
+  CHECK(ask(fifth, local(server), "servfail.example").status == Status::response);
+  CHECK(fifth.queries_sent() == 1);
+}
+
+TEST_CASE("DnsClient: a batch's query rate per server") {
+  TestDnsServer server;
+  PolitenessLimits limits;
+  limits.dns_qps = 10;  // a burst of one, then one query every 100 ms
+  auto shared = std::make_shared<SharedProbes>(limits);
+  auto options = fast();
+  options.shared = shared;
+  DnsClient client(options);
+  dns::QueryFlags flags;
+  flags.recursion_desired = false;
+  std::vector<DnsResult> got;
+  for (int i = 0; i < 5; ++i)
+    client.query(local(server), "a.n" + std::to_string(i) + ".example", dns::rrtype::A, flags,
+                 [&](DnsResult r) { got.push_back(std::move(r)); });
+  const auto start = Clock::now();
+  client.run(start + 5s);
+  const auto took = Clock::now() - start;
+  REQUIRE(got.size() == 5);
+  for (const auto& r : got) CHECK(r.status == Status::response);
+  CHECK(took >= 390ms);
+  CHECK(server.udp_queries() == 5);
+
+  // Questions with recursion go to a resolver, which has no limit by default.
+  DnsClient resolver_client(options);
+  dns::QueryFlags rd;
+  for (int i = 0; i < 5; ++i)
+    resolver_client.query(local(server), "a.r" + std::to_string(i) + ".example", dns::rrtype::A, rd, [](DnsResult) {});
+  const auto start_rd = Clock::now();
+  resolver_client.run(start_rd + 5s);
+  CHECK(Clock::now() - start_rd < 300ms);
+
+  // The deadline comes while queries wait for the rate: not sent, and why.
+  limits.dns_qps = 1;
+  auto slow = std::make_shared<SharedProbes>(limits);
+  options.shared = slow;
+  DnsClient late(options);
+  std::vector<DnsResult> out;
+  for (int i = 0; i < 3; ++i)
+    late.query(local(server), "a.d" + std::to_string(i) + ".example", dns::rrtype::A, flags,
+               [&](DnsResult r) { out.push_back(std::move(r)); });
+  late.run(Clock::now() + 300ms);
+  REQUIRE(out.size() == 3);
+  int not_sent = 0;
+  for (const auto& r : out)
+    if (r.status == Status::not_sent) {
+      ++not_sent;
+      CHECK(r.error.find("query rate limit") != std::string::npos);
+    }
+  CHECK(not_sent == 2);
+  CHECK(late.queries_sent() == 1);
 }
