@@ -70,8 +70,9 @@ public:
       std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
       PQfinish(conn_);
-      throw StoreError(where_ + ": cannot connect: " + why + "; check that the server runs and the URL (host, port, "
-                       "database, user, password)");
+      for (auto& c : why)
+        if (c == '\n' || c == '\t') c = ' ';
+      throw StoreError(Message{"store-connect", {{"db", where_}, {"reason", why}}});
     }
     try {
       exec("SET client_min_messages = warning");
