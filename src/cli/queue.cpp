@@ -111,7 +111,7 @@ int run_worker(const std::vector<std::string>& args) {
       "format", po::value(&format)->default_value("text")->value_name("FMT"), "progress lines: text or json (one object per line)")(
       "lang", po::value(&lang)->value_name("LANG"), "language of the lines: ja or en (default: from LANG/LC_ALL)")(
       "rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
-  add_probe_options(visible, w.base, sw);
+  add_probe_options(visible, w.base, sw, false);  // the facts of every check are in the history
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(visible).run(), vm);
   po::notify(vm);
@@ -126,7 +126,6 @@ int run_worker(const std::vector<std::string>& args) {
     throw UsageError(Message{"concurrency-range", {{"value", std::to_string(w.concurrency)}}});
   if (w.max_attempts < 1 || w.max_attempts > 100)
     throw UsageError(Message{"max-attempts-range", {{"value", std::to_string(w.max_attempts)}}});
-  if (!sw.facts_out.empty()) throw UsageError(Message{"worker-facts-out", {}});
   w.lease_seconds = parse_lease(lease);
   const Words words_ = words(lang);
   finish_probe_options(w.base, sw);
