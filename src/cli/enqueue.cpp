@@ -86,7 +86,7 @@ Options)");
   };
   const auto report_errors = [&] {
     for (const auto& e : errors)
-      std::cerr << name << ":" << e.line << ": " << render_message(e.why) << " (" << e.text << ")\n";
+      std::cerr << render_message(Message{"prefix", {}}) << name << ": " << render_message(e.why) << '\n';  // names the line
     bad += errors.size();
     errors.clear();
   };

@@ -67,7 +67,7 @@ def main():
                     "not a domain,,,\n"
                     "unknown-provider.jp,nosuchprovider,,\n")
         rc, out, err = run(["enqueue", "--db", db, listing])
-        if rc != 2 or "domains.csv:5:" not in err or "1 lines of" not in err or "Queued 3 domains" not in out:
+        if rc != 2 or "domains.csv: line 5:" not in err or "1 lines of" not in err or "Queued 3 domains" not in out:
             fail(f"enqueue with a bad line: exit {rc}, expected 2 with line 5 named: {out!r} {err!r}")
         rc, out, err = run(["enqueue", "--db", db, "-"], stdin=b"stdin-one.jp\n\n# comment\nstdin-two.jp\n")
         if rc != 0 or "Queued 2 domains" not in out:
