@@ -156,11 +156,13 @@ int run_worker(const std::vector<std::string>& args) {
         if (e.kind == pipeline::WorkerEvent::done)
           j.update({{"check", e.check_id}, {"verdict", e.verdict}, {"finding_ids", e.finding_ids}});
         if (!e.reason.empty()) j["reason"] = e.reason;
+        if (e.kind == pipeline::WorkerEvent::failed) j["permanent"] = e.permanent;
         std::cout << j.dump() << '\n';
       } else {
         std::string ids;
         for (const auto& i : e.finding_ids) ids += (ids.empty() ? "" : " ") + i;
-        std::cout << words_.fill(words_.get("queue." + kind),
+        const std::string key = e.kind == pipeline::WorkerEvent::failed && e.permanent ? "failed_input" : kind;
+        std::cout << words_.fill(words_.get("queue." + key),
                                  {{"worker", w.id}, {"item", std::to_string(e.item)}, {"domain", e.domain},
                                   {"attempts", std::to_string(e.attempts)}, {"check", std::to_string(e.check_id)},
                                   {"verdict", e.verdict}, {"findings", ids.empty() ? "-" : ids}, {"reason", e.reason}})

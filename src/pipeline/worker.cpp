@@ -163,6 +163,7 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
       const bool final = j.permanent || j.item.attempts >= o.max_attempts;
       auto e = event(final ? WorkerEvent::failed : WorkerEvent::retry, j);
       e.reason = j.error;
+      e.permanent = j.permanent;
       ++(final ? stats.failed : stats.retried);
       on_event(e);
       return;

@@ -51,6 +51,7 @@ struct WorkerEvent {
   std::string verdict;        ///< done
   std::vector<std::string> finding_ids;  ///< done
   std::string reason;         ///< failed, retry
+  bool permanent = false;     ///< failed: the item's input cannot be checked (no attempt would help)
 };
 
 struct WorkerStats {
