@@ -248,6 +248,9 @@ Usage:
   certdoctor due [--within 30d]         recorded domains to check before their provider renews
   certdoctor diff --from FACTS [--to FACTS]
                                         what changed since a check, and which finding it explains
+  certdoctor enqueue --db URL FILE|-    queue domains in PostgreSQL for workers on any machine
+  certdoctor worker --db URL            check queued domains and record them (several at once)
+  certdoctor queue --db URL             how many queued domains are queued, running, done, failed
   certdoctor rules lint                 validate the rule catalogue
   certdoctor --version
 

@@ -101,6 +101,26 @@ std::string message_lang(const std::vector<std::string>& args);
 /// `lang`, loaded on the first message, English for a key `lang` lacks.
 void install_messages(const std::string& lang);
 
+/// The words of reports/history.yaml (history, due, queue) in the language of --lang (default:
+/// the environment's).
+struct Words {
+  report::Labels labels;
+  std::string lang;
+  std::string get(const std::string& key) const { return labels.get(lang, key); }
+  std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) const {
+    for (const auto& [name, value] : values)
+      for (std::size_t at; (at = text.find("{" + name + "}")) != std::string::npos;) text.replace(at, name.size() + 2, value);
+    return text;
+  }
+};
+Words words(std::string lang);
+/// A table: columns padded to their widest cell in terminal columns (Japanese counts two).
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+int run_enqueue(const std::vector<std::string>& args);
+int run_worker(const std::vector<std::string>& args);
+int run_queue(const std::vector<std::string>& args);
+
 /// The top-level help text.
 std::string main_help();
 

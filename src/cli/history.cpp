@@ -47,42 +47,6 @@ Options)";
 // A time in the text output: JST, as the reports show the collection time.
 std::string shown_time(std::int64_t t) { return report::collected_jst(facts::format_utc_time(t)); }
 
-// The words of reports/history.yaml in the language of --lang (default: the environment's).
-struct Words {
-  report::Labels labels;
-  std::string lang;
-  std::string get(const std::string& key) const { return labels.get(lang, key); }
-  std::string fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) const {
-    for (const auto& [name, value] : values)
-      for (std::size_t at; (at = text.find("{" + name + "}")) != std::string::npos;) text.replace(at, name.size() + 2, value);
-    return text;
-  }
-};
-
-Words words(std::string lang) {
-  if (lang.empty()) lang = default_lang();
-  if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
-  return Words{report::Labels::load(pipeline::reports_dir(), "history.yaml"), lang};
-}
-
-// A table: columns padded to their widest cell in terminal columns (Japanese counts two).
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<int> widths;
-  for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], report::display_width(row[i]));
-    }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(static_cast<std::size_t>(widths[i] - report::display_width(row[i]) + 2), ' ');
-    }
-    std::cout << line << '\n';
-  }
-}
-
 json record_json(const store::Record& r) {
   json j = {{"id", r.id},
             {"domain", r.domain},
@@ -174,6 +138,30 @@ int history_prune(const std::vector<std::string>& args) {
 }
 
 } // namespace
+
+Words words(std::string lang) {
+  if (lang.empty()) lang = default_lang();
+  if (lang != "ja" && lang != "en") throw UsageError("--lang " + lang + ": use ja or en");
+  return Words{report::Labels::load(pipeline::reports_dir(), "history.yaml"), lang};
+}
+
+// A table: columns padded to their widest cell in terminal columns (Japanese counts two).
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<int> widths;
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], report::display_width(row[i]));
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(static_cast<std::size_t>(widths[i] - report::display_width(row[i]) + 2), ' ');
+    }
+    std::cout << line << '\n';
+  }
+}
 
 int run_history(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "prune") return history_prune({args.begin() + 1, args.end()});

@@ -36,8 +36,11 @@ int main(int argc, char** argv) {
     if (command == "due") return cli::run_due(rest);
     if (command == "diff") return cli::run_diff(rest);
     if (command == "batch") return cli::run_batch(rest);
+    if (command == "enqueue") return cli::run_enqueue(rest);
+    if (command == "worker") return cli::run_worker(rest);
+    if (command == "queue") return cli::run_queue(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff", "batch"})
+    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff", "batch", "enqueue", "worker", "queue"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << error(render_message(Message{hint.empty() ? "command-unknown" : "command-unknown-hint",
                                               {{"command", printable(command)}, {"hint", hint}}}));

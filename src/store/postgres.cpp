@@ -4,9 +4,11 @@
 // processes opening a new database at once do not both create the schema.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "store/backends.hpp"
+#include "store/queue.hpp"
 
 namespace certdoctor::store {
 
@@ -24,8 +26,23 @@ const char* const kMigrations[] = {
     " cert_not_after BIGINT, provider TEXT NOT NULL)",
     "CREATE INDEX checks_by_domain ON checks (domain, started_at);"
     "CREATE INDEX checks_by_time ON checks (started_at)",
+    // 3: the queue of checks that workers drain (store/queue.hpp).
+    "CREATE TABLE queue ("
+    " id BIGSERIAL PRIMARY KEY,"
+    " domain TEXT NOT NULL, options TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " leased_by TEXT, lease_token TEXT, lease_until BIGINT,"
+    " check_id BIGINT REFERENCES checks (id) ON DELETE SET NULL,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " enqueued_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT);"
+    "CREATE INDEX queue_open ON queue (id) WHERE state IN ('queued', 'running');"
+    "CREATE INDEX queue_by_state ON queue (state, id)",
 };
-static_assert(sizeof kMigrations / sizeof kMigrations[0] == 2, "one migration per schema version");
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == 3, "one migration per schema version");
+
+// The server's clock, so that workers on machines whose clocks differ agree on leases.
+#define CD_NOW "EXTRACT(EPOCH FROM clock_timestamp())::BIGINT"
 
 // An arbitrary constant: the key of the advisory lock the migrations hold.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7170013)";
@@ -45,7 +62,7 @@ private:
   PGresult* r_;
 };
 
-class PostgresStore final : public Store {
+class PostgresStore final : public Store, public Queue {
 public:
   PostgresStore(const std::string& url, int target) : where_(redact(url)) {
     conn_ = PQconnectdb(url.c_str());
@@ -53,8 +70,9 @@ public:
       std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
       PQfinish(conn_);
-      throw StoreError(where_ + ": cannot connect: " + why + "; check that the server runs and the URL (host, port, "
-                       "database, user, password)");
+      for (auto& c : why)
+        if (c == '\n' || c == '\t') c = ' ';
+      throw StoreError(Message{"store-connect", {{"db", where_}, {"reason", why}}});
     }
     try {
       exec("SET client_min_messages = warning");
@@ -66,7 +84,142 @@ public:
   }
   ~PostgresStore() override { PQfinish(conn_); }
 
-  std::int64_t add(const Record& r) override {
+  std::int64_t add(const Record& r) override { return insert(r); }
+
+  // --- the queue ------------------------------------------------------------------------------
+
+  std::vector<std::int64_t> enqueue(const std::vector<NewItem>& items) override {
+    std::vector<std::int64_t> ids;
+    transaction([&] {
+      for (const auto& item : items) {
+        const std::string options = item.options.dump();
+        Result res(params("INSERT INTO queue (domain, options, enqueued_at) VALUES ($1, $2, " CD_NOW ") RETURNING id",
+                          {item.domain, options}));
+        check(res, "cannot add to its queue");
+        ids.push_back(std::stoll(res.text(0, 0)));
+      }
+    });
+    return ids;
+  }
+
+  std::vector<Leased> lease(const std::string& worker, std::size_t count, std::int64_t lease_seconds,
+                            int max_attempts) override {
+    std::vector<Leased> out;
+    if (count == 0) return out;
+    const std::string token = new_token(), seconds = std::to_string(lease_seconds), n = std::to_string(count),
+                      most = std::to_string(max_attempts);
+    {
+      // Items whose workers never came back from their last allowed attempt.
+      Result res(params("UPDATE queue SET state = 'failed', finished_at = " CD_NOW ", lease_token = NULL,"
+                        " last_error = 'its check never finished: the lease ran out ' || attempts || ' times"
+                        " (the worker stopped or hung; last held by ' || COALESCE(leased_by, '?') || ')'"
+                        " WHERE state = 'running' AND lease_until < " CD_NOW " AND attempts >= $1::integer",
+                        {most}));
+      check(res, "cannot read its queue");
+    }
+    Result res(params("UPDATE queue q SET state = 'running', leased_by = $1, lease_token = $2,"
+                      " lease_until = " CD_NOW " + $3::bigint, attempts = q.attempts + 1, started_at = " CD_NOW
+                      " FROM (SELECT id FROM queue WHERE state = 'queued' OR (state = 'running' AND lease_until < " CD_NOW
+                      ") ORDER BY id LIMIT $4::bigint FOR UPDATE SKIP LOCKED) pick"
+                      " WHERE q.id = pick.id RETURNING q.id, q.domain, q.options, q.attempts, q.lease_until",
+                      {worker, token, seconds, n}));
+    check(res, "cannot lease from its queue");
+    for (int row = 0; row < res.rows(); ++row) {
+      Leased l;
+      l.id = std::stoll(res.text(row, 0));
+      l.domain = res.text(row, 1);
+      l.options = nlohmann::json::parse(res.text(row, 2), nullptr, false);
+      if (!l.options.is_object()) l.options = nlohmann::json::object();
+      l.attempts = std::atoi(res.text(row, 3).c_str());
+      l.token = token;
+      l.lease_until = std::stoll(res.text(row, 4));
+      out.push_back(std::move(l));
+    }
+    std::sort(out.begin(), out.end(), [](const Leased& a, const Leased& b) { return a.id < b.id; });
+    return out;
+  }
+
+  std::vector<std::int64_t> renew(const std::vector<Leased>& held, std::int64_t lease_seconds) override {
+    std::vector<std::int64_t> kept;
+    const std::string seconds = std::to_string(lease_seconds);
+    for (const auto& l : held) {
+      Result res(params("UPDATE queue SET lease_until = " CD_NOW " + $3::bigint"
+                        " WHERE id = $1::bigint AND lease_token = $2 AND state = 'running' RETURNING id",
+                        {std::to_string(l.id), l.token, seconds}));
+      check(res, "cannot renew a lease in its queue");
+      if (res.rows() == 1) kept.push_back(l.id);
+    }
+    return kept;
+  }
+
+  std::optional<std::int64_t> complete(const Leased& l, const Record& r) override {
+    std::optional<std::int64_t> id;
+    transaction([&] {
+      Result held(params("SELECT id FROM queue WHERE id = $1::bigint AND lease_token = $2 AND state = 'running' FOR UPDATE",
+                         {std::to_string(l.id), l.token}));
+      check(held, "cannot read its queue");
+      if (held.rows() != 1) return;  // another worker holds it now: it records its own check
+      id = insert(r);
+      Result done(params("UPDATE queue SET state = 'done', check_id = $2::bigint, finished_at = " CD_NOW ","
+                         " lease_token = NULL, last_error = '' WHERE id = $1::bigint",
+                         {std::to_string(l.id), std::to_string(*id)}));
+      check(done, "cannot mark a queued check done");
+    });
+    return id;
+  }
+
+  bool fail(const Leased& l, const std::string& reason, bool permanent, int max_attempts) override {
+    Result res(params("UPDATE queue SET"
+                      " state = CASE WHEN $3::boolean OR attempts >= $4::integer THEN 'failed' ELSE 'queued' END,"
+                      " finished_at = CASE WHEN $3::boolean OR attempts >= $4::integer THEN " CD_NOW " END,"
+                      " last_error = $5, lease_token = NULL, lease_until = NULL"
+                      " WHERE id = $1::bigint AND lease_token = $2 AND state = 'running' RETURNING id",
+                      {std::to_string(l.id), l.token, permanent ? "true" : "false", std::to_string(max_attempts), reason}));
+    check(res, "cannot mark a queued check failed");
+    return res.rows() == 1;
+  }
+
+  std::map<std::string, std::int64_t> counts() override {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& s : queue_states()) out[s] = 0;
+    Result res(params("SELECT state, COUNT(*) FROM queue GROUP BY state", {}));
+    check(res, "cannot read its queue");
+    for (int row = 0; row < res.rows(); ++row) out[res.text(row, 0)] = std::stoll(res.text(row, 1));
+    return out;
+  }
+
+  std::vector<QueueRow> items(const std::string& state, std::size_t limit) override {
+    const std::string sql = "SELECT id, domain, state, attempts, COALESCE(leased_by, ''), lease_until, check_id, last_error"
+                            " FROM queue" + std::string(state.empty() ? "" : " WHERE state = $1") + " ORDER BY id" +
+                            (limit ? " LIMIT " + std::to_string(limit) : "");
+    Result res(params(sql, state.empty() ? std::vector<std::string>{} : std::vector<std::string>{state}));
+    check(res, "cannot read its queue");
+    std::vector<QueueRow> out;
+    for (int row = 0; row < res.rows(); ++row) {
+      QueueRow q;
+      q.id = std::stoll(res.text(row, 0));
+      q.domain = res.text(row, 1);
+      q.state = res.text(row, 2);
+      q.attempts = std::atoi(res.text(row, 3).c_str());
+      q.leased_by = res.text(row, 4);
+      if (!res.null(row, 5)) q.lease_until = std::stoll(res.text(row, 5));
+      if (!res.null(row, 6)) q.check_id = std::stoll(res.text(row, 6));
+      q.last_error = res.text(row, 7);
+      out.push_back(std::move(q));
+    }
+    return out;
+  }
+
+  std::size_t clear(const std::string& state) override {
+    Result res(params("DELETE FROM queue WHERE state = $1", {state}));
+    check(res, "cannot delete from its queue");
+    return static_cast<std::size_t>(std::atoll(PQcmdTuples(res.get())));
+  }
+
+  Store& history() override { return *this; }
+
+private:
+  std::int64_t insert(const Record& r) {
     const std::string packed = compress(r.facts);
     const std::string started = std::to_string(r.started_at), finished = std::to_string(r.finished_at);
     const std::string ids = ids_text(r.finding_ids), findings = r.findings.dump();
@@ -89,6 +242,7 @@ public:
     return std::stoll(res.text(0, 0));
   }
 
+public:
   std::optional<Record> get(std::int64_t id) override {
     const std::string v = std::to_string(id);
     auto rows = select(std::string("SELECT ") + kColumns + ", facts, facts_encoding FROM checks WHERE id = $1", {v}, true);
@@ -134,6 +288,26 @@ public:
   std::string where() const override { return where_; }
 
 private:
+  // A statement with its values as text parameters.
+  PGresult* params(const std::string& sql, const std::vector<std::string>& values) {
+    std::vector<const char*> v;
+    for (const auto& x : values) v.push_back(x.c_str());
+    return PQexecParams(conn_, sql.c_str(), static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0);
+  }
+
+  // Runs `f` inside BEGIN ... COMMIT; rolls back when it throws.
+  template <class F>
+  void transaction(F&& f) {
+    exec("BEGIN", "cannot begin a transaction");
+    try {
+      f();
+      exec("COMMIT", "cannot commit a transaction");
+    } catch (...) {
+      PQclear(PQexec(conn_, "ROLLBACK"));
+      throw;
+    }
+  }
+
   void check(const Result& res, const std::string& what) const {
     const auto status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
@@ -232,6 +406,11 @@ private:
 
 std::unique_ptr<Store> open_postgres(const std::string& url, int target_version) {
   return std::make_unique<PostgresStore>(url, target_version);
+}
+
+std::unique_ptr<Queue> open_queue(const std::string& db) {
+  if (!is_postgres(db)) throw StoreError(Message{"queue-not-postgresql", {{"db", db}}});
+  return std::make_unique<PostgresStore>(db, 0);
 }
 
 } // namespace certdoctor::store

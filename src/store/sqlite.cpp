@@ -42,6 +42,17 @@ const char* const kMigrations[] = {
     // 2: a domain's history, last_ok and prune read by these.
     "CREATE INDEX checks_by_domain ON checks (domain, started_at);"
     "CREATE INDEX checks_by_time ON checks (started_at)",
+    // 3: the queue of checks that workers drain. Workers take items only from PostgreSQL (see
+    // store/queue.hpp); the table is here too so that both backends hold one schema.
+    "CREATE TABLE queue ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " domain TEXT NOT NULL, options TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " leased_by TEXT, lease_token TEXT, lease_until INTEGER,"
+    " check_id INTEGER REFERENCES checks (id) ON DELETE SET NULL,"
+    " last_error TEXT NOT NULL DEFAULT '',"
+    " enqueued_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER)",
 };
 
 class SqliteStore final : public Store {
@@ -333,7 +344,7 @@ private:
   bool read_only_ = false;
 };
 
-static_assert(sizeof kMigrations / sizeof kMigrations[0] == 2, "one migration per schema version");
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == 3, "one migration per schema version");
 
 } // namespace
 

@@ -5,14 +5,16 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 
 #include "store/backends.hpp"
+#include "store/queue.hpp"
 
 namespace certdoctor::store {
 
 bool passed(const std::string& verdict) { return verdict == "ok" || verdict == "warning"; }
 
-int current_schema_version() { return 2; }
+int current_schema_version() { return 3; }
 
 bool is_postgres(const std::string& db) {
   return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;
@@ -80,6 +82,17 @@ std::string redact(const std::string& url) {
   const auto colon = url.find(':', scheme + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+std::string new_token() {
+  std::random_device random;  // the kernel's generator
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 4; ++i) {
+    const std::uint32_t v = random();
+    for (int shift = 28; shift >= 0; shift -= 4) out += hex[(v >> shift) & 15];
+  }
+  return out;
 }
 
 std::string ids_text(const std::vector<std::string>& ids) { return nlohmann::json(ids).dump(); }

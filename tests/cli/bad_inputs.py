@@ -253,6 +253,18 @@ expect("batch bad line, the rest goes on", ["batch", "--plan", "-"], 2, "a.examp
 expect("batch bad csv value", ["batch", "--plan", "-"], 2, "line 3: www maybe", stdin=b"domain,www\na.jp,yes\nb.jp,maybe\n")
 expect("ja: batch shard", ["batch", "--lang", "ja", "--shard", "5/2", "--plan", batch_list], 2, "--shard 5/2", "K/N の形で")
 expect("ja: batch bad line", ["batch", "--lang", "ja", "--plan", "-"], 2, "2行目", stdin=b"a.example.jp\nhttps://b.example.jp/\n")
+# --- enqueue, worker, queue (no database is reached: each is refused before) ----------------------
+for cmd in ("enqueue", "worker", "queue"):
+    expect(f"{cmd} without --db", [cmd], 2, "--db postgresql://")
+    expect(f"{cmd} SQLite", [cmd, "--db", os.path.join(tmp, "h.sqlite3")], 2, "h.sqlite3", "PostgreSQL")
+expect("enqueue without input", ["enqueue", "--db", "postgresql:///x"], 2, "enqueue: no input")
+expect("worker lease", ["worker", "--db", "postgresql:///x", "--lease", "2s"], 2, "--lease 2s", "90s")
+expect("worker lease word", ["worker", "--db", "postgresql:///x", "--lease", "forever"], 2, "--lease forever")
+expect("worker concurrency", ["worker", "--db", "postgresql:///x", "--concurrency", "0"], 2, "--concurrency 0", "1 to 256")
+expect("worker attempts", ["worker", "--db", "postgresql:///x", "--max-attempts", "0"], 2, "--max-attempts 0")
+expect("worker facts-out", ["worker", "--db", "postgresql:///x", "--facts-out", "f.json"], 2, "facts-out")
+expect("queue list state", ["queue", "--db", "postgresql:///x", "--list", "lost"], 2, "lost", "queued, running, done, failed")
+expect("ja: worker SQLite", ["worker", "--lang", "ja", "--db", "h.sqlite3"], 2, "PostgreSQL のデータベース")
 
 ran += 1
 try:
