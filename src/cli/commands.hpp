@@ -25,6 +25,7 @@ int run_rules(const std::vector<std::string>& args);
 int run_triage(const std::vector<std::string>& args);
 int run_history(const std::vector<std::string>& args);
 int run_due(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 /// --width not given.
 inline constexpr int kWidthAuto = -2147483647 - 1;
@@ -62,6 +63,7 @@ struct ProbeSwitches {
   std::string facts_out;
   bool no_cache = false;
   bool no_web = false;
+  std::string connect_policy = "open";
 };
 /// Adds check's probe options (--www ... --ca-file, --facts-out) writing to `c` and `s`.
 void add_probe_options(boost::program_options::options_description& visible, pipeline::CheckOptions& c,

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/knowledge.hpp"
+#include "probe/address_policy.hpp"
 #include "facts/facts.hpp"
 #include "report/report.hpp"
 #include "rules/engine.hpp"
@@ -33,6 +34,10 @@ struct CheckOptions {
   bool use_cache = true;
   bool web = true;                      // request the challenge path and read the served chain
   std::string ca_file;                  // trust store for the served chain; empty: the system's
+  // Which addresses the probes may connect to (the service: internet, or lab under --lab). Every
+  // HTTP and TLS socket and every DNS question to a server other than the configured resolvers
+  // and root servers is checked; a refused step is a fact ("not-allowed"), never a connection.
+  probe::AddressPolicy::Mode policy = probe::AddressPolicy::Mode::open;
 };
 
 /// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws

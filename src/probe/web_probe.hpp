@@ -18,6 +18,7 @@
 
 struct x509_store_st;  // OpenSSL's X509_STORE
 
+#include "probe/address_policy.hpp"
 #include "probe/dns_client.hpp"
 
 namespace certdoctor::probe {
@@ -45,6 +46,10 @@ struct WebRequest {
   // resolvers libcurl resolves them.
   std::vector<DnsServer> resolvers;
   std::function<bool(const std::string& address)> usable;
+  // Checked on every socket libcurl opens (the address actually dialled: the pinned one, a
+  // redirect's IP literal); a refused one is never connected to and its request ends with the
+  // outcome "not-allowed". Mode::open (the command line) admits every address.
+  AddressPolicy policy;
 };
 
 /// A random challenge token: 43 characters of base64url, like an ACME token.
