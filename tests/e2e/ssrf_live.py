@@ -6,9 +6,10 @@ metadata address 169.254.169.254 (port 80) and on the private address 10.0.0.5 (
 write down every connection. First, a check without a policy (--connect-policy open) of
 ssrf-canary.jp must reach the canary on 127.0.0.1:8099: the canaries can see a connection. Then
 reserved.jp (apex A 127.0.0.1, www A 10.0.0.5), ssrf-canary.jp (301 to http://127.0.0.1:8099/),
-ssrf-metadata.jp (301 to http://169.254.169.254/...) and http-loopback-target.jp (301 to
-http://127.0.0.1/...) are checked with `check --connect-policy lab` (their facts must record the
-refused steps as "not-allowed") and through `serve --lab` (the redirect findings must be named):
+ssrf-metadata.jp (301 to http://169.254.169.254/...), http-loopback-target.jp (301 to
+http://127.0.0.1/...) and ssrf-ns.jp (delegated to a nameserver at 127.0.0.1, where a UDP and a
+TCP canary listen on port 53) are checked with `check --connect-policy lab` (their facts must record the
+refused steps, requests and DNS questions, as "not-allowed") and through `serve --lab` (the redirect findings must be named):
 no canary may see a single connection.
 usage: ssrf_live.py CERTDOCTOR [--keep-lab]
 """
@@ -22,7 +23,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from serve_lab import Serve, lab_env, outside_then_inside, probe_args  # noqa: E402
 
-CANARIES = ["127.0.0.1:80", "127.0.0.1:443", "127.0.0.1:8099", "169.254.169.254:80", "10.0.0.5:80", "10.0.0.5:443"]
+CANARIES = ["127.0.0.1:80", "127.0.0.1:443", "127.0.0.1:8099", "169.254.169.254:80", "10.0.0.5:80", "10.0.0.5:443",
+            "127.0.0.1:53", "udp:127.0.0.1:53"]
 EXTRA_ADDRESSES = ["169.254.169.254/32", "10.0.0.5/32"]
 DOMAINS = {
     # domain: (what must be recorded as not-allowed, finding the report must name)
@@ -31,6 +33,8 @@ DOMAINS = {
     "ssrf-metadata.jp": ("169.254.169.254", "http-redirect-invalid"),
     "http-loopback-target.jp": ("127.0.0.1", "http-redirect-invalid"),
 }
+# Delegated to ns1.ssrf-ns.jp at 127.0.0.1 (glue): the delegation walk must not ask it.
+DNS_DOMAIN = "ssrf-ns.jp"
 
 
 def connections(log):
@@ -51,6 +55,20 @@ def not_allowed(facts):
     for probe in facts.get("web", {}).get("tls", []):
         if probe.get("outcome") == "not-allowed":
             out.append(probe.get("address", ""))
+    return out
+
+
+def dns_not_allowed(node):
+    """The servers of every DNS question the policy refused, anywhere in a facts document."""
+    out = []
+    if isinstance(node, dict):
+        if node.get("outcome") == "not-allowed" and "qname" in node:
+            out.append(node.get("server", ""))
+        for v in node.values():
+            out += dns_not_allowed(v)
+    elif isinstance(node, list):
+        for v in node:
+            out += dns_not_allowed(v)
     return out
 
 
@@ -78,6 +96,10 @@ def inside(binary, argv):
         seen = connections(log)
         if not any(c.startswith("127.0.0.1:8099 ") for c in seen):
             problems.append(f"control: without a policy the redirect to 127.0.0.1:8099 reached no canary ({seen})")
+        subprocess.run([binary, "check", "--connect-policy", "open"] + common + [DNS_DOMAIN], capture_output=True, timeout=120)
+        seen = connections(log)
+        if not any(c.startswith("udp:127.0.0.1:53 ") for c in seen):
+            problems.append(f"control: without a policy the delegation to 127.0.0.1 reached no canary ({seen})")
         print(f"control (no policy): {len(seen)} connection(s) seen by the canaries: {seen}")
         open(log, "w").close()
 
@@ -95,9 +117,18 @@ def inside(binary, argv):
             if address not in refused:
                 problems.append(f"{domain}: no request to {address} recorded as not-allowed ({refused})")
 
+        facts_file = os.path.join(tmp, DNS_DOMAIN + ".json")
+        p = subprocess.run([binary, "check", "--connect-policy", "lab", "--facts-out", facts_file] + common + [DNS_DOMAIN],
+                           capture_output=True, timeout=120)
+        with open(facts_file, encoding="utf-8") as f:
+            refused = dns_not_allowed(json.load(f))
+        print(f"check --connect-policy lab {DNS_DOMAIN}: exit {p.returncode}, DNS questions not allowed: {refused}")
+        if not refused or any(not r.startswith("127.0.0.1") for r in refused):
+            problems.append(f"{DNS_DOMAIN}: no DNS question to 127.0.0.1 recorded as not-allowed ({refused})")
+
         serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(tmp, "serve.log"),
                       ["--client-burst", "50", "--domain-burst", "10"])
-        for domain, (_, finding) in DOMAINS.items():
+        for domain, (_, finding) in list(DOMAINS.items()) + [(DNS_DOMAIN, (None, None))]:
             status, _, j = serve.api("POST", "/api/v1/checks", {"domain": domain})
             if status != 202:
                 problems.append(f"serve: POST {domain}: {status} {j}")
