@@ -38,7 +38,7 @@ def main(argv):
     tmp = tempfile.mkdtemp(prefix="certdoctor-serve-load-")
     serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(tmp, "serve.log"),
                   ["--workers", workers, "--queue", queue, "--client-burst", "100000", "--client-rate", "100000",
-                   "--domain-burst", "100000", "--domain-rate", "100000"])
+                   "--domain-burst", "100000", "--domain-rate", "100000", "--connections-per-client", str(concurrency + 8)])
     counts = {"accepted": 0, "429": 0, "other": 0, "done": 0, "failed": 0}
     latencies = []
 
@@ -46,12 +46,18 @@ def main(argv):
         # Each request a different check (www and the server address vary), so none is shared.
         payload = {"domain": DOMAINS[i % len(DOMAINS)], "www": bool(i % 2), "server_ip": f"198.51.100.{i % 250 + 1}"}
         start = time.monotonic()
-        status, _, j = serve.api("POST", "/api/v1/checks", payload)
+        try:
+            status, _, j = serve.api("POST", "/api/v1/checks", payload)
+        except OSError:
+            return "other", None
         if status == 429:
             return "429", None
         if status != 202:
             return "other", None
-        result = serve.wait(j["id"], timeout=300)
+        try:
+            result = serve.wait(j["id"], timeout=300)
+        except OSError:
+            return "failed", None
         return ("done" if result.get("status") == "done" else "failed"), time.monotonic() - start
 
     started = time.monotonic()
