@@ -252,6 +252,7 @@ Usage:
   certdoctor worker --db URL            check queued domains and record them (several at once)
   certdoctor queue --db URL             how many queued domains are queued, running, done, failed
   certdoctor rules lint                 validate the rule catalogue
+  certdoctor serve --listen ADDR:PORT   the web page and JSON API (safe to put on the internet)
   certdoctor --version
 
 certdoctor looks at DOMAIN (and www.DOMAIN) the way the certificate authority will: DNS
@@ -279,6 +280,10 @@ void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeS
       ("resolver", po::value(&c.resolvers)->value_name("IP[:PORT]"), "recursive resolver to ask (repeatable; default: /etc/resolv.conf)")
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
+      ("connect-policy", po::value(&s.connect_policy)->default_value("open")->value_name("POLICY"),
+       "where the probes may connect: open (anywhere the domain points), internet (only addresses the CA "
+       "could reach: never loopback, private, link-local, the metadata address, documentation; as `serve` does) "
+       "or lab (internet plus the documentation blocks)")
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
       ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis, 1 to 600");
   if (facts_out) visible.add_options()("facts-out", po::value(&s.facts_out)->value_name("FILE"), "save the gathered facts as JSON");
@@ -331,6 +336,10 @@ void finish_probe_options(CheckOptions& c, const ProbeSwitches& s) {
   limit("--max-connections-per-address", s.max_connections_per_address, 10000, c.politeness.web_connections);
   limit("--max-connects-per-second", s.max_connects_per_second, 100000, c.politeness.web_connects_per_s);
   if (limited) c.shared = std::make_shared<probe::SharedProbes>(c.politeness);
+  if (s.connect_policy == "open") c.policy = probe::AddressPolicy::Mode::open;
+  else if (s.connect_policy == "internet") c.policy = probe::AddressPolicy::Mode::internet;
+  else if (s.connect_policy == "lab") c.policy = probe::AddressPolicy::Mode::lab;
+  else throw UsageError(Message{"connect-policy-invalid", {{"value", printable(s.connect_policy)}}});
   c.web = !s.no_web;
   if (!s.server_id.empty()) {
     if (!c.account.empty() && c.account != s.server_id)

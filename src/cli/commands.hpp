@@ -26,6 +26,7 @@ int run_triage(const std::vector<std::string>& args);
 int run_history(const std::vector<std::string>& args);
 int run_due(const std::vector<std::string>& args);
 int run_batch(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 /// --width not given.
 inline constexpr int kWidthAuto = -2147483647 - 1;
@@ -68,6 +69,7 @@ struct ProbeSwitches {
   double max_qps_per_resolver = 0;
   double max_connections_per_address = 0;
   double max_connects_per_second = 0;
+  std::string connect_policy = "open";
 };
 /// Adds check's probe options (--www ... --ca-file, and --facts-out unless `facts_out` is false)
 /// writing to `c` and `s`.

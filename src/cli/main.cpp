@@ -39,8 +39,9 @@ int main(int argc, char** argv) {
     if (command == "enqueue") return cli::run_enqueue(rest);
     if (command == "worker") return cli::run_worker(rest);
     if (command == "queue") return cli::run_queue(rest);
+    if (command == "serve") return cli::run_serve(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff", "batch", "enqueue", "worker", "queue"})
+    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff", "batch", "enqueue", "worker", "queue", "serve"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << error(render_message(Message{hint.empty() ? "command-unknown" : "command-unknown-hint",
                                               {{"command", printable(command)}, {"hint", hint}}}));

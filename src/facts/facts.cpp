@@ -149,7 +149,7 @@ void from_json(const nlohmann::json& j, Facts& v) {
 
 bool Lookup::transport_failed() const {
   return outcome == "timeout" || outcome == "connection-refused" || outcome == "malformed" || outcome == "error" ||
-         outcome == "not-sent";
+         outcome == "not-sent" || outcome == "not-allowed";
 }
 
 bool Lookup::failed() const { return transport_failed() || outcome == "servfail" || outcome == "refused" || outcome == "rcode"; }

@@ -38,7 +38,9 @@ struct ExtendedErrorFact {
 ///   "servfail", "refused", "rcode"                an error rcode ("rcode": another one than those)
 /// or none did (transport failures):
 ///   "timeout", "connection-refused" (TCP), "malformed" (unparseable), "error", and
-///   "not-sent" when the deadline passed before the question could be asked.
+///   "not-sent" when the deadline passed before the question could be asked, and
+///   "not-allowed" when the server's address is one the probe policy of the service refuses
+///   (loopback, private, ...: `error` names it; the CA's resolver cannot ask it either).
 struct Lookup {
   std::string server;       // address of the server asked, "192.0.2.53" or "[2001:db8::53]:5353"
   std::string server_name;  // its host name when known (authoritative servers)

@@ -24,6 +24,8 @@ namespace certdoctor::facts {
 ///   "too-large"          the header section exceeded the cap
 ///   "error"              anything else (`error` says what)
 ///   "not-sent"           the deadline came first
+///   "not-allowed"        the probe policy of the service refused to dial the address (loopback,
+///                        private, ...; `address` is that address): the CA cannot reach it either
 /// A TlsProbe's outcome is "handshake" or one of the failures above.
 namespace web_outcome {
 inline constexpr const char* response = "response";
@@ -42,6 +44,7 @@ inline constexpr const char* too_large = "too-large";
 inline constexpr const char* h2c = "h2c";
 inline constexpr const char* error = "error";
 inline constexpr const char* not_sent = "not-sent";
+inline constexpr const char* not_allowed = "not-allowed";
 
 /// True for a failure to establish the TCP connection (refused, unreachable, connect timeout):
 /// what Go reports as a net.OpError with Op "dial", the only errors after which Boulder tries

@@ -166,6 +166,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   wreq.usable = [classifier = k.classifier, allow = o.allow_reserved](const std::string& a) {
     return !classifier.unreachable_for_ca(classifier.classify(a), allow);
   };
+  wreq.policy = probe::AddressPolicy(o.policy);
   probe::WebProbe web(wreq);
   if (o.web) {
     web.start();
@@ -183,6 +184,22 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
       std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(o.timeout_s * 1000 / 6), 300, 2000));
   copts.tries = 2;
   copts.shared = o.shared;
+  if (o.policy != probe::AddressPolicy::Mode::open) {
+    // The servers the operator configured are asked whatever their address (a resolver on
+    // loopback is common); every other server (a delegation's, a provider's) only when the
+    // policy admits its address.
+    std::vector<std::string> configured;
+    for (const auto& r : req.resolvers) configured.push_back(r.address);
+    for (const auto& r : req.roots)
+      for (const auto& a : r.addresses) try {
+          configured.push_back(probe::parse_server(a).address);  // canonical, as the walk asks it
+        } catch (const Error&) {
+        }
+    copts.refuse = [configured, policy = probe::AddressPolicy(o.policy)](const probe::DnsServer& server) -> std::string {
+      if (std::find(configured.begin(), configured.end(), server.address) != configured.end()) return "";
+      return policy.refusal(server.address);
+    };
+  }
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
   f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();

@@ -9,6 +9,7 @@
 
 #include "pipeline/knowledge.hpp"
 #include "probe/shared.hpp"
+#include "probe/address_policy.hpp"
 #include "facts/facts.hpp"
 #include "report/report.hpp"
 #include "rules/engine.hpp"
@@ -40,6 +41,10 @@ struct CheckOptions {
   /// What the checks of one batch share (politeness, answers, CT): one object for all of them.
   /// nullptr (a lone check): nothing waits and nothing is shared.
   std::shared_ptr<probe::SharedProbes> shared;
+  // Which addresses the probes may connect to (the service: internet, or lab under --lab). Every
+  // HTTP and TLS socket and every DNS question to a server other than the configured resolvers
+  // and root servers is checked; a refused step is a fact ("not-allowed"), never a connection.
+  probe::AddressPolicy::Mode policy = probe::AddressPolicy::Mode::open;
 };
 
 /// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws

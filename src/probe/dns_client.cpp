@@ -1,6 +1,7 @@
 #include "probe/dns_client.hpp"
 
 #include "probe/shared.hpp"
+#include "probe/address_policy.hpp"
 #include "util/error.hpp"
 
 #include <ares.h>
@@ -119,6 +120,7 @@ std::string to_string(DnsResult::Status status) {
   case DnsResult::Status::malformed: return "malformed";
   case DnsResult::Status::error: return "error";
   case DnsResult::Status::not_sent: return "not_sent";
+  case DnsResult::Status::not_allowed: return "not_allowed";
   }
   return "error";
 }
@@ -477,6 +479,12 @@ void DnsClient::query(const DnsServer& server, std::string qname, std::uint16_t 
   } catch (const Error& e) {
     impl_->finish(std::move(p), DnsResult::Status::error, e.what());
     return;
+  }
+  if (impl_->options.refuse) {
+    if (auto why = impl_->options.refuse(server); !why.empty()) {
+      impl_->finish(std::move(p), DnsResult::Status::not_allowed, AddressPolicy::explain(server.address, why));
+      return;
+    }
   }
   impl_->to_send.push_back(std::move(p));
 }

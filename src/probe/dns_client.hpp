@@ -35,8 +35,9 @@ struct DnsResult {
   std::string qname;
   std::uint16_t qtype = 0;
   dns::QueryFlags flags;
-  enum class Status { response, timeout, connection_refused, malformed, error, not_sent };
+  enum class Status { response, timeout, connection_refused, malformed, error, not_sent, not_allowed };
   // not_sent: the deadline passed before the query was handed to the network.
+  // not_allowed: the server's address is one the client's policy refuses (never sent).
   Status status = Status::error;
   /// What went wrong, for every status but `response`.
   std::string error;
@@ -46,7 +47,8 @@ struct DnsResult {
   double elapsed_ms = 0;
 };
 
-/// Returns "response", "timeout", "connection_refused", "malformed", "error" or "not_sent".
+/// Returns "response", "timeout", "connection_refused", "malformed", "error", "not_sent" or
+/// "not_allowed".
 std::string to_string(DnsResult::Status status);
 
 /// Sends queries to chosen servers and collects their results; single-threaded, driven by run().
@@ -61,6 +63,10 @@ public:
     /// rate, and an answer another check already has (or is asking for) is taken from it.
     /// nullptr for a lone check: every query is sent at once.
     std::shared_ptr<SharedProbes> shared;
+    /// Which servers may be asked: "" for one that may, else why not (AddressPolicy::refusal).
+    /// A query to a refused server completes with Status::not_allowed and no packet is sent.
+    /// Unset: every server.
+    std::function<std::string(const DnsServer& server)> refuse;
   };
 
   explicit DnsClient(Options options);

@@ -499,6 +499,7 @@ facts::Lookup to_lookup(const DnsResult& r) {
   case DnsResult::Status::malformed: l.outcome = "malformed"; return l;
   case DnsResult::Status::error: l.outcome = "error"; return l;
   case DnsResult::Status::not_sent: l.outcome = "not-sent"; return l;
+  case DnsResult::Status::not_allowed: l.outcome = "not-allowed"; return l;
   case DnsResult::Status::response: break;
   }
   if (!r.response) {

@@ -23,6 +23,10 @@
 #include <set>
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "facts/outside.hpp"
 #include "probe/dns_probe.hpp"
@@ -285,7 +289,32 @@ struct Transfer {
   long limit = 0;                      // the transfer's own time limit, in ms
   bool holds_slot = false;             // a connection slot of the batch's politeness is held
   Clock::time_point waiting_since{};   // when it began to wait for a slot
+  const AddressPolicy* policy = nullptr;  // checked on every socket libcurl opens
+  std::string not_allowed;             // why the policy refused the address libcurl was to dial
+  std::string not_allowed_address;
 };
+
+// libcurl's CURLOPT_OPENSOCKETFUNCTION: the address about to be dialled, whatever led to it
+// (the pinned resolve, a redirect to an IP literal, a proxy), passes the policy or no socket is
+// made, and the transfer ends with CURLE_COULDNT_CONNECT.
+curl_socket_t open_socket(void* user, curlsocktype purpose, struct curl_sockaddr* a) {
+  auto* t = static_cast<Transfer*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  if (t->policy) {
+    const auto why = t->policy->refusal(&a->addr, a->addrlen);
+    if (!why.empty()) {
+      char text[INET6_ADDRSTRLEN] = {};
+      if (a->family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a->addr)->sin_addr, text, sizeof text);
+      else if (a->family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a->addr)->sin6_addr, text, sizeof text);
+      t->not_allowed = why;
+      t->not_allowed_address = text[0] ? text : "?";
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -382,6 +411,7 @@ std::string utf8_clean(const std::string& in) {
 }
 
 std::string outcome_of(Transfer& t, CURLcode code) {
+  if (!t.not_allowed.empty()) return outcome::not_allowed;
   long os_errno = 0;
   curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
   curl_off_t connect_time = 0;
@@ -570,6 +600,13 @@ class Worker {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    if (request_.policy.restricts()) {
+      t.policy = &request_.policy;
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
+      // No proxy from the environment: the address dialled is the address checked.
+      curl_easy_setopt(e, CURLOPT_PROXY, "");
+    }
     return e;
   }
 
@@ -858,7 +895,10 @@ class Worker {
     const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
     char* ip = nullptr;
     curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
-    const std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
+    const std::string detail = !t.not_allowed.empty() ? AddressPolicy::explain(t.not_allowed_address, t.not_allowed)
+                               : t.error[0]                 ? t.error
+                                                            : curl_easy_strerror(code);
+    if (!t.not_allowed.empty()) ip = t.not_allowed_address.data();
     const std::string result = outcome_of(t, code);
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];

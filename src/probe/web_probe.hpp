@@ -18,6 +18,7 @@
 
 struct x509_store_st;  // OpenSSL's X509_STORE
 
+#include "probe/address_policy.hpp"
 #include "probe/dns_client.hpp"
 #include "probe/shared.hpp"
 
@@ -50,6 +51,10 @@ struct WebRequest {
   // address (connections at a time and per second); the time waited is the batch's, never the
   // CA's chain budget. nullptr for a lone check.
   std::shared_ptr<SharedProbes> shared;
+  // Checked on every socket libcurl opens (the address actually dialled: the pinned one, a
+  // redirect's IP literal); a refused one is never connected to and its request ends with the
+  // outcome "not-allowed". Mode::open (the command line) admits every address.
+  AddressPolicy policy;
 };
 
 /// A random challenge token: 43 characters of base64url, like an ACME token.

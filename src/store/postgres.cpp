@@ -256,6 +256,13 @@ public:
                   {domain}, false);
   }
 
+  std::optional<Record> by_ticket(const std::string& ticket) override {
+    auto rows = select(std::string("SELECT ") + kColumns + ", facts, facts_encoding FROM checks WHERE ticket = $1 ORDER BY id DESC LIMIT 1",
+                       {ticket}, true);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
   std::optional<Record> last_ok(const std::string& domain) override {
     auto rows = select(std::string("SELECT ") + kColumns +
                            ", facts, facts_encoding FROM checks WHERE domain = $1 AND verdict IN ('ok', 'warning')"

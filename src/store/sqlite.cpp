@@ -153,6 +153,14 @@ public:
     return read(s, false);
   }
 
+  std::optional<Record> by_ticket(const std::string& ticket) override {
+    Stmt s(*this, std::string("SELECT ") + kColumns + ", facts, facts_encoding FROM checks WHERE ticket = ? ORDER BY id DESC LIMIT 1");
+    s.text(1, ticket);
+    auto rows = read(s, true);
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
   std::optional<Record> last_ok(const std::string& domain) override {
     Stmt s(*this, std::string("SELECT ") + kColumns +
                       ", facts, facts_encoding FROM checks WHERE domain = ? AND verdict IN ('ok', 'warning')"

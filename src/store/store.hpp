@@ -56,6 +56,9 @@ public:
   virtual std::optional<Record> get(std::int64_t id) = 0;
   /// A domain's records, newest first, at most `limit` (0: all), without their facts.
   virtual std::vector<Record> list(const std::string& domain, std::size_t limit) = 0;
+  /// The newest record made with this ticket, with its facts, or nullopt (the service's result
+  /// links name their check by a ticket of its own).
+  virtual std::optional<Record> by_ticket(const std::string& ticket) = 0;
   /// The last record of a domain whose verdict passed, with its facts.
   virtual std::optional<Record> last_ok(const std::string& domain) = 0;
   /// Deletes records started before `before`; returns how many.

@@ -327,3 +327,24 @@ TEST_CASE("store: ages, URLs and the default path") {
   setenv("HOME", "/home/sato", 1);
   CHECK(default_path() == "/home/sato/.local/share/certdoctor/history.sqlite3");
 }
+
+TEST_CASE("store::Sqlite: by_ticket finds the newest record made with a ticket, with its facts") {
+  TempDir t;
+  auto s = open(t.str() + "/h.sqlite3", Open::create);
+  Record a = make("example.jp", 1000, "fail");
+  a.ticket = "web:abc";
+  Record b = make("example.jp", 2000, "ok");
+  b.ticket = "web:abc";
+  Record c = make("other.jp", 3000, "ok");
+  c.ticket = "web:other";
+  s->add(a);
+  const auto id_b = s->add(b);
+  s->add(c);
+  auto got = s->by_ticket("web:abc");
+  REQUIRE(got);
+  CHECK(got->id == id_b);
+  CHECK(got->facts == b.facts);
+  CHECK(s->by_ticket("web:other")->domain == "other.jp");
+  CHECK(!s->by_ticket("web:nothing"));
+  CHECK(!s->by_ticket(""));
+}

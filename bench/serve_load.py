@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Load on `certdoctor serve --lab` in the lab: a bounded client (CONCURRENCY threads) sends
+REQUESTS API checks of lab domains; prints how many were accepted, refused with 429 (queue full)
+or failed otherwise, the time from submission to done (p50, p99, max) of the accepted ones, and
+the service's peak memory (VmHWM). Figures, not a test.
+usage: bench/serve_load.py CERTDOCTOR [REQUESTS [CONCURRENCY [WORKERS [QUEUE]]]]
+(run inside the lab: tests/lab/lab exec -- bench/serve_load.py build/src/cli/certdoctor 200 50)
+"""
+import concurrent.futures
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from serve_lab import Serve  # noqa: E402
+
+DOMAINS = ["healthy-sakura.jp", "healthy-xserver.jp", "www-missing.jp", "http-forward.jp", "caa-forbids.jp",
+           "cert-expired.jp", "http-loopback-target.jp", "reserved.jp", "cdn-proxied.jp", "cloudflare-ok.jp"]
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if len(argv) >= 2 else 2
+    binary = os.path.abspath(argv[1])
+    n = int(argv[2]) if len(argv) > 2 else 200
+    concurrency = int(argv[3]) if len(argv) > 3 else 50
+    workers = argv[4] if len(argv) > 4 else "4"
+    queue = argv[5] if len(argv) > 5 else "32"
+    tmp = tempfile.mkdtemp(prefix="certdoctor-serve-load-")
+    serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(tmp, "serve.log"),
+                  ["--workers", workers, "--queue", queue, "--client-burst", "100000", "--client-rate", "100000",
+                   "--domain-burst", "100000", "--domain-rate", "100000", "--connections-per-client", str(concurrency + 8)])
+    counts = {"accepted": 0, "429": 0, "other": 0, "done": 0, "failed": 0}
+    latencies = []
+
+    def one(i):
+        # Each request a different check (www and the server address vary), so none is shared.
+        payload = {"domain": DOMAINS[i % len(DOMAINS)], "www": bool(i % 2), "server_ip": f"198.51.100.{i % 250 + 1}"}
+        start = time.monotonic()
+        try:
+            status, _, j = serve.api("POST", "/api/v1/checks", payload)
+        except OSError:
+            return "other", None
+        if status == 429:
+            return "429", None
+        if status != 202:
+            return "other", None
+        try:
+            result = serve.wait(j["id"], timeout=300)
+        except OSError:
+            return "failed", None
+        return ("done" if result.get("status") == "done" else "failed"), time.monotonic() - start
+
+    started = time.monotonic()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for outcome, latency in pool.map(one, range(n)):
+                if outcome in ("done", "failed"):
+                    counts["accepted"] += 1
+                counts[outcome] += 1
+                if latency is not None:
+                    latencies.append(latency)
+        wall = time.monotonic() - started
+        with open(f"/proc/{serve.proc.pid}/status") as f:
+            hwm = next((line.split(":")[1].strip() for line in f if line.startswith("VmHWM")), "?")
+    finally:
+        serve.stop()
+    print(f"serve load: {n} API checks, {concurrency} at once, {workers} workers, queue {queue}: "
+          f"{counts['accepted']} accepted ({counts['done']} done, {counts['failed']} failed), {counts['429']} x 429, "
+          f"{counts['other']} other errors; submit to done p50 {percentile(latencies, 50):.2f} s, "
+          f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies or [0]):.2f} s; {wall:.1f} s in all; serve peak RSS {hwm}")
+    return 0 if counts["other"] == 0 and counts["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,655 @@
+#include "serve/service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <sstream>
+
+#include "pipeline/record.hpp"
+#include "probe/address_policy.hpp"
+#include "report/html.hpp"
+#include "report/report.hpp"
+#include "serve/http_util.hpp"
+#include "util/domain.hpp"
+#include "util/error.hpp"
+#include "util/text.hpp"
+
+namespace certdoctor::serve {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// The language error messages are rendered in on this thread (see install_messages).
+thread_local std::string t_lang = "en";
+
+// Runs `f` once per language and keeps what it throws as UsageError: the same message in ja and
+// en. Empty when it threw nothing.
+template <class F>
+std::map<std::string, std::string> in_both(F&& f) {
+  std::map<std::string, std::string> out;
+  const std::string saved = t_lang;
+  for (const char* lang : {"ja", "en"}) {
+    t_lang = lang;
+    try {
+      f();
+    } catch (const UsageError& e) {
+      out[lang] = e.what();
+    } catch (const ConfigError& e) {
+      out[lang] = e.what();
+    }
+  }
+  t_lang = saved;
+  return out;
+}
+
+const char* kJson = "application/json";
+const char* kHtml = "text/html; charset=utf-8";
+
+std::string esc(const std::string& s) { return report::escape_html(s); }
+
+std::string other(const std::string& lang) { return lang == "ja" ? "en" : "ja"; }
+
+// The remaining words of a path after `prefix`, or nullopt.
+std::optional<std::string> after(const std::string& path, const std::string& prefix) {
+  if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  return path.substr(prefix.size());
+}
+
+std::string header(const Request& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? "" : it->second;
+}
+
+bool content_type_is(const Request& r, const std::string& want) {
+  std::string type = lower(header(r, "content-type"));
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == want;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> security_headers() {
+  return {
+      {"Content-Security-Policy", "default-src 'none'; style-src " + report::html_style_hash() +
+                                      "; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Cache-Control", "no-store"},
+  };
+}
+
+void Service::install_messages(const pipeline::Knowledge& knowledge) {
+  set_message_renderer([labels = std::make_shared<report::Labels>(knowledge.labels)](const Message& m) -> std::string {
+    for (const std::string& l : {t_lang, std::string("en")}) {
+      const json* text = labels->find(l, "errors." + m.key);
+      if (text && text->is_string()) return fill_message(text->get<std::string>(), m);
+    }
+    return "";
+  });
+}
+
+Service::Service(Config config, const pipeline::Knowledge& knowledge)
+    : config_(std::move(config)),
+      k_(knowledge),
+      clients_(config_.client_per_minute, config_.client_burst),
+      domains_(config_.domain_per_minute, config_.domain_burst) {
+  store_ = store::open(config_.db, store::Open::create);
+  config_.defaults.allow_reserved = config_.lab;
+  config_.defaults.policy = config_.lab ? probe::AddressPolicy::Mode::lab : probe::AddressPolicy::Mode::internet;
+  const std::size_t n = std::max<std::size_t>(config_.workers, 1);
+  for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
+}
+
+Service::~Service() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+Service::Counts Service::counts() const {
+  std::lock_guard lock(mutex_);
+  return {queue_.size(), running_, done_};
+}
+
+std::string Service::message(const std::string& lang, const Problem& p) const {
+  const Message m{p.code, p.args};
+  for (const std::string& l : {lang, std::string("en")}) {
+    const json* text = k_.labels.find(l, "errors." + p.code);
+    if (text && text->is_string()) return fill_message(text->get<std::string>(), m);
+  }
+  return p.code;
+}
+
+// ---- the workers ----------------------------------------------------------------------------
+
+void Service::work() {
+  for (;;) {
+    std::shared_ptr<Job> job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      job = queue_.front();
+      queue_.pop_front();
+      job->status = "running";
+      ++running_;
+    }
+    run_job(job);
+    std::lock_guard lock(mutex_);
+    --running_;
+    ++done_;
+  }
+}
+
+void Service::run_job(const std::shared_ptr<Job>& job) {
+  const auto started = Clock::now();
+  std::string status = "done", error, verdict;
+  std::optional<facts::Facts> gathered;
+  std::int64_t record_id = 0;
+  try {
+    facts::Facts f = pipeline::gather(job->options, k_);
+    const auto d = pipeline::diagnose(f, k_, "en");
+    verdict = d.report.verdict;
+    pipeline::RecordOptions ro;
+    ro.db = config_.db;
+    ro.user = "web";
+    ro.ticket = "web:" + job->id;
+    ro.source = "web";
+    auto rec = pipeline::record_of(f, d.view, d.findings, d.report.verdict, k_, ro);
+    gathered = std::move(f);
+    try {
+      std::lock_guard lock(store_mutex_);
+      record_id = store_->add(rec);
+    } catch (const std::exception& e) {
+      // The result is shown from memory; its link lasts until the service restarts.
+      std::cerr << "certdoctor serve: check " << job->id << ": not recorded: " << e.what() << '\n';
+    }
+  } catch (const std::exception& e) {
+    status = "failed";
+    error = e.what();
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  std::cerr << "certdoctor serve: check " << job->id << " " << job->options.domain << " " << status
+            << (verdict.empty() ? "" : " " + verdict) << " in " << static_cast<int>(seconds * 1000) << " ms"
+            << (error.empty() ? "" : ": " + error) << '\n';
+  std::lock_guard lock(mutex_);
+  job->facts = std::move(gathered);
+  job->record_id = record_id;
+  job->error = error;
+  job->status = status;
+}
+
+// ---- input ----------------------------------------------------------------------------------
+
+std::optional<Service::Problem> Service::validate(const Input& in, pipeline::CheckOptions& o) {
+  if (in.domain.find_first_not_of(" \t\r\n") == std::string::npos) return Problem{400, "serve-domain-missing", {}};
+  if (in.provider != "auto" && !k_.data.providers().count(in.provider)) {
+    std::string known;
+    for (const auto& [id, p] : k_.data.providers()) known += (known.empty() ? "" : ", ") + id;
+    return Problem{400, "serve-provider-invalid", {{"value", printable(in.provider)}, {"known", known}}};
+  }
+  if (!in.server_ip.empty() && probe::AddressPolicy::classify(in.server_ip) == "not-an-address")
+    return Problem{400, "serve-server-ip-invalid", {{"value", printable(in.server_ip)}}};
+  o = config_.defaults;
+  o.domain = in.domain;
+  // Spaces around a pasted domain are not part of it.
+  const auto first = o.domain.find_first_not_of(" \t\r\n");
+  const auto last = o.domain.find_last_not_of(" \t\r\n");
+  o.domain = o.domain.substr(first, last - first + 1);
+  o.provider = in.provider;
+  o.server_ips.clear();
+  if (!in.server_ip.empty()) o.server_ips.push_back(in.server_ip);
+  o.www = in.www == "yes";
+  o.no_www = in.www == "no";
+  const auto texts = in_both([&] {
+    parse_domain(o.domain);
+    pipeline::validate(o, k_);
+  });
+  if (!texts.empty()) {
+    Problem p{400, "domain-invalid", {}};
+    p.args = {{"ja", texts.count("ja") ? texts.at("ja") : ""}, {"en", texts.count("en") ? texts.at("en") : ""}};
+    return p;
+  }
+  return std::nullopt;
+}
+
+std::variant<std::string, Service::Problem> Service::submit(const Input& in, const std::string& client) {
+  if (const int wait = clients_.take("client:" + client); wait > 0)
+    return Problem{429, "serve-rate-client", {{"seconds", std::to_string(wait)}}, wait};
+  pipeline::CheckOptions o;
+  if (auto p = validate(in, o)) return *p;
+  const DomainName d = parse_domain(o.domain);
+  const std::string key = d.ascii + "|" + in.www + "|" + in.provider + "|" + in.server_ip;
+  std::lock_guard lock(mutex_);
+  // The same check asked again within a minute gets the same result.
+  if (auto it = recent_.find(key); it != recent_.end()) {
+    auto job = jobs_.find(it->second);
+    if (job != jobs_.end() && job->second->status != "failed" && Clock::now() - job->second->created < std::chrono::seconds(60))
+      return job->second->id;
+    recent_.erase(it);
+  }
+  const int check_seconds = std::max(1, static_cast<int>(config_.defaults.timeout_s));
+  if (queue_.size() >= config_.queue) return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
+  if (const int wait = domains_.take("domain:" + d.ascii); wait > 0)
+    return Problem{429, "serve-rate-domain", {{"domain", d.unicode}, {"seconds", std::to_string(wait)}}, wait};
+  auto job = std::make_shared<Job>();
+  job->id = random_id();
+  job->options = o;
+  job->created = Clock::now();
+  job->key = key;
+  jobs_[job->id] = job;
+  job_order_.push_back(job->id);
+  recent_[key] = job->id;
+  // Finished checks beyond the cap leave memory (the history keeps them).
+  while (job_order_.size() > config_.max_jobs) {
+    auto old = jobs_.find(job_order_.front());
+    if (old != jobs_.end() && (old->second->status == "queued" || old->second->status == "running")) break;
+    if (old != jobs_.end()) {
+      if (auto r = recent_.find(old->second->key); r != recent_.end() && r->second == old->first) recent_.erase(r);
+      jobs_.erase(old);
+    }
+    job_order_.pop_front();
+  }
+  queue_.push_back(job);
+  cv_.notify_one();
+  return job->id;
+}
+
+std::shared_ptr<Service::Job> Service::find(const std::string& id) {
+  if (!plausible_id(id)) return nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = jobs_.find(id); it != jobs_.end()) return it->second;
+  }
+  std::optional<store::Record> r;
+  {
+    std::lock_guard lock(store_mutex_);
+    r = store_->by_ticket("web:" + id);
+  }
+  if (!r) return nullptr;
+  auto job = std::make_shared<Job>();
+  job->id = id;
+  job->status = "done";
+  job->record_id = r->id;
+  job->facts = facts::parse_document(r->facts, store_->where() + ", check " + std::to_string(r->id));
+  job->options.domain = r->domain;
+  job->created = Clock::now();
+  std::lock_guard lock(mutex_);
+  jobs_[id] = job;
+  job_order_.push_back(id);
+  return job;
+}
+
+// ---- responses ------------------------------------------------------------------------------
+
+Response Service::problem_json(const Problem& p) {
+  Response r;
+  r.status = p.status;
+  json message;
+  if (p.code == "domain-invalid") {
+    for (const auto& [lang, text] : p.args) message[lang] = text;
+  } else {
+    message = {{"ja", this->message("ja", p)}, {"en", this->message("en", p)}};
+  }
+  r.body = json{{"error", {{"code", p.code}, {"message", message}}}}.dump() + "\n";
+  if (p.retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(p.retry_after));
+  return r;
+}
+
+namespace {
+
+std::string page(const std::string& lang, const std::string& title, const std::string& body, int refresh = 0) {
+  std::ostringstream o;
+  o << "<!DOCTYPE html>\n<html lang=\"" << lang << "\">\n<head>\n<meta charset=\"utf-8\">\n"
+    << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    << "<meta name=\"referrer\" content=\"no-referrer\">\n";
+  if (refresh > 0) o << "<meta http-equiv=\"refresh\" content=\"" << refresh << "\">\n";
+  o << "<title>" << esc(title) << "</title>\n<style>" << report::html_style() << "</style>\n</head>\n<body>\n"
+    << body << "</body>\n</html>\n";
+  return o.str();
+}
+
+}  // namespace
+
+Response Service::problem_html(const Problem& p, const std::string& lang) {
+  Response r;
+  r.status = p.status;
+  r.content_type = kHtml;
+  const std::string text = p.code == "domain-invalid"
+                               ? [&] {
+                                   for (const auto& [l, t] : p.args)
+                                     if (l == lang) return t;
+                                   return std::string();
+                                 }()
+                               : message(lang, p);
+  const std::string title = k_.labels.get(lang, "serve.error_title");
+  std::string body = "<header class=\"page\"><h1>" + esc(title) + "</h1></header>\n<main>\n<p role=\"alert\">" + esc(text) +
+                     "</p>\n<p><a href=\"/?lang=" + lang + "\">" + esc(k_.labels.get(lang, "serve.new_check")) + "</a></p>\n</main>\n";
+  r.body = page(lang, title, body);
+  if (p.retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(p.retry_after));
+  return r;
+}
+
+Response Service::form_page(const std::string& lang, const Input& in, const std::optional<Problem>& problem, int status) {
+  const auto L = [&](const std::string& key) { return esc(k_.labels.get(lang, "serve." + key)); };
+  const int seconds = static_cast<int>(config_.defaults.timeout_s);
+  std::ostringstream b;
+  b << "<header class=\"page\"><h1>" << L("title") << "</h1></header>\n"
+    << "<nav><a href=\"/?lang=" << other(lang) << "\" hreflang=\"" << other(lang) << "\" lang=\"" << other(lang) << "\">"
+    << esc(k_.labels.get(lang, "serve.other_lang")) << "</a></nav>\n<main>\n<p>"
+    << esc(fill_message(k_.labels.get(lang, "serve.intro"), Message{"", {{"seconds", std::to_string(seconds)}}})) << "</p>\n";
+  if (problem) {
+    std::string text;
+    if (problem->code == "domain-invalid") {
+      for (const auto& [l, t] : problem->args)
+        if (l == lang) text = t;
+    } else {
+      text = message(lang, *problem);
+    }
+    b << "<section class=\"error\" role=\"alert\"><h2>" << L("error_title") << "</h2>\n<p>" << esc(text) << "</p></section>\n";
+  }
+  b << "<form method=\"post\" action=\"/check\" accept-charset=\"utf-8\">\n"
+    << "<input type=\"hidden\" name=\"lang\" value=\"" << lang << "\">\n"
+    << "<p><label for=\"domain\">" << L("domain") << "</label><br>\n"
+    << "<input id=\"domain\" name=\"domain\" type=\"text\" required maxlength=\"300\" size=\"40\" spellcheck=\"false\" "
+       "autocapitalize=\"off\" aria-describedby=\"domain-hint\" value=\""
+    << esc(in.domain) << "\"> <small id=\"domain-hint\">" << L("domain_hint") << "</small></p>\n"
+    << "<fieldset><legend>" << L("www") << "</legend>\n";
+  for (const auto& [value, key] : {std::pair{"", "www_auto"}, std::pair{"yes", "www_yes"}, std::pair{"no", "www_no"}}) {
+    const std::string id = std::string("www-") + (value[0] ? value : "auto");
+    b << "<label for=\"" << id << "\"><input type=\"radio\" id=\"" << id << "\" name=\"www\" value=\"" << value << "\""
+      << (in.www == value ? " checked" : "") << "> " << L(key) << "</label><br>\n";
+  }
+  b << "</fieldset>\n<p><label for=\"provider\">" << L("provider") << "</label><br>\n<select id=\"provider\" name=\"provider\">\n"
+    << "<option value=\"auto\">" << L("provider_auto") << "</option>\n";
+  for (const auto& [id, prof] : k_.data.providers()) {
+    std::string name = id;
+    if (const auto n = prof.data.find("name"); n != prof.data.end()) {
+      if (n->is_string()) name = n->get<std::string>();
+      else if (n->is_object() && n->contains(lang) && (*n)[lang].is_string()) name = (*n)[lang].get<std::string>();
+    }
+    b << "<option value=\"" << esc(id) << "\"" << (in.provider == id ? " selected" : "") << ">" << esc(name) << "</option>\n";
+  }
+  b << "</select></p>\n<p><label for=\"server_ip\">" << L("server_ip") << "</label><br>\n"
+    << "<input id=\"server_ip\" name=\"server_ip\" type=\"text\" maxlength=\"45\" size=\"40\" spellcheck=\"false\" value=\""
+    << esc(in.server_ip) << "\"></p>\n<p><button type=\"submit\">" << L("submit") << "</button></p>\n</form>\n</main>\n";
+  Response r;
+  r.status = status;
+  r.content_type = kHtml;
+  r.body = page(lang, k_.labels.get(lang, "serve.title"), b.str());
+  if (problem && problem->retry_after > 0) r.headers.emplace_back("Retry-After", std::to_string(problem->retry_after));
+  return r;
+}
+
+Response Service::form_post(const Request& req, const std::string& lang_in) {
+  std::string lang = lang_in;
+  if (req.body_too_large)
+    return problem_html(Problem{413, "serve-body-too-large", {{"limit", std::to_string(config_.max_body)}}}, lang);
+  if (!content_type_is(req, "application/x-www-form-urlencoded"))
+    return problem_html(Problem{415, "serve-content-type", {{"expected", "application/x-www-form-urlencoded"}}}, lang);
+  const auto form = parse_form(req.body);
+  if (!form) return problem_html(Problem{400, "serve-json-invalid", {{"detail", "form encoding"}}}, lang);
+  Input in;
+  const auto field = [&](const char* name) {
+    auto it = form->find(name);
+    return it == form->end() ? std::string() : it->second;
+  };
+  if (const auto l = field("lang"); l == "ja" || l == "en") lang = l;
+  in.domain = field("domain");
+  in.www = field("www");
+  if (in.www != "yes" && in.www != "no") in.www.clear();
+  in.provider = field("provider").empty() ? "auto" : field("provider");
+  in.server_ip = field("server_ip");
+  const auto peer = client_address(req.peer, header(req, "x-forwarded-for"), config_.trust_proxy);
+  auto result = submit(in, peer);
+  if (auto* p = std::get_if<Problem>(&result)) {
+    if (in.provider != "auto" && !k_.data.providers().count(in.provider)) in.provider = "auto";
+    return form_page(lang, in, *p, p->status);
+  }
+  Response r;
+  r.status = 303;
+  r.content_type = kHtml;
+  const std::string where = "/r/" + std::get<std::string>(result) + "?lang=" + lang;
+  r.headers.emplace_back("Location", where);
+  r.body = page(lang, k_.labels.get(lang, "serve.title"), "<p><a href=\"" + esc(where) + "\">" + esc(where) + "</a></p>\n");
+  return r;
+}
+
+Response Service::result_page(const std::string& id, const std::string& lang) {
+  const auto job = find(id);
+  if (!job) return problem_html(Problem{404, "serve-not-found", {}}, lang);
+  std::string status, error;
+  std::optional<facts::Facts> f;
+  std::string domain;
+  {
+    std::lock_guard lock(mutex_);
+    status = job->status;
+    error = job->error;
+    f = job->facts;
+    domain = job->options.domain;
+  }
+  const std::string link = "/r/" + id;
+  const auto nav = [&](const std::string& here) {
+    return "<nav><a href=\"/?lang=" + lang + "\">" + esc(k_.labels.get(lang, "serve.new_check")) + "</a> · <a href=\"" + esc(here) +
+           "?lang=" + other(lang) + "\" hreflang=\"" + other(lang) + "\" lang=\"" + other(lang) + "\">" +
+           esc(k_.labels.get(lang, "serve.other_lang")) + "</a> · " + esc(k_.labels.get(lang, "serve.link")) + ": <a href=\"" +
+           esc(here) + "?lang=" + lang + "\">" + esc(here) + "</a></nav>\n";
+  };
+  Response r;
+  r.content_type = kHtml;
+  const Message words{"", {{"domain", domain}, {"seconds", std::to_string(static_cast<int>(config_.defaults.timeout_s))},
+                           {"detail", error}}};
+  if (status == "queued" || status == "running") {
+    const std::string text = fill_message(k_.labels.get(lang, "serve." + status), words);
+    r.body = page(lang, text,
+                  "<header class=\"page\"><h1>" + esc(text) + "</h1></header>\n" + nav(link) + "<main>\n<p role=\"status\" id=\"status\" data-status=\"" +
+                      status + "\">" + esc(text) + "</p>\n<p>" + esc(k_.labels.get(lang, "serve.refresh")) + "</p>\n</main>\n",
+                  3);
+    return r;
+  }
+  if (status == "failed" || !f) {
+    const std::string text = fill_message(k_.labels.get(lang, "serve.failed"), words);
+    r.status = 500;
+    r.body = page(lang, text, "<header class=\"page\"><h1>" + esc(text) + "</h1></header>\n" + nav(link));
+    return r;
+  }
+  const auto d = pipeline::diagnose(*f, k_, lang);
+  std::string html = report::render_html(d.report, k_.labels);
+  const std::string body_tag = "<body>\n";
+  if (const auto at = html.find(body_tag); at != std::string::npos) html.insert(at + body_tag.size(), nav(link));
+  r.body = std::move(html);
+  return r;
+}
+
+Response Service::api_post(const Request& req) {
+  if (req.body_too_large) return problem_json(Problem{413, "serve-body-too-large", {{"limit", std::to_string(config_.max_body)}}});
+  if (!content_type_is(req, "application/json"))
+    return problem_json(Problem{415, "serve-content-type", {{"expected", "application/json"}}});
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    return problem_json(Problem{400, "serve-json-invalid", {{"detail", "byte " + std::to_string(e.byte)}}});
+  }
+  if (!body.is_object()) return problem_json(Problem{400, "serve-json-object", {}});
+  Input in;
+  for (const auto& [name, value] : body.items()) {
+    if (name == "domain") {
+      if (!value.is_string()) return problem_json(Problem{400, "serve-domain-type", {}});
+      in.domain = value.get<std::string>();
+    } else if (name == "www") {
+      if (value.is_null()) continue;
+      if (!value.is_boolean()) return problem_json(Problem{400, "serve-field-type", {{"field", "www"}, {"expected", "true or false"}}});
+      in.www = value.get<bool>() ? "yes" : "no";
+    } else if (name == "provider") {
+      if (value.is_null()) continue;
+      if (!value.is_string()) return problem_json(Problem{400, "serve-field-type", {{"field", "provider"}, {"expected", "a provider id or auto"}}});
+      in.provider = value.get<std::string>().empty() ? "auto" : value.get<std::string>();
+    } else if (name == "server_ip") {
+      if (value.is_null()) continue;
+      if (!value.is_string()) return problem_json(Problem{400, "serve-field-type", {{"field", "server_ip"}, {"expected", "an IP address as a string"}}});
+      in.server_ip = value.get<std::string>();
+    } else {
+      return problem_json(Problem{400, "serve-field-unknown", {{"field", printable(name)}}});
+    }
+  }
+  const auto peer = client_address(req.peer, header(req, "x-forwarded-for"), config_.trust_proxy);
+  auto result = submit(in, peer);
+  if (auto* p = std::get_if<Problem>(&result)) return problem_json(*p);
+  const auto& id = std::get<std::string>(result);
+  Response r;
+  r.status = 202;
+  std::string status;
+  {
+    std::lock_guard lock(mutex_);
+    status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
+  }
+  r.body = json{{"id", id}, {"status", status}, {"links", {{"self", "/api/v1/checks/" + id}, {"page", "/r/" + id}}}}.dump() + "\n";
+  r.headers.emplace_back("Location", "/api/v1/checks/" + id);
+  return r;
+}
+
+Response Service::api_get(const std::string& id) {
+  const auto job = find(id);
+  if (!job) return problem_json(Problem{404, "serve-not-found", {}});
+  std::string status, error, domain;
+  std::optional<facts::Facts> f;
+  std::int64_t record_id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    status = job->status;
+    error = job->error;
+    f = job->facts;
+    domain = job->options.domain;
+    record_id = job->record_id;
+  }
+  json out;
+  if (status == "done" && f) {
+    const auto d = pipeline::diagnose(*f, k_, "en");
+    out = report::render_json(d.report);
+    if (record_id) out["record_id"] = record_id;
+  } else {
+    out["domain"] = domain;
+    if (status == "failed") out["error"] = error;
+  }
+  out["id"] = id;
+  out["status"] = status;
+  out["links"] = {{"self", "/api/v1/checks/" + id}, {"page", "/r/" + id}};
+  Response r;
+  r.body = out.dump() + "\n";
+  return r;
+}
+
+Response Service::health() {
+  const auto c = counts();
+  Response r;
+  r.body = json{{"status", "ok"},
+                {"queued", c.queued},
+                {"running", c.running},
+                {"done", c.done},
+                {"workers", config_.workers},
+                {"queue_limit", config_.queue},
+                {"policy", config_.lab ? "lab" : "internet"}}
+               .dump() +
+           "\n";
+  return r;
+}
+
+Response Service::openapi() {
+  const json error = {{"type", "object"},
+                      {"required", {"error"}},
+                      {"properties",
+                       {{"error",
+                         {{"type", "object"},
+                          {"properties",
+                           {{"code", {{"type", "string"}}},
+                            {"message", {{"type", "object"}, {"properties", {{"ja", {{"type", "string"}}}, {"en", {{"type", "string"}}}}}}}}}}}}}};
+  const json error_response = {{"description", "an error, with its message in Japanese and English"},
+                               {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}};
+  const json doc = {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "certdoctor"},
+        {"version", CERTDOCTOR_VERSION},
+        {"description", "Will the next Let's Encrypt HTTP-01 renewal of a domain work, and if it failed, why? "
+                        "A check runs in the background; poll it until its status is done."}}},
+      {"paths",
+       {{"/api/v1/checks",
+         {{"post",
+           {{"summary", "start a check"},
+            {"requestBody",
+             {{"required", true},
+              {"content",
+               {{"application/json",
+                 {{"schema",
+                   {{"type", "object"},
+                    {"required", {"domain"}},
+                    {"additionalProperties", false},
+                    {"properties",
+                     {{"domain", {{"type", "string"}, {"example", "example.jp"}}},
+                      {"www", {{"type", "boolean"}, {"description", "the certificate also carries www.DOMAIN"}}},
+                      {"provider", {{"type", "string"}, {"example", "sakura"}}},
+                      {"server_ip", {{"type", "string"}, {"example", "203.0.113.10"}}}}}}}}}}}}},
+            {"responses",
+             {{"202", {{"description", "queued: {id, status, links}"}}},
+              {"400", error_response},
+              {"413", error_response},
+              {"415", error_response},
+              {"429", {{"description", "a limit was reached: see Retry-After"}, {"content", error_response["content"]}}}}}}}}},
+        {"/api/v1/checks/{id}",
+         {{"get",
+           {{"summary", "a check: status queued, running, done or failed; when done, the report as `certdoctor check --format json` prints it"},
+            {"parameters", {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
+            {"responses", {{"200", {{"description", "the check"}}}, {"404", error_response}}}}}}},
+        {"/healthz", {{"get", {{"summary", "the service is up: queue and workers"}, {"responses", {{"200", {{"description", "ok"}}}}}}}}},
+        {"/r/{id}", {{"get", {{"summary", "the result page (HTML)"}, {"responses", {{"200", {{"description", "the page"}}}}}}}}}}},
+      {"components", {{"schemas", {{"Error", error}}}}}};
+  Response r;
+  r.body = doc.dump(2) + "\n";
+  return r;
+}
+
+Response Service::route(const Request& req) {
+  const std::string lang = pick_lang(req.args.count("lang") ? req.args.at("lang") : "", header(req, "accept-language"));
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const bool api = req.path.rfind("/api/", 0) == 0;
+  const auto not_allowed = [&](const std::string& allowed) {
+    Problem p{405, "serve-method", {{"method", printable(req.method)}, {"allowed", allowed}}};
+    Response r = api ? problem_json(p) : problem_html(p, lang);
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  };
+  if (req.path == "/") return get ? form_page(lang, Input{}, std::nullopt, 200) : not_allowed("GET");
+  if (req.path == "/check") return req.method == "POST" ? form_post(req, lang) : not_allowed("POST");
+  if (req.path == "/healthz") return get ? health() : not_allowed("GET");
+  if (req.path == "/api/openapi.json") return get ? openapi() : not_allowed("GET");
+  if (req.path == "/api/v1/checks") return req.method == "POST" ? api_post(req) : not_allowed("POST");
+  if (auto id = after(req.path, "/api/v1/checks/")) return get ? api_get(*id) : not_allowed("GET");
+  if (auto id = after(req.path, "/r/")) return get ? result_page(*id, lang) : not_allowed("GET");
+  Problem p{404, "serve-no-page", {}};
+  return api ? problem_json(p) : problem_html(p, lang);
+}
+
+Response Service::handle(const Request& req) {
+  Response r;
+  try {
+    r = route(req);
+  } catch (const std::exception& e) {
+    std::cerr << "certdoctor serve: internal error on " << printable(req.method) << " " << printable(req.path) << ": " << e.what() << '\n';
+    const Problem p{500, "serve-internal", {}};
+    r = req.path.rfind("/api/", 0) == 0 ? problem_json(p) : problem_html(p, "ja");
+  }
+  for (auto& h : security_headers()) r.headers.push_back(std::move(h));
+  if (r.content_type == kJson) r.content_type = "application/json; charset=utf-8";
+  return r;
+}
+
+}  // namespace certdoctor::serve

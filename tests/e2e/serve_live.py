@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""End-to-end: `certdoctor serve --lab` in the lab, driven through its JSON API (urllib) and its
+page (Debian's headless Chromium through python3-selenium).
+
+API: a healthy and a failing lab domain checked to the verdict and findings `check` gives; the
+OpenAPI document and /healthz; hostile requests (a body over the limit, bad JSON, a field of the
+wrong type, control characters, a domain with markup, an unknown id, a wrong method) each get a
+clean JSON error with its code and a message in Japanese and English; request headers over the
+connection's memory are refused. Page: the form in ja and en, a lab domain submitted without any
+script, the result followed to /r/ID, its verdict and findings read as a person sees them; a
+domain with markup shown as text. Screenshots in OUTDIR.
+usage: serve_live.py CERTDOCTOR [OUTDIR] [--keep-lab]
+"""
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_lab import Serve, outside_then_inside  # noqa: E402
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def api_checks(serve, problems):
+    for domain, verdict, must in (("healthy-sakura.jp", ("ok", "warning"), []),
+                                  ("www-missing.jp", ("fail",), ["www-not-covered", "domain-nxdomain"])):
+        status, headers, j = serve.api("POST", "/api/v1/checks", {"domain": domain, "www": True, "server_ip": "203.0.113.10"})
+        if status != 202 or "id" not in j:
+            problems.append(f"POST {domain}: {status} {j}")
+            continue
+        if headers.get("Location") != f"/api/v1/checks/{j['id']}":
+            problems.append(f"POST {domain}: Location {headers.get('Location')}")
+        result = serve.wait(j["id"])
+        ids = sorted({f["id"] for f in result.get("findings", [])})
+        print(f"API {domain}: {result.get('status')} {result.get('verdict')} {ids}")
+        if result.get("status") != "done" or result.get("verdict") not in verdict:
+            problems.append(f"API {domain}: {result.get('status')} {result.get('verdict')}, expected {verdict}")
+        for m in must:
+            if m not in ids:
+                problems.append(f"API {domain}: {m} not among {ids}")
+    status, _, doc = serve.api("GET", "/api/openapi.json")
+    if status != 200 or "/api/v1/checks" not in doc.get("paths", {}):
+        problems.append(f"openapi: {status}")
+    status, _, health = serve.api("GET", "/healthz")
+    if status != 200 or health.get("policy") != "lab":
+        problems.append(f"healthz: {status} {health}")
+
+
+def hostile(serve, problems):
+    cases = [
+        ("huge body", dict(raw=b"{" + b" " * 200000 + b"}"), 413, "serve-body-too-large"),
+        ("bad JSON", dict(raw=b"{\"domain\": "), 400, "serve-json-invalid"),
+        ("not an object", dict(raw=b"\"example.jp\""), 400, "serve-json-object"),
+        ("wrong type", dict(payload={"domain": ["a"]}), 400, "serve-domain-type"),
+        ("unknown field", dict(payload={"domain": "example.jp", "callback": "x"}), 400, "serve-field-unknown"),
+        ("control characters", dict(payload={"domain": "exa\u0000mp\u001ble.jp"}), 400, "domain-invalid"),
+        ("markup", dict(payload={"domain": "<script>alert(1)</script>.jp"}), 400, "domain-invalid"),
+        ("bad address", dict(payload={"domain": "example.jp", "server_ip": "127.0.0.1; rm -rf /"}), 400, "serve-server-ip-invalid"),
+        ("form type", dict(raw=b"domain=example.jp", content_type="application/x-www-form-urlencoded"), 415, "serve-content-type"),
+    ]
+    for name, kwargs, want_status, want_code in cases:
+        status, headers, j = serve.api("POST", "/api/v1/checks", **kwargs)
+        err = j.get("error", {})
+        msg = err.get("message", {})
+        ok = status == want_status and err.get("code") == want_code and msg.get("ja") and msg.get("en") and msg["ja"] != msg["en"]
+        print(f"hostile {name}: {status} {err.get('code')}")
+        if not ok:
+            problems.append(f"hostile {name}: {status} {j}, expected {want_status} {want_code} with ja and en")
+        # The input may come back inside a JSON string (data, for the client to escape), never as a
+        # document a browser would render.
+        if not headers.get("Content-Type", "").startswith("application/json") or headers.get("X-Content-Type-Options") != "nosniff":
+            problems.append(f"hostile {name}: served as {headers.get('Content-Type')}, {headers.get('X-Content-Type-Options')}")
+    status, _, j = serve.api("GET", "/api/v1/checks/AAAAAAAAAAAAAAAAAAAAAA")
+    if status != 404 or j.get("error", {}).get("code") != "serve-not-found":
+        problems.append(f"unknown id: {status} {j}")
+    status, headers, j = serve.api("DELETE", "/api/v1/checks")
+    if status != 405 or headers.get("Allow") != "POST":
+        problems.append(f"DELETE: {status} {headers.get('Allow')}")
+    # Headers beyond the connection's memory: refused by the server before the service sees them.
+    with socket.create_connection(("127.0.0.1", serve.port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+        reply = s.recv(200)
+    print(f"hostile header: {reply[:40]!r}")
+    if reply and not (reply.startswith(b"HTTP/1.1 431") or reply.startswith(b"HTTP/1.1 413") or reply.startswith(b"HTTP/1.1 400")):
+        problems.append(f"huge header: {reply[:80]!r}")
+
+
+def browser(serve, outdir, problems):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    options = Options()
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1000",
+              "--no-first-run", "--disable-extensions", "--disable-background-networking", "--disable-sync"):
+        options.add_argument(a)
+    options.binary_location = "/usr/bin/chromium"
+    # The form works without JavaScript: the browser has none.
+    options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        for lang, submit_word, domain in (("ja", "確認する", "www-missing.jp"), ("en", "Check", "healthy-sakura.jp")):
+            driver.get(f"{serve.base}/?lang={lang}")
+            if driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
+                problems.append(f"form {lang}: the page is not in {lang}")
+            driver.save_screenshot(os.path.join(outdir, f"serve-form-{lang}.png"))
+            field = driver.find_element(By.ID, "domain")
+            label = driver.find_element(By.CSS_SELECTOR, "label[for=domain]").text
+            if not label:
+                problems.append(f"form {lang}: the domain field has no label")
+            field.send_keys(domain)
+            driver.find_element(By.ID, "server_ip").send_keys("203.0.113.10")
+            button = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
+            if button.text != submit_word:
+                problems.append(f"form {lang}: button {button.text!r}")
+            button.click()
+            deadline = time.monotonic() + 90
+            while "/r/" not in driver.current_url and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if "/r/" not in driver.current_url:
+                problems.append(f"form {lang}: not sent to /r/ID ({driver.current_url})")
+                continue
+            # The page reloads itself (meta refresh) until the report is there.
+            while time.monotonic() < deadline:
+                if driver.find_elements(By.CSS_SELECTOR, "header.page.v-ok, header.page.v-warning, header.page.v-fail, header.page.v-incomplete"):
+                    break
+                time.sleep(0.5)
+            text = driver.find_element(By.TAG_NAME, "body").text
+            driver.save_screenshot(os.path.join(outdir, f"serve-result-{lang}-{domain}.png"))
+            print(f"page {lang} {domain}: {driver.current_url.split('/r/')[1][:30]}: {text[:120]!r}")
+            if domain not in text:
+                problems.append(f"result {lang} {domain}: the domain is not on the page")
+            if domain == "www-missing.jp" and "www.www-missing.jp" not in text:
+                problems.append(f"result {lang}: no finding about www shown")
+            header = driver.find_elements(By.CSS_SELECTOR, "header.page")
+            classes = header[0].get_attribute("class") if header else ""
+            want = "v-fail" if domain == "www-missing.jp" else ("v-ok", "v-warning")
+            if (isinstance(want, str) and want not in classes) or (isinstance(want, tuple) and not any(w in classes for w in want)):
+                problems.append(f"result {lang} {domain}: verdict {classes!r}, expected {want}")
+        # Markup typed into the form comes back as text, not as an element.
+        driver.get(f"{serve.base}/?lang=en")
+        driver.find_element(By.ID, "domain").send_keys("<img src=x id=pwned>.jp")
+        driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        time.sleep(1)
+        driver.save_screenshot(os.path.join(outdir, "serve-hostile-form.png"))
+        if driver.find_elements(By.ID, "pwned"):
+            problems.append("hostile form: the markup became an element")
+        if not driver.find_elements(By.CSS_SELECTOR, "[role=alert]"):
+            problems.append("hostile form: no error shown")
+    finally:
+        driver.quit()
+
+
+def inside(binary, argv):
+    problems = []
+    tmp = tempfile.mkdtemp(prefix="certdoctor-serve-")
+    rest = [a for a in argv[2:] if not a.startswith("--")]
+    outdir = rest[0] if rest else os.path.join(tmp, "screens")
+    os.makedirs(outdir, exist_ok=True)
+    serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(outdir, "serve.log"),
+                  ["--client-burst", "50", "--domain-burst", "10", "--workers", "2"])
+    try:
+        api_checks(serve, problems)
+        hostile(serve, problems)
+        browser(serve, outdir, problems)
+    finally:
+        serve.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    for p in problems:
+        print("FAIL:", p)
+    print(f"{'FAILED' if problems else 'passed'}: {len(problems)} problem(s); screenshots in {outdir}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(outside_then_inside(sys.argv, __doc__, inside))
