@@ -5,7 +5,6 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -22,6 +21,7 @@
 #include <set>
 
 #include <curl/curl.h>
+#include <sys/random.h>
 
 #include "facts/outside.hpp"
 #include "probe/dns_probe.hpp"
@@ -158,14 +158,27 @@ facts::CertificateFact to_fact(X509* x) {
   return c;
 }
 
+// Random bytes from the kernel (getrandom). Not OpenSSL's RAND_bytes: its first call sets up
+// the library's random generator, which costs more CPU than all the DNS questions of a check;
+// the names and tokens need unpredictability, not a DRBG.
+void random_bytes(unsigned char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = getrandom(out + got, n - got, 0);
+    if (r > 0) {
+      got += static_cast<std::size_t>(r);
+    } else if (r < 0 && errno != EINTR) {
+      std::random_device rd;
+      for (; got < n; ++got) out[got] = static_cast<unsigned char>(rd());
+    }
+  }
+}
+
 } // namespace
 
 std::string random_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
+  random_bytes(bytes, sizeof bytes);
   static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   // 32 bytes as unpadded base64url: 43 characters.
@@ -342,10 +355,7 @@ std::string body_digest(Transfer& t) {
 // under .invalid, which never resolves (RFC 2606), so only the pinned address answers it.
 std::string random_unknown_host() {
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
+  random_bytes(bytes, sizeof bytes);
   static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string out = "certdoctor-";
   for (unsigned char b : bytes) out += alphabet[b % 36];
