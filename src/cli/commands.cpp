@@ -238,6 +238,7 @@ std::string main_help() {
 
 Usage:
   certdoctor check [options] DOMAIN     will the renewal work? why did it fail?
+  certdoctor batch [options] FILE|-     many domains at once, one JSON object per domain (NDJSON)
   certdoctor explain --facts FILE       judge saved facts again, offline, with the current rules
   certdoctor triage [FILE|-]            from a provider's mail or an ACME error to a diagnosis
   certdoctor history DOMAIN             the recorded checks of a domain (check --record)

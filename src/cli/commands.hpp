@@ -25,6 +25,7 @@ int run_rules(const std::vector<std::string>& args);
 int run_triage(const std::vector<std::string>& args);
 int run_history(const std::vector<std::string>& args);
 int run_due(const std::vector<std::string>& args);
+int run_batch(const std::vector<std::string>& args);
 
 /// --width not given.
 inline constexpr int kWidthAuto = -2147483647 - 1;

@@ -35,8 +35,9 @@ int main(int argc, char** argv) {
     if (command == "history") return cli::run_history(rest);
     if (command == "due") return cli::run_due(rest);
     if (command == "diff") return cli::run_diff(rest);
+    if (command == "batch") return cli::run_batch(rest);
     std::string hint;
-    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff"})
+    for (const char* known : {"check", "explain", "rules", "triage", "history", "due", "diff", "batch"})
       if (command.size() >= 3 && std::string(known).rfind(command.substr(0, 3), 0) == 0) hint = known;
     std::cerr << error(render_message(Message{hint.empty() ? "command-unknown" : "command-unknown-hint",
                                               {{"command", printable(command)}, {"hint", hint}}}));

@@ -213,6 +213,37 @@ expect("ja: facts-out", ["check", "--lang", "ja", "--facts-out", "/nonexistent/d
 expect("ja: triage format", ["triage", "--offline", "--lang", "ja", "--format", "xml", "-"], 2,
        "--format xml: text, json, markdown, eml のいずれか", stdin=b"x")
 expect("ja: width", ["explain", "--width", "10", "--facts", saved], 2, "--width 10: 0(折り返さない)または 40～1000", env=JA)
+# --- batch ---------------------------------------------------------------------------------------
+batch_list = facts_file("domains.txt", "example.jp\n")
+expect("batch without input", ["batch"], 2, "batch: no input", "- to read standard input")
+expect("batch missing file", ["batch", os.path.join(tmp, "none.txt")], 2, "cannot open " + os.path.join(tmp, "none.txt"),
+       "No such file or directory")
+expect("batch folder", ["batch", tmp], 2, tmp + " is a directory")
+expect("batch concurrency 0", ["batch", "--concurrency", "0", batch_list], 2, "--concurrency 0", "1 to 256")
+expect("batch concurrency 1000", ["batch", "--concurrency", "1000", batch_list], 2, "--concurrency 1000", "1 to 256")
+expect("batch concurrency word", ["batch", "--concurrency", "many", batch_list], 2, "batch", "many")
+for bad in ("4/4", "1", "a/b", "-1/3", "0/0", "1/99999999"):
+    expect(f"batch shard {bad}", ["batch", f"--shard={bad}", "--plan", batch_list], 2, f"--shard {bad}", "K/N")
+expect("batch format", ["batch", "--format", "html", batch_list], 2, "--format html", "text or json")
+expect("batch facts-out", ["batch", "--facts-out", os.path.join(tmp, "f.json"), batch_list], 2, "--facts-out",
+       "batch --record")
+expect("batch plan record", ["batch", "--plan", "--record", batch_list], 2, "--plan", "leave out --record")
+expect("batch resume unwritable", ["batch", "--resume", "/nonexistent/dir/r.ndjson", batch_list], 2,
+       "--resume /nonexistent/dir/r.ndjson")
+expect("batch timeout", ["batch", "--timeout", "0", batch_list], 2, "--timeout 0", "1 to 600")
+expect("batch provider", ["batch", "--provider", "sakra", batch_list], 2, "sakra", "sakura")
+expect("batch csv header", ["batch", "--plan", facts_file("h.csv", "domain,sever_ip\nexample.jp,1.2.3.4\n")], 2,
+       "line 1", "sever_ip", "server_ip")
+expect("batch csv no domain", ["batch", "--plan", facts_file("n.csv", "provider,www\nsakura,yes\n")], 2,
+       "line 1", "no domain column")
+# A bad line is reported with its number; the rest of the list is still planned (exit 2).
+expect("batch bad line", ["batch", "--plan", "-"], 2, "line 2", "has a port", stdin=b"a.example.jp\nb.example.jp:80\nc.example.jp\n")
+expect("batch bad line, the rest goes on", ["batch", "--plan", "-"], 2, "a.example.jp\nc.example.jp\n",
+       stdin=b"a.example.jp\nb.example.jp:80\nc.example.jp\n", stream="stdout")
+expect("batch bad csv value", ["batch", "--plan", "-"], 2, "line 3: www maybe", stdin=b"domain,www\na.jp,yes\nb.jp,maybe\n")
+expect("ja: batch shard", ["batch", "--lang", "ja", "--shard", "5/2", "--plan", batch_list], 2, "--shard 5/2", "K/N の形で")
+expect("ja: batch bad line", ["batch", "--lang", "ja", "--plan", "-"], 2, "2行目", stdin=b"a.example.jp\nhttps://b.example.jp/\n")
+
 ran += 1
 try:
     import re
