@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -102,38 +105,68 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
-// The progress line on a terminal: done/total, rate, time left, failures so far.
+// The progress line on a terminal: done/total, rate, time left, failures so far; drawn again at
+// each result and every second between, so that the rate and the time left move during long checks.
 class Progress {
 public:
-  Progress(bool on, std::size_t total) : on_(on), total_(total), started_(std::chrono::steady_clock::now()) {}
+  Progress(bool on, std::size_t total) : on_(on), total_(total), started_(std::chrono::steady_clock::now()) {
+    (void)render_message(Message{"prefix", {}});  // the renderer loads its words here, not in the ticker
+    if (on_)
+      ticker_ = std::thread([this] {
+        std::unique_lock<std::mutex> lock(mutex_);
+        while (!stop_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) draw();
+      });
+  }
+  ~Progress() { finish(); }
   void update(std::size_t done, std::size_t failed, std::size_t incomplete, std::size_t bad) {
     if (!on_) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-    const double rate = elapsed > 0 ? done / elapsed : 0;
-    const std::string total = total_ ? std::to_string(total_) : "?";
-    const std::string eta = total_ && rate > 0 && done <= total_ ? format_duration((total_ - done) / rate) : "--:--";
-    char rate_text[32];
-    std::snprintf(rate_text, sizeof rate_text, "%.1f", rate);
-    std::cerr << "\r\x1b[K"
-              << render_message(Message{"batch-progress", {{"done", std::to_string(done)}, {"total", total},
-                                                             {"rate", rate_text}, {"eta", eta},
-                                                             {"fail", std::to_string(failed)},
-                                                             {"incomplete", std::to_string(incomplete)},
-                                                             {"bad", std::to_string(bad)}}})
-              << std::flush;
+    const std::lock_guard<std::mutex> lock(mutex_);
+    done_ = done, failed_ = failed, incomplete_ = incomplete, bad_ = bad;
+    draw();
   }
-  // Clears the line before other text goes to the terminal.
-  void clear() {
+  // Prints a line of text (an error) above the progress line.
+  void print(const std::string& text) {
+    const std::lock_guard<std::mutex> lock(mutex_);
     if (on_) std::cerr << "\r\x1b[K";
+    std::cerr << text << '\n';
+    if (on_) draw();
   }
   void finish() {
-    if (on_) std::cerr << '\n';
+    if (!on_ || !ticker_.joinable()) return;
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    stop_.notify_all();
+    ticker_.join();
+    std::cerr << '\n';
   }
 
 private:
+  void draw() {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    const double rate = elapsed > 0 ? done_ / elapsed : 0;
+    const std::string total = total_ ? std::to_string(total_) : "?";
+    const std::string eta = total_ && rate > 0 && done_ <= total_ ? format_duration((total_ - done_) / rate) : "--:--";
+    char rate_text[32];
+    std::snprintf(rate_text, sizeof rate_text, "%.1f", rate);
+    std::cerr << "\r\x1b[K"
+              << render_message(Message{"batch-progress", {{"done", std::to_string(done_)}, {"total", total},
+                                                             {"rate", rate_text}, {"eta", eta},
+                                                             {"fail", std::to_string(failed_)},
+                                                             {"incomplete", std::to_string(incomplete_)},
+                                                             {"bad", std::to_string(bad_)}}})
+              << std::flush;
+  }
+
   bool on_;
   std::size_t total_;
   std::chrono::steady_clock::time_point started_;
+  std::size_t done_ = 0, failed_ = 0, incomplete_ = 0, bad_ = 0;
+  std::mutex mutex_;
+  std::condition_variable stop_;
+  bool stopping_ = false;
+  std::thread ticker_;
 };
 
 void print_summary(const pipeline::BatchSummary& s, const std::string& format, std::size_t not_recorded, bool plan) {
@@ -187,13 +220,15 @@ int run_batch(const std::vector<std::string>& args) {
 
   po::options_description visible(batch_help_text);
   visible.add_options()("help,h", po::bool_switch(&help), "show this help")(
-      "concurrency", po::value(&concurrency)->default_value(8)->value_name("N"), "checks in flight at once, 1 to 256")(
+      "concurrency", po::value(&concurrency)->default_value(8)->value_name("N"),
+      "checks in flight at once, 1 to 256 (no per-server limit yet: keep N modest when many domains share one "
+      "hosting server, whose refusals would count as the domains' findings)")(
       "summary", po::bool_switch(&summary), "counts per verdict and per finding id at the end, on standard error")(
       "resume", po::value(&resume)->value_name("FILE"),
       "write to FILE (appending) instead of standard output, skipping the domains FILE already holds")(
       "shard", po::value(&shard_text)->value_name("K/N"), "check only shard K (0 to N-1) of N, split by registered domain")(
       "plan", po::bool_switch(&plan), "print the domains this run would check (after --shard and --resume), no network step");
-  add_probe_options(visible, c, sw);
+  add_probe_options(visible, c, sw, false);
   add_record_options(visible, rec);
   add_output_options(visible, out);
   parse_arguments(args, visible, "input", input);
@@ -205,7 +240,6 @@ int run_batch(const std::vector<std::string>& args) {
   if (out.format != "text" && out.format != "json")
     throw UsageError(Message{"batch-format", {{"value", printable(out.format)}}});
   check_record_options(rec);
-  if (!sw.facts_out.empty()) throw UsageError(Message{"batch-facts-out", {}});
   if (input.empty()) throw UsageError(Message{"batch-no-input", {}});
   if (concurrency < 1 || concurrency > static_cast<int>(pipeline::BatchOptions::max_concurrency))
     throw UsageError(Message{"batch-concurrency-range",
@@ -303,12 +337,10 @@ int run_batch(const std::vector<std::string>& args) {
                                              rec.options));
           } catch (const Error& e) {
             ++not_recorded;
-            progress.clear();
-            std::cerr << render_message(Message{"prefix", {}})
-                      << render_message(Message{"batch-not-recorded",
-                                                {{"line", std::to_string(r.item.line)}, {"domain", r.diagnosis.report.domain},
-                                                 {"detail", e.what()}}})
-                      << '\n';
+            progress.print(render_message(Message{"prefix", {}}) +
+                           render_message(Message{"batch-not-recorded",
+                                                  {{"line", std::to_string(r.item.line)}, {"domain", r.diagnosis.report.domain},
+                                                   {"detail", e.what()}}}));
           }
         }
         progress.update(finished, failed, incomplete, bad);
@@ -316,8 +348,7 @@ int run_batch(const std::vector<std::string>& args) {
       [&](const pipeline::BatchLineError& e) {
         ++bad;
         const std::string text = report_line(e);
-        progress.clear();
-        std::cerr << render_message(Message{"prefix", {}}) << text << '\n';
+        progress.print(render_message(Message{"prefix", {}}) + text);
         ndjson << json{{"line", e.line}, {"input", e.text}, {"error", text}, {"error_key", e.why.key}}.dump() << '\n';
         ndjson.flush();
         progress.update(finished, failed, incomplete, bad);

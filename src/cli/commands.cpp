@@ -262,7 +262,7 @@ Run `certdoctor COMMAND --help` for the options of a command.
 )";
 }
 
-void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeSwitches& s) {
+void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeSwitches& s, bool facts_out) {
   visible.add_options()
       ("www", po::bool_switch(&c.www), "the certificate also carries www.DOMAIN (default when DOMAIN is a registered domain)")
       ("no-www", po::bool_switch(&c.no_www), "the certificate carries DOMAIN only")
@@ -276,8 +276,9 @@ void add_probe_options(po::options_description& visible, CheckOptions& c, ProbeS
       ("root-hints", po::value(&c.root_hints)->value_name("FILE"), "root servers for the delegation walk, named.root format (default: built in)")
       ("allow-reserved", po::bool_switch(&c.allow_reserved), "treat documentation and private addresses as reachable (labs)")
       ("ca", po::value(&c.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
-      ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis, 1 to 600")
-      ("facts-out", po::value(&s.facts_out)->value_name("FILE"), "save the gathered facts as JSON")
+      ("timeout", po::value(&c.timeout_s)->default_value(30)->value_name("SECONDS"), "deadline for the whole diagnosis, 1 to 600");
+  if (facts_out) visible.add_options()("facts-out", po::value(&s.facts_out)->value_name("FILE"), "save the gathered facts as JSON");
+  visible.add_options()
       ("ct-url", po::value(&c.ct_url)->default_value(c.ct_url)->value_name("URL"),
        "Certificate Transparency search with crt.sh's JSON interface, for rate limits (none: skip)")
       ("status-url", po::value(&c.status_url)->value_name("URL"),

@@ -64,9 +64,10 @@ struct ProbeSwitches {
   bool no_cache = false;
   bool no_web = false;
 };
-/// Adds check's probe options (--www ... --ca-file, --facts-out) writing to `c` and `s`.
+/// Adds check's probe options (--www ... --ca-file, and --facts-out unless `facts_out` is false)
+/// writing to `c` and `s`.
 void add_probe_options(boost::program_options::options_description& visible, pipeline::CheckOptions& c,
-                       ProbeSwitches& s);
+                       ProbeSwitches& s, bool facts_out = true);
 /// Applies the switches to `c`; throws UsageError for --account and --server-id that differ, and
 /// for a --facts-out or --cache-dir that cannot be written.
 void finish_probe_options(pipeline::CheckOptions& c, const ProbeSwitches& s);

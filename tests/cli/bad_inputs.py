@@ -226,7 +226,7 @@ for bad in ("4/4", "1", "a/b", "-1/3", "0/0", "1/99999999"):
     expect(f"batch shard {bad}", ["batch", f"--shard={bad}", "--plan", batch_list], 2, f"--shard {bad}", "K/N")
 expect("batch format", ["batch", "--format", "html", batch_list], 2, "--format html", "text or json")
 expect("batch facts-out", ["batch", "--facts-out", os.path.join(tmp, "f.json"), batch_list], 2, "--facts-out",
-       "batch --record")
+       "certdoctor batch --help")
 expect("batch plan record", ["batch", "--plan", "--record", batch_list], 2, "--plan", "leave out --record")
 expect("batch resume unwritable", ["batch", "--resume", "/nonexistent/dir/r.ndjson", batch_list], 2,
        "--resume /nonexistent/dir/r.ndjson")

@@ -7,7 +7,8 @@ list. Checks, per domain, that batch gives the verdict and the finding ids `chec
 same options; that the bad line is reported with its number (stderr and an NDJSON error object)
 and the rest goes on; that the hostile check completes after every other one (it delays only
 itself); that `--plan` over shards 0..N-1 gives every domain exactly once; that `--resume` skips
-what is done and appends the rest; that --record puts each check in the history (source batch);
+what is done and appends the rest; that --record puts each check in the history (source batch; SQLite and
+PostgreSQL);
 and that --summary (JSON) counts what the output holds.
 usage: batch_live.py CERTDOCTOR [--keep-lab]
 """
@@ -16,6 +17,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,32 @@ HOSTILE_TIMEOUT = 8
 # to run_scenarios.py.
 COLUMNS = {"--server-ip": "server_ip", "--provider": "provider", "--www": "www", "--no-www": "www"}
 SKIP = ("timeout", "slow", "hang", "unreachable", "firewall", "endless")
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def start_pg(tmp):
+    """A PostgreSQL server of our own (as tests/store/store_e2e.py starts one): initdb in `tmp` as
+    the postgres user, a unix socket there and a free port. Returns (url, data directory)."""
+    home = os.path.join(tmp, "pg")
+    os.mkdir(home, 0o700)
+    shutil.chown(home, "postgres", "postgres")
+    os.chmod(tmp, 0o755)
+    data = os.path.join(home, "data")
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(as_pg + [f"{PG_BIN}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                            "--locale=C", "--no-sync"], check=True, capture_output=True, timeout=120)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(as_pg + [f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(home, "log"), "-w", "-t", "60", "-o",
+                            f"-k {home} -p {port} -c listen_addresses='' -c fsync=off", "start"],
+                   check=True, capture_output=True, timeout=90)
+    return f"postgresql:///postgres?host={home}&port={port}&user=postgres", data
+
+
+def stop_pg(data):
+    subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
+                   capture_output=True, timeout=60)
 
 
 def pick_scenarios(limit):
@@ -172,6 +200,31 @@ def main(argv):
             if len(checks) != 1 or checks[0]["source"] != "batch" or checks[0]["user"] != "night" \
                     or checks[0]["verdict"] != got.get("verdict") or sorted(checks[0]["finding_ids"]) != ids:
                 problems.append(f"history {domain}: {checks} against the output {got.get('verdict')} {ids}: {p.stderr.strip()}")
+
+        # --record into PostgreSQL (the shared history of several machines): each check once.
+        if os.path.exists(os.path.join(PG_BIN, "initdb")):
+            url, pg_data = start_pg(tmp)
+            try:
+                few = os.path.join(tmp, "few.csv")
+                with open(few, "w", encoding="utf-8") as f:
+                    f.write("domain,server_ip,provider,www\n" + "".join(
+                        f"{r['domain']},{r['server_ip']},{r['provider']},{r['www']}\n" for r, _ in picked[:4]))
+                rc, out, err, _ = certdoctor(["batch", "--concurrency", "4", "--timeout", "20", "--record", "--db", url]
+                                             + common + [few])
+                written = {json.loads(line)["domain"]: json.loads(line) for line in out.splitlines() if line.strip()}
+                for r, _ in picked[:4]:
+                    p = subprocess.run([binary, "history", r["domain"], "--db", url, "--format", "json"],
+                                       capture_output=True, text=True)
+                    checks = json.loads(p.stdout)["checks"] if p.returncode == 0 and p.stdout.strip() else []
+                    got = written.get(r["domain"].encode("idna").decode(), {})
+                    if len(checks) != 1 or checks[0]["source"] != "batch" or checks[0]["verdict"] != got.get("verdict"):
+                        problems.append(f"PostgreSQL history {r['domain']}: {checks} ({p.stderr.strip()}; batch exit {rc}: "
+                                        f"{err.strip()[-200:]})")
+                print(f"PostgreSQL: {len(written)} checks recorded by batch")
+            finally:
+                stop_pg(pg_data)
+        else:
+            print("SKIP PostgreSQL: no initdb")
 
         # The hostile check alone under a short deadline, beside healthy ones: they end first and
         # the batch ends by the hostile check's deadline.

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/batch.hpp"
 #include "pipeline/batch_input.hpp"
 #include "util/error.hpp"
 
@@ -230,4 +231,39 @@ TEST_CASE("options_for: the item's columns over the batch's options") {
   o = options_for(full, base);
   CHECK(o.www);
   CHECK(!o.no_www);
+}
+
+TEST_CASE("plan_batch: each item in the shard its registered domain hashes to, skip honoured, bad lines counted") {
+  std::string text;
+  for (int i = 0; i < 50; ++i) text += "site" + std::to_string(i) + ".jp\n";
+  text += "bad:80.jp\nwww.site3.jp\n";
+  std::multiset<std::string> all;
+  std::size_t bad = 0;
+  for (std::size_t k = 0; k < 3; ++k) {
+    std::istringstream in(text);
+    BatchReader reader(in);
+    certdoctor::pipeline::BatchOptions o;
+    o.shard = k;
+    o.shards = 3;
+    o.skip = [](const BatchItem& item) { return item.domain == "site7.jp"; };
+    const auto s = certdoctor::pipeline::plan_batch(
+        reader, o, [&](const BatchItem& item) {
+          CHECK(shard_of(item.domain, 3) == k);
+          all.insert(item.domain);
+        },
+        [&](const BatchLineError& e) {
+          CHECK(e.line == 51);
+          ++bad;
+        });
+    CHECK(s.read == 51);
+    CHECK(s.bad_lines == 1);
+    CHECK(s.status == 2);
+    CHECK(s.planned + s.other_shards + s.skipped == s.read);
+  }
+  CHECK(bad == 3);
+  CHECK(all.size() == 50);  // 49 sites (site7 skipped) and www.site3.jp, each once
+  CHECK(all.count("site7.jp") == 0);
+  CHECK(all.count("www.site3.jp") == 1);
+  for (int i = 0; i < 50; ++i)
+    if (i != 7) CHECK(all.count("site" + std::to_string(i) + ".jp") == 1);
 }
