@@ -5,7 +5,6 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -27,6 +26,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <sys/random.h>
 
 #include "facts/outside.hpp"
 #include "probe/dns_probe.hpp"
@@ -163,14 +163,27 @@ facts::CertificateFact to_fact(X509* x) {
   return c;
 }
 
+// Random bytes from the kernel (getrandom). Not OpenSSL's RAND_bytes: its first call sets up
+// the library's random generator, which costs more CPU than all the DNS questions of a check;
+// the names and tokens need unpredictability, not a DRBG.
+void random_bytes(unsigned char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = getrandom(out + got, n - got, 0);
+    if (r > 0) {
+      got += static_cast<std::size_t>(r);
+    } else if (r < 0 && errno != EINTR) {
+      std::random_device rd;
+      for (; got < n; ++got) out[got] = static_cast<unsigned char>(rd());
+    }
+  }
+}
+
 } // namespace
 
 std::string random_token() {
   unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
+  random_bytes(bytes, sizeof bytes);
   static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   // 32 bytes as unpadded base64url: 43 characters.
@@ -209,8 +222,16 @@ TrustStore::~TrustStore() { X509_STORE_free(store_); }
 
 std::string TrustStore::verify(const std::vector<std::string>& pem) const {
   std::vector<X509Ptr> certs;
+  std::vector<X509*> chain;
   for (const auto& p : pem)
-    if (auto x = read_pem(p)) certs.push_back(std::move(x));
+    if (auto x = read_pem(p)) {
+      chain.push_back(x.get());
+      certs.push_back(std::move(x));
+    }
+  return verify(chain);
+}
+
+std::string TrustStore::verify(const std::vector<X509*>& certs) const {
   if (certs.empty()) return "no certificate was served";
   if (!error_.empty()) return error_;
   std::string result;
@@ -219,8 +240,8 @@ std::string TrustStore::verify(const std::vector<std::string>& pem) const {
   if (!untrusted || !ctx) {
     result = "out of memory";
   } else {
-    for (std::size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted, certs[i].get());
-    if (X509_STORE_CTX_init(ctx, store_, certs[0].get(), untrusted) != 1) {
+    for (std::size_t i = 1; i < certs.size(); ++i) sk_X509_push(untrusted, certs[i]);
+    if (X509_STORE_CTX_init(ctx, store_, certs[0], untrusted) != 1) {
       result = "cannot start the verification";
     } else if (X509_verify_cert(ctx) != 1) {
       result = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx));
@@ -376,10 +397,7 @@ std::string body_digest(Transfer& t) {
 // under .invalid, which never resolves (RFC 2606), so only the pinned address answers it.
 std::string random_unknown_host() {
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
+  random_bytes(bytes, sizeof bytes);
   static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string out = "certdoctor-";
   for (unsigned char b : bytes) out += alphabet[b % 36];
@@ -903,18 +921,25 @@ class Worker {
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;
-      std::vector<std::string> pem;
+      std::vector<X509Ptr> served;
       struct curl_certinfo* info = nullptr;
       if (curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info) {
         for (int i = 0; i < info->num_of_certs; ++i)
           for (curl_slist* s = info->certinfo[i]; s; s = s->next)
-            if (std::string_view(s->data).rfind("Cert:", 0) == 0) pem.emplace_back(s->data + 5);
+            if (std::string_view(s->data).rfind("Cert:", 0) == 0)
+              if (auto x = read_pem(s->data + 5)) served.push_back(std::move(x));
       }
-      if (result == outcome::response && !pem.empty()) {
+      if (result == outcome::response && !served.empty()) {
         p.outcome = outcome::handshake;
-        p.chain = parse_pem_chain(pem);
+        // Each certificate parsed once, for its facts and for the verification: with OpenSSL 3
+        // a parse (its public key through the decoder framework) costs about 1.5M instructions.
+        std::vector<X509*> chain;
+        for (const auto& x : served) {
+          p.chain.push_back(to_fact(x.get()));
+          chain.push_back(x.get());
+        }
         // The trust store is read once per process, at the first chain to verify.
-        p.verify_error = TrustStore::shared(request_.ca_file).verify(pem);
+        p.verify_error = TrustStore::shared(request_.ca_file).verify(chain);
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.

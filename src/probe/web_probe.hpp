@@ -17,6 +17,7 @@
 #include "facts/web.hpp"
 
 struct x509_store_st;  // OpenSSL's X509_STORE
+struct x509_st;        // OpenSSL's X509
 
 #include "probe/address_policy.hpp"
 #include "probe/dns_client.hpp"
@@ -73,6 +74,8 @@ class TrustStore {
   /// Verifies a PEM chain (leaf first) at the current time. Returns "" when it verifies, else
   /// the reason (OpenSSL's, or that the store could not be read). Never throws.
   std::string verify(const std::vector<std::string>& pem) const;
+  /// The same for a chain already parsed (leaf first), as the TLS handshake gave it.
+  std::string verify(const std::vector<::x509_st*>& chain) const;
 
   /// The store for `ca_file`, read at the first call for that file and kept for the rest of the
   /// process (every check and every thread of it uses the same one; verifying is thread-safe).
