@@ -231,11 +231,7 @@ int run_batch(const std::vector<std::string>& args) {
   add_probe_options(visible, c, sw, false);
   add_record_options(visible, rec);
   add_output_options(visible, out);
-  parse_arguments(args, visible, "input", input);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  if (!parse_arguments(args, visible, help, "input", &input)) return exit_ok;
   check_output_options(out);
   if (out.format != "text" && out.format != "json")
     throw UsageError(Message{"batch-format", {{"value", printable(out.format)}}});

@@ -223,15 +223,23 @@ Options)";
 
 } // namespace
 
-void parse_arguments(const std::vector<std::string>& args, const po::options_description& visible, const char* name,
-                     std::string& positional) {
+std::optional<po::variables_map> parse_arguments(const std::vector<std::string>& args, const po::options_description& visible,
+                                                const bool& help, const char* name, std::string* positional) {
   po::options_description all;
-  all.add(visible).add_options()(name, po::value(&positional));
+  all.add(visible);
   po::positional_options_description pos;
-  pos.add(name, 1);
+  if (positional) {
+    all.add_options()(name, po::value(positional));
+    pos.add(name, 1);
+  }
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
   po::notify(vm);
+  if (help) {
+    std::cout << visible << '\n';
+    return std::nullopt;
+  }
+  return vm;
 }
 
 std::string main_help() {
@@ -367,11 +375,7 @@ int run_check(const std::vector<std::string>& args) {
   RecordFlags rec;
   add_record_options(visible, rec);
   add_output_options(visible, out);
-  parse_arguments(args, visible, "domain", c.domain);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  if (!parse_arguments(args, visible, help, "domain", &c.domain)) return exit_ok;
   check_output_options(out);
   check_record_options(rec);
   if (c.domain.empty()) throw UsageError(Message{"check-no-domain", {}});
@@ -414,13 +418,8 @@ Options)");
   RecordFlags rec;
   add_record_options(visible, rec);
   add_output_options(visible, out);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   check_output_options(out);
   check_record_options(rec);
   if (rec.record && show_view) throw UsageError("--view prints the view only: leave out --record");
@@ -512,17 +511,8 @@ int run_diff(const std::vector<std::string>& args) {
   add_probe_options(visible, c, sw);
   add_record_options(visible, rec);
   add_output_options(visible, out);
-  po::options_description all;
-  all.add(visible).add_options()("domain", po::value(&domain));
-  po::positional_options_description pos;
-  pos.add("domain", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help, "domain", &domain);
+  if (!vm) return exit_ok;
   check_output_options(out);
   if (out.format == "markdown") throw UsageError("diff: --format markdown is not available; use text or json");
   const bool history = !domain.empty();
@@ -573,7 +563,7 @@ int run_diff(const std::vector<std::string>& args) {
     // The same request as the earlier check unless an option says otherwise.
     const auto& r = from.request;
     c.domain = r.input.empty() ? from.domain : r.input;
-    auto given = [&](const char* name) { return vm.count(name) && !vm[name].defaulted(); };
+    auto given = [&](const char* name) { return vm->count(name) && !(*vm)[name].defaulted(); };
     if (!given("www") && !given("no-www") && r.www_explicit) (r.www ? c.www : c.no_www) = true;
     if (!given("provider")) c.provider = r.provider;
     if (!given("server-ip")) c.server_ips = r.server_ips;

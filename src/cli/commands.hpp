@@ -1,10 +1,12 @@
 #pragma once
 // The subcommands. Each takes its own arguments (after the subcommand word) and returns the
 // process exit status; usage and configuration errors are thrown and reported by main().
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
 
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
@@ -84,11 +86,14 @@ void finish_probe_options(pipeline::CheckOptions& c, const ProbeSwitches& s);
 /// Output settings shared by the commands: the language from LC_ALL/LC_MESSAGES/LANG, the width
 /// to wrap text at and whether to colour.
 std::string default_lang();
-/// Parses a subcommand's arguments: the `visible` options (those --help shows) and one positional
-/// argument stored in `positional` under the option name `name`. Throws boost's errors, which
-/// main() reports with the command's name.
-void parse_arguments(const std::vector<std::string>& args, const boost::program_options::options_description& visible,
-                     const char* name, std::string& positional);
+/// Parses a subcommand's arguments: the `visible` options (those --help shows) and, when
+/// `positional` is given, one positional argument stored there under the option name `name`.
+/// When --help was given (`help`, bound to the command's --help switch, is set), prints `visible`
+/// and returns nullopt: the command then ends with exit_ok. Throws boost's errors, which main()
+/// reports with the command's name.
+std::optional<boost::program_options::variables_map> parse_arguments(
+    const std::vector<std::string>& args, const boost::program_options::options_description& visible, const bool& help,
+    const char* name = nullptr, std::string* positional = nullptr);
 /// The width to wrap text at: `requested` (--width) when given, else 0 (no wrapping) when
 /// stdout is not a terminal, else COLUMNS when set, else the terminal's own width, else 80.
 int output_width(int requested);

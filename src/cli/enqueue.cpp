@@ -44,11 +44,7 @@ Options)");
   visible.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "db", po::value(&db)->value_name("URL"), "the PostgreSQL database holding the queue (postgresql://...)")(
       "lang", po::value(&lang)->value_name("LANG"), "language of the messages: ja or en (default: from LANG/LC_ALL)");
-  parse_arguments(args, visible, "input", input);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  if (!parse_arguments(args, visible, help, "input", &input)) return exit_ok;
   if (db.empty()) throw UsageError(Message{"queue-no-db", {{"command", "enqueue"}}});
   if (!store::is_postgres(db)) throw UsageError(Message{"queue-not-postgresql", {{"db", printable(db)}}});
   if (input.empty()) throw UsageError(Message{"enqueue-no-input", {}});

@@ -119,13 +119,8 @@ int history_prune(const std::vector<std::string>& args) {
   visible.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "older-than", po::value(&older)->value_name("AGE"), "delete the checks that started longer ago than AGE (400d, 12w, 36h)")(
       "db", po::value(&db)->value_name("FILE|URL"), "the history (default: the SQLite file under $XDG_DATA_HOME)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   if (older.empty()) throw UsageError("history prune: say how old with --older-than, for example --older-than 400d");
   const std::int64_t age = store::parse_age(older, "--older-than");
   const Words w = words(lang);
@@ -175,11 +170,7 @@ int run_history(const std::vector<std::string>& args) {
       "limit", po::value(&limit)->default_value(20)->value_name("N"), "history DOMAIN: the N newest checks (0: all)");
   add_output_options(visible, out);
   const bool show = !args.empty() && args[0] == "show";
-  parse_arguments(show ? std::vector<std::string>(args.begin() + 1, args.end()) : args, visible, show ? "id" : "domain", domain);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  if (!parse_arguments(show ? std::vector<std::string>(args.begin() + 1, args.end()) : args, visible, help, show ? "id" : "domain", &domain)) return exit_ok;
   if (show) {
     if (domain.empty()) throw UsageError("history show: give a check's id (see certdoctor history DOMAIN)");
     return history_show(domain, db, out);
@@ -234,13 +225,8 @@ Options)");
       "format", po::value(&format)->default_value("text")->value_name("FMT"), "output: text or json")(
       "lang", po::value(&lang)->value_name("LANG"), "language of the text: ja or en (default: from LANG/LC_ALL)")(
       "rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   if (format != "text" && format != "json") throw UsageError("--format " + format + ": use text or json");
   const std::int64_t horizon = store::parse_age(within, "--within");
   const Words w = words(lang);

@@ -112,13 +112,8 @@ int run_worker(const std::vector<std::string>& args) {
       "lang", po::value(&lang)->value_name("LANG"), "language of the lines: ja or en (default: from LANG/LC_ALL)")(
       "rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
   add_probe_options(visible, w.base, sw, false);  // the facts of every check are in the history
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   need_db(db, "worker");
   if (format != "text" && format != "json")
     throw UsageError(Message{"format-invalid", {{"value", printable(format)}, {"known", "text, json"}}});
@@ -211,13 +206,8 @@ Options)");
       "clear", po::value(&clear)->value_name("STATE"), "delete the items done or failed")(
       "format", po::value(&format)->default_value("text")->value_name("FMT"), "output: text or json")(
       "lang", po::value(&lang)->value_name("LANG"), "language of the text: ja or en (default: from LANG/LC_ALL)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   need_db(db, "queue");
   if (format != "text" && format != "json")
     throw UsageError(Message{"format-invalid", {{"value", printable(format)}, {"known", "text, json"}}});

@@ -85,13 +85,8 @@ int run_serve(const std::vector<std::string>& args) {
       ("no-cache", po::bool_switch(&no_cache), "always ask the outside sources afresh")
       ("ca-file", po::value(&config.defaults.ca_file)->value_name("FILE"), "PEM roots to verify served certificates with (default: the system's)")
       ("rules-dir", po::value(&rules_dirs)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(visible).run(), vm);
-  po::notify(vm);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  const auto vm = parse_arguments(args, visible, help);
+  if (!vm) return exit_ok;
   const auto listen = serve::parse_listen(config.listen);
   if (!listen) throw UsageError(Message{"serve-listen-invalid", {{"value", printable(config.listen)}}});
   const auto range = [](const char* option, long value, long min, long max) {

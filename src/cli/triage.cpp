@@ -186,11 +186,7 @@ int run_triage(const std::vector<std::string>& args) {
       ("rules-dir", po::value(&rules_dir_args)->value_name("DIR"), "extra rules directory laid over the built-in one (repeatable)");
   RecordFlags rec;
   add_record_options(visible, rec);
-  parse_arguments(args, visible, "input", input);
-  if (help) {
-    std::cout << visible << '\n';
-    return exit_ok;
-  }
+  if (!parse_arguments(args, visible, help, "input", &input)) return exit_ok;
   if (lang.empty()) lang = default_lang();
   if (lang != "ja" && lang != "en") throw UsageError(Message{"lang-invalid", {{"value", printable(lang)}}});
   if (format != "text" && format != "json" && format != "markdown" && format != "html" && format != "eml")
