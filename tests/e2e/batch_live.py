@@ -17,7 +17,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,40 +27,15 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run_scenarios import LAB, LAB_RULES, SCENARIOS, binary_argument, lab_env  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "store"))
+import pg  # noqa: E402  (a PostgreSQL server of the test's own)
+
 HOSTILE = ("http-slow.jp", "203.0.113.32")
 HOSTILE_TIMEOUT = 8
 # Options a CSV row can carry; scenarios with other arguments (outside sources, timeouts) are left
 # to run_scenarios.py.
 COLUMNS = {"--server-ip": "server_ip", "--provider": "provider", "--www": "www", "--no-www": "www"}
 SKIP = ("timeout", "slow", "hang", "unreachable", "firewall", "endless")
-PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
-def start_pg(tmp):
-    """A PostgreSQL server of our own (as tests/store/store_e2e.py starts one): initdb in `tmp` as
-    the postgres user, a unix socket there and a free port. Returns (url, data directory)."""
-    home = os.path.join(tmp, "pg")
-    os.mkdir(home, 0o700)
-    shutil.chown(home, "postgres", "postgres")
-    os.chmod(tmp, 0o755)
-    data = os.path.join(home, "data")
-    as_pg = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(as_pg + [f"{PG_BIN}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                            "--locale=C", "--no-sync"], check=True, capture_output=True, timeout=120)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    subprocess.run(as_pg + [f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(home, "log"), "-w", "-t", "60", "-o",
-                            f"-k {home} -p {port} -c listen_addresses='' -c fsync=off", "start"],
-                   check=True, capture_output=True, timeout=90)
-    return f"postgresql:///postgres?host={home}&port={port}&user=postgres", data
-
-
-def stop_pg(data):
-    subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", data, "-m", "immediate", "stop"],
-                   capture_output=True, timeout=60)
-
-
 def pick_scenarios(limit):
     with open(SCENARIOS, encoding="utf-8") as f:
         scenarios = yaml.safe_load(f)["scenarios"]
@@ -202,9 +176,11 @@ def main(argv):
                 problems.append(f"history {domain}: {checks} against the output {got.get('verdict')} {ids}: {p.stderr.strip()}")
 
         # --record into PostgreSQL (the shared history of several machines): each check once.
-        if os.path.exists(os.path.join(PG_BIN, "initdb")):
-            url, pg_data = start_pg(tmp)
+        if os.path.exists(os.path.join(pg.PG_BIN, "initdb")):
+            os.chmod(tmp, 0o755)
+            server = pg.Server(tmp)
             try:
+                url = server.create("batch")
                 few = os.path.join(tmp, "few.csv")
                 with open(few, "w", encoding="utf-8") as f:
                     f.write("domain,server_ip,provider,www\n" + "".join(
@@ -222,7 +198,7 @@ def main(argv):
                                         f"{err.strip()[-200:]})")
                 print(f"PostgreSQL: {len(written)} checks recorded by batch")
             finally:
-                stop_pg(pg_data)
+                server.stop()
         else:
             print("SKIP PostgreSQL: no initdb")
 

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,14 @@ EXE, WRITER, BACKEND, FACTS = (os.path.abspath(a) for a in sys.argv[1:5])
 BACKEND = os.path.basename(BACKEND)
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 LAB_RULES = os.path.join(ROOT, "tests", "lab", "rules")
-PG_BIN = "/usr/lib/postgresql/15/bin"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pg  # noqa: E402  (a PostgreSQL server of the test's own)
+
+PG_BIN = pg.PG_BIN
 failures = []
 tmp = tempfile.mkdtemp(prefix="certdoctor-store-")
 os.chmod(tmp, 0o755)
-pg_data = None
+pg_server = None
 
 
 def fail(what):
@@ -46,11 +48,10 @@ def run(args, env=None, user=None, timeout=120):
 
 
 def stop_pg():
-    global pg_data
-    if pg_data:
-        subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/pg_ctl", "-D", pg_data, "-m", "immediate", "stop"],
-                       capture_output=True, timeout=60)
-        pg_data = None
+    global pg_server
+    if pg_server:
+        pg_server.stop()
+        pg_server = None
 
 
 def cleanup(*_):
@@ -68,22 +69,9 @@ signal.signal(signal.SIGINT, on_signal)
 
 
 def start_pg():
-    global pg_data
-    home = os.path.join(tmp, "pg")
-    os.mkdir(home, 0o700)
-    shutil.chown(home, "postgres", "postgres")
-    data = os.path.join(home, "data")
-    as_pg = ["runuser", "-u", "postgres", "--"]
-    subprocess.run(as_pg + [f"{PG_BIN}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                            "--locale=C", "--no-sync"], check=True, capture_output=True, timeout=120)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    pg_data = data
-    subprocess.run(as_pg + [f"{PG_BIN}/pg_ctl", "-D", data, "-l", os.path.join(home, "log"), "-w", "-t", "60", "-o",
-                            f"-k {home} -p {port} -c listen_addresses='' -c fsync=off", "start"],
-                   check=True, capture_output=True, timeout=90)
-    return home, port
+    global pg_server
+    pg_server = pg.Server(tmp)
+    return pg_server.home, pg_server.port
 
 
 def history(db, domain):
