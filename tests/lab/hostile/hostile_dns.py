@@ -238,6 +238,31 @@ def b_badname(query, apex):
     return header + query.question + rr(pointer, TYPE_A, rdata_a("203.0.113.66"))
 
 
+# The rebinding server: the first A question for a name gets REBIND_FIRST, every later one
+# 127.0.0.1, all with TTL 0, so no cache keeps the first answer. Counted per name, so a test
+# asks under a fresh name (N.rebind.jp) to see the switch again.
+REBIND_FIRST, REBIND_NEXT = "203.0.113.10", "127.0.0.1"
+rebind_seen = set()
+rebind_lock = threading.Lock()
+
+
+def b_rebind(query, apex):
+    qname, ptr = query.name, b"\xc0\x0c"
+    reply = Reply()
+    if qname == apex and query.qtype == TYPE_SOA:
+        reply.answer.append(rr(ptr, TYPE_SOA, soa_rdata(apex), 0))
+    elif qname == apex and query.qtype == TYPE_NS:
+        reply.answer.append(rr(ptr, TYPE_NS, encode_name("ns.broken.net."), 0))
+    elif query.qtype == TYPE_A:
+        with rebind_lock:
+            first = qname not in rebind_seen
+            rebind_seen.add(qname)
+        reply.answer.append(rr(ptr, TYPE_A, rdata_a(REBIND_FIRST if first else REBIND_NEXT), 0))
+    else:
+        reply.authority.append(rr(encode_name(apex), TYPE_SOA, soa_rdata(apex), 0))
+    return reply
+
+
 BEHAVIOURS = {
     "servfail": b_servfail,    # SERVFAIL
     "refused": b_refused,      # REFUSED
@@ -247,6 +272,7 @@ BEHAVIOURS = {
     "truncated": b_truncated,  # TC=1 on every UDP reply, 400 A records over TCP
     "huge": b_huge,            # 400 A records: TC over UDP (too big), full over TCP
     "badname": b_badname,      # answer owner name is a compression loop
+    "rebind": b_rebind,        # A: a public lab address first, then 127.0.0.1, TTL 0
 }
 
 
