@@ -47,24 +47,6 @@ Options)";
 // A time in the text output: JST, as the reports show the collection time.
 std::string shown_time(std::int64_t t) { return report::collected_jst(facts::format_utc_time(t)); }
 
-json record_json(const store::Record& r) {
-  json j = {{"id", r.id},
-            {"domain", r.domain},
-            {"registered_domain", r.registered_domain},
-            {"started_at", facts::format_utc_time(r.started_at)},
-            {"finished_at", facts::format_utc_time(r.finished_at)},
-            {"verdict", r.verdict},
-            {"finding_ids", r.finding_ids},
-            {"user", r.user},
-            {"ticket", r.ticket},
-            {"source", r.source},
-            {"tool_version", r.tool_version},
-            {"rules_version", r.rules_version},
-            {"provider", r.provider},
-            {"cert_not_after", r.cert_not_after ? json(facts::format_utc_time(*r.cert_not_after)) : json(nullptr)}};
-  return j;
-}
-
 std::string who(const store::Record& r) {
   std::string s = r.user;
   if (!r.ticket.empty()) s += " #" + r.ticket;
@@ -105,7 +87,7 @@ int history_show(const std::string& id_text, const std::string& db, OutputOption
                                            {"rules_now", now_rules}})
                 << "\n\n";
     }
-    json extra = {{"record", record_json(r.record)}, {"rules_version_now", now_rules}};
+    json extra = {{"record", pipeline::record_json(r.record)}, {"rules_version_now", now_rules}};
     print_report(r.diagnosis.report, k, out, extra);
     return pipeline::exit_status(r.diagnosis);
   });
@@ -182,9 +164,7 @@ int run_history(const std::vector<std::string>& args) {
     auto s = store::open(db, store::Open::existing);
     const auto records = s->list(ascii, limit);
     if (out.format == "json") {
-      json list = json::array();
-      for (const auto& r : records) list.push_back(record_json(r));
-      std::cout << json{{"domain", ascii}, {"checks", list}}.dump(2) << '\n';
+      std::cout << pipeline::history_json(ascii, records).dump(2) << '\n';
       return exit_ok;
     }
     const Words w = words(out.lang);

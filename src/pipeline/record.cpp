@@ -158,4 +158,28 @@ std::vector<store::Due> due(store::Store& s, const Knowledge& k, std::int64_t no
   return store::due(s.latest_per_domain(), now, within, [&](const std::string& p) { return renewal_window(k, p); });
 }
 
+json record_json(const store::Record& r) {
+  json j = {{"id", r.id},
+            {"domain", r.domain},
+            {"registered_domain", r.registered_domain},
+            {"started_at", facts::format_utc_time(r.started_at)},
+            {"finished_at", facts::format_utc_time(r.finished_at)},
+            {"verdict", r.verdict},
+            {"finding_ids", r.finding_ids},
+            {"user", r.user},
+            {"ticket", r.ticket},
+            {"source", r.source},
+            {"tool_version", r.tool_version},
+            {"rules_version", r.rules_version},
+            {"provider", r.provider},
+            {"cert_not_after", r.cert_not_after ? json(facts::format_utc_time(*r.cert_not_after)) : json(nullptr)}};
+  return j;
+}
+
+json history_json(const std::string& domain, const std::vector<store::Record>& records) {
+  json list = json::array();
+  for (const auto& r : records) list.push_back(record_json(r));
+  return json{{"domain", domain}, {"checks", list}};
+}
+
 } // namespace certdoctor::pipeline

@@ -54,6 +54,12 @@ Recalled recall(store::Store&, std::int64_t id, const Knowledge&, const std::str
 /// JST as the reports show times). The record holds its facts. Throws UsageError for a `ref` that
 /// is none of these and StoreError when no recorded check matches.
 store::Record pick(store::Store&, const std::string& domain, const std::string& ref);
+/// A record without its facts and findings, as `history --format json` lists it: id, domain,
+/// times (UTC), verdict, finding ids, who asked, versions, provider, the certificate's notAfter.
+nlohmann::json record_json(const store::Record&);
+/// The recorded checks of a domain: {"domain", "checks": [record_json, ...]} (newest first).
+nlohmann::json history_json(const std::string& domain, const std::vector<store::Record>& records);
+
 /// The findings a record holds, as they were judged when it was made.
 std::vector<rules::Finding> recorded_findings(const store::Record&);
 

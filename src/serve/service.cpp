@@ -548,6 +548,36 @@ Response Service::api_get(const std::string& id) {
   return r;
 }
 
+// The recorded checks of a domain, newest first, as `certdoctor history NAME --format json`
+// lists them (?limit=N, 1 to 100, default 20).
+Response Service::api_history(const std::string& name, const Request& req) {
+  std::string ascii;
+  const auto texts = in_both([&] { ascii = parse_domain(name).ascii; });
+  if (!texts.empty()) {
+    Problem p{400, "domain-invalid", {}};
+    p.args = {{"ja", texts.count("ja") ? texts.at("ja") : ""}, {"en", texts.count("en") ? texts.at("en") : ""}};
+    return problem_json(p);
+  }
+  std::size_t limit = 20;
+  if (auto it = req.args.find("limit"); it != req.args.end()) {
+    const std::string& v = it->second;
+    if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 || std::stoul(v) > 100)
+      return problem_json(Problem{400, "serve-number", {{"option", "limit"}, {"value", printable(v, 20)}, {"min", "1"}, {"max", "100"}}});
+    limit = std::stoul(v);
+  }
+  std::vector<store::Record> records;
+  try {
+    std::lock_guard lock(store_mutex_);
+    records = store_->list(ascii, limit);
+  } catch (const store::StoreError& e) {
+    std::cerr << "certdoctor serve: history of " << ascii << ": " << e.what() << '\n';
+    return problem_json(Problem{500, "serve-store", {{"detail", "history"}}});
+  }
+  Response r;
+  r.body = pipeline::history_json(ascii, records).dump() + "\n";
+  return r;
+}
+
 Response Service::health() {
   const auto c = counts();
   Response r;
@@ -609,6 +639,15 @@ Response Service::openapi() {
            {{"summary", "a check: status queued, running, done or failed; when done, the report as `certdoctor check --format json` prints it"},
             {"parameters", {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
             {"responses", {{"200", {{"description", "the check"}}}, {"404", error_response}}}}}}},
+        {"/api/v1/domains/{name}/history",
+         {{"get",
+           {{"summary", "the recorded checks of a domain, newest first, as `certdoctor history NAME --format json` lists them"},
+            {"parameters",
+             {{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}, {"example", "example.jp"}}}},
+              {{"name", "limit"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}, {"default", 20}}}}}},
+            {"responses",
+             {{"200", {{"description", "{domain, checks: [{id, domain, started_at, finished_at, verdict, finding_ids, user, ticket, source, ...}]}"}}},
+              {"400", error_response}}}}}}},
         {"/healthz", {{"get", {{"summary", "the service is up: queue and workers"}, {"responses", {{"200", {{"description", "ok"}}}}}}}}},
         {"/r/{id}", {{"get", {{"summary", "the result page (HTML)"}, {"responses", {{"200", {{"description", "the page"}}}}}}}}}}},
       {"components", {{"schemas", {{"Error", error}}}}}};
@@ -633,6 +672,8 @@ Response Service::route(const Request& req) {
   if (req.path == "/api/openapi.json") return get ? openapi() : not_allowed("GET");
   if (req.path == "/api/v1/checks") return req.method == "POST" ? api_post(req) : not_allowed("POST");
   if (auto id = after(req.path, "/api/v1/checks/")) return get ? api_get(*id) : not_allowed("GET");
+  if (auto rest = after(req.path, "/api/v1/domains/"); rest && rest->size() > 8 && rest->ends_with("/history"))
+    return get ? api_history(rest->substr(0, rest->size() - 8), req) : not_allowed("GET");
   if (auto id = after(req.path, "/r/")) return get ? result_page(*id, lang) : not_allowed("GET");
   Problem p{404, "serve-no-page", {}};
   return api ? problem_json(p) : problem_html(p, lang);

@@ -117,6 +117,7 @@ class Service {
   Response result_page(const std::string& id, const std::string& lang);
   Response api_get(const std::string& id);
   Response api_post(const Request& request);
+  Response api_history(const std::string& name, const Request& request);
   Response form_post(const Request& request, const std::string& lang);
   Response health();
   Response openapi();

@@ -6,14 +6,17 @@ API: a healthy and a failing lab domain checked to the verdict and findings `che
 OpenAPI document and /healthz; hostile requests (a body over the limit, bad JSON, a field of the
 wrong type, control characters, a domain with markup, an unknown id, a wrong method) each get a
 clean JSON error with its code and a message in Japanese and English; request headers over the
-connection's memory are refused. Page: the form in ja and en, a lab domain submitted without any
+connection's memory are refused; the history of a domain (GET /api/v1/domains/NAME/history) is
+what `certdoctor history NAME --format json` prints. Page: the form in ja and en, a lab domain submitted without any
 script, the result followed to /r/ID, its verdict and findings read as a person sees them; a
 domain with markup shown as text. Screenshots in OUTDIR.
 usage: serve_live.py CERTDOCTOR [OUTDIR] [--keep-lab]
 """
+import json
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +28,8 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 def api_checks(serve, problems):
+    """Checks two lab domains through the API; their record ids by domain."""
+    records = {}
     for domain, verdict, must in (("healthy-sakura.jp", ("ok", "warning"), []),
                                   ("www-missing.jp", ("fail",), ["www-not-covered", "domain-nxdomain"])):
         status, headers, j = serve.api("POST", "/api/v1/checks", {"domain": domain, "www": True, "server_ip": "203.0.113.10"})
@@ -35,6 +40,7 @@ def api_checks(serve, problems):
             problems.append(f"POST {domain}: Location {headers.get('Location')}")
         result = serve.wait(j["id"])
         ids = sorted({f["id"] for f in result.get("findings", [])})
+        records[domain] = result.get("record_id")
         print(f"API {domain}: {result.get('status')} {result.get('verdict')} {ids}")
         if result.get("status") != "done" or result.get("verdict") not in verdict:
             problems.append(f"API {domain}: {result.get('status')} {result.get('verdict')}, expected {verdict}")
@@ -47,6 +53,42 @@ def api_checks(serve, problems):
     status, _, health = serve.api("GET", "/healthz")
     if status != 200 or health.get("policy") != "lab":
         problems.append(f"healthz: {status} {health}")
+    return records
+
+
+def history(serve, binary, db, records, problems):
+    """GET /api/v1/domains/NAME/history: the JSON of `certdoctor history NAME --format json`."""
+    for domain, record_id in records.items():
+        status, _, j = serve.api("GET", f"/api/v1/domains/{domain}/history")
+        p = subprocess.run([binary, "history", domain, "--format", "json", "--db", db], capture_output=True, timeout=60)
+        cli = json.loads(p.stdout) if p.returncode == 0 else {"exit": p.returncode, "stderr": p.stderr.decode()[:200]}
+        ids = [c.get("id") for c in j.get("checks", [])]
+        print(f"history {domain}: {status}, checks {ids}")
+        if status != 200 or j != cli:
+            problems.append(f"history {domain}: {status} {j} differs from the command's {cli}")
+        if not record_id or record_id not in ids:
+            problems.append(f"history {domain}: the API's check (record {record_id}) is not listed ({ids})")
+        elif any(c.get("source") != "web" for c in j["checks"] if c.get("id") == record_id):
+            problems.append(f"history {domain}: record {record_id} not from source web")
+    status, _, j = serve.api("GET", "/api/v1/domains/never-checked.jp/history")
+    if status != 200 or j != {"domain": "never-checked.jp", "checks": []}:
+        problems.append(f"history of a domain never checked: {status} {j}")
+    status, _, j = serve.api("GET", "/api/v1/domains/healthy-sakura.jp/history?limit=1")
+    if status != 200 or len(j.get("checks", [])) != 1:
+        problems.append(f"history ?limit=1: {status} {j}")
+    for path, code in (("/api/v1/domains/exa%3Cb%3Emple.jp/history", "domain-invalid"),
+                       ("/api/v1/domains/healthy-sakura.jp/history?limit=0", "serve-number"),
+                       ("/api/v1/domains/healthy-sakura.jp/history?limit=99999999999", "serve-number")):
+        status, _, j = serve.api("GET", path)
+        err = j.get("error", {})
+        if status != 400 or err.get("code") != code or not err.get("message", {}).get("ja") or not err.get("message", {}).get("en"):
+            problems.append(f"history {path}: {status} {j}, expected 400 {code} with ja and en")
+    status, _, j = serve.api("POST", "/api/v1/domains/healthy-sakura.jp/history", {"x": 1})
+    if status != 405:
+        problems.append(f"history POST: {status} {j}")
+    status, _, doc = serve.api("GET", "/api/openapi.json")
+    if "/api/v1/domains/{name}/history" not in doc.get("paths", {}):
+        problems.append("openapi: no /api/v1/domains/{name}/history")
 
 
 def hostile(serve, problems):
@@ -160,10 +202,12 @@ def inside(binary, argv):
     rest = [a for a in argv[2:] if not a.startswith("--")]
     outdir = rest[0] if rest else os.path.join(tmp, "screens")
     os.makedirs(outdir, exist_ok=True)
-    serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(outdir, "serve.log"),
+    db = os.path.join(tmp, "history.sqlite3")
+    serve = Serve(binary, db, os.path.join(outdir, "serve.log"),
                   ["--client-burst", "50", "--domain-burst", "10", "--workers", "2"])
     try:
-        api_checks(serve, problems)
+        records = api_checks(serve, problems)
+        history(serve, binary, db, records, problems)
         hostile(serve, problems)
         browser(serve, outdir, problems)
     finally:
