@@ -57,7 +57,7 @@ int run_serve(const std::vector<std::string>& args) {
   serve::DaemonLimits limits;
   std::vector<std::string> rules_dirs;
   bool help = false, no_cache = false;
-  int workers = 4, queue = 32, max_body = 8192, per_client = 16;
+  int workers = 4, queue = 32, max_body = 8192, max_triage_body = 65536, per_client = 16;
   config.defaults.ct_url = probe::default_ct_url;
   po::options_description visible(kServeHelp);
   visible.add_options()
@@ -75,6 +75,8 @@ int run_serve(const std::vector<std::string>& args) {
       ("connections-per-client", po::value(&per_client)->default_value(per_client)->value_name("N"),
        "open connections one client address may hold, 1 to 10000 (more are closed at once)")
       ("max-body", po::value(&max_body)->default_value(max_body)->value_name("BYTES"), "largest request body, 256 to 1048576")
+      ("max-triage-body", po::value(&max_triage_body)->default_value(max_triage_body)->value_name("BYTES"),
+       "largest mail or ACME error POST /api/v1/triage takes, 256 to 1048576")
       ("resolver", po::value(&config.defaults.resolvers)->value_name("IP[:PORT]"), "recursive resolver of every check (repeatable; default: /etc/resolv.conf)")
       ("root-hints", po::value(&config.defaults.root_hints)->value_name("FILE"), "root servers for the delegation walk (default: built in)")
       ("ca", po::value(&config.defaults.ca)->default_value("letsencrypt")->value_name("ID"), "certificate authority model from rules/ca/")
@@ -97,11 +99,13 @@ int run_serve(const std::vector<std::string>& args) {
   range("workers", workers, 1, 64);
   range("queue", queue, 0, 10000);
   range("max-body", max_body, 256, 1048576);
+  range("max-triage-body", max_triage_body, 256, 1048576);
   range("connections-per-client", per_client, 1, 10000);
   limits.per_client = static_cast<unsigned>(per_client);
   config.workers = static_cast<std::size_t>(workers);
   config.queue = static_cast<std::size_t>(queue);
   config.max_body = static_cast<std::size_t>(max_body);
+  config.max_triage_body = static_cast<std::size_t>(max_triage_body);
   config.defaults.use_cache = !no_cache;
   limits.threads = 4;
 

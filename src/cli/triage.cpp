@@ -237,24 +237,10 @@ int run_triage(const std::vector<std::string>& args) {
     throw UsageError("triage: " + (input == "-" ? std::string("standard input") : input) + ": " + e.what());
   }
 
-  report::TriageReport r;
-  r.lang = lang;
-  r.triage = &t;
+  report::TriageReport r = pipeline::offline_report(t, data, lang, bytes.size());
   r.offline = offline;
-  r.input_size = bytes.size();
-  if (!t.provider.empty()) {
-    const auto& name = data.provider(t.provider).data["name"];
-    r.provider_name = name.is_object() && name.contains(lang) ? name[lang].get<std::string>() : t.provider;
-  }
-  if (t.notice) {
-    r.means = t.notice->means.value(lang, "");
-    // A known fault of the provider on the mail's day comes first: it changes what the mail means.
-    for (const auto& note : t.fault_notes) r.means = note.value(lang, "") + (lang == "ja" ? "" : " ") + r.means;
-    r.next = t.notice->next.value(lang, "");
-  }
 
   int status = exit_ok;
-  r.verdict = "offline";
   pipeline::TriageChecks live;
   if (!offline) {
     const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));

@@ -8,20 +8,46 @@
 
 namespace certdoctor::pipeline {
 
-TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
-                           std::size_t max_domains, std::chrono::steady_clock::time_point deadline) {
-  TriageChecks out;
+report::TriageReport offline_report(const triage::Triage& t, const view::DataSet& data, const std::string& lang,
+                                    std::size_t input_size) {
+  report::TriageReport r;
+  r.lang = lang;
+  r.triage = &t;
+  r.offline = true;
+  r.verdict = "offline";
+  r.input_size = input_size;
+  if (!t.provider.empty()) {
+    const auto& name = data.provider(t.provider).data["name"];
+    r.provider_name = name.is_object() && name.contains(lang) ? name[lang].get<std::string>() : t.provider;
+  }
+  if (t.notice) {
+    r.means = t.notice->means.value(lang, "");
+    // A known fault of the provider on the mail's day comes first: it changes what the mail means.
+    for (const auto& note : t.fault_notes) r.means = note.value(lang, "") + (lang == "ja" ? "" : " ") + r.means;
+    r.next = t.notice->next.value(lang, "");
+  }
+  return r;
+}
+
+std::vector<triage::TriagedDomain> domains_to_check(const triage::Triage& t, bool no_www, std::vector<std::string>& notes) {
   // www.X is on the certificate that the check of X looks at (unless --no-www): checking it again
   // alone would only repeat those findings.
   std::vector<triage::TriagedDomain> domains;
   for (const auto& d : t.domains) {
-    const bool covered = !base.no_www && d.ascii.rfind("www.", 0) == 0 &&
+    const bool covered = !no_www && d.ascii.rfind("www.", 0) == 0 &&
                          std::any_of(t.domains.begin(), t.domains.end(), [&](const triage::TriagedDomain& other) {
                            return other.ascii == d.ascii.substr(4) && parse_domain(other.ascii).registered == other.ascii;
                          });
-    if (covered) out.notes.push_back(d.ascii + ": checked with " + d.ascii.substr(4));
+    if (covered) notes.push_back(d.ascii + ": checked with " + d.ascii.substr(4));
     else domains.push_back(d);
   }
+  return domains;
+}
+
+TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
+                           std::size_t max_domains, std::chrono::steady_clock::time_point deadline) {
+  TriageChecks out;
+  const std::vector<triage::TriagedDomain> domains = domains_to_check(t, base.no_www, out.notes);
   const std::size_t n = std::min(domains.size(), max_domains);
   if (domains.size() > n)
     out.notes.push_back(std::to_string(domains.size() - n) + " more domains were not checked (--max-domains)");

@@ -33,6 +33,16 @@ struct TriageChecks {
   std::vector<Judged> judged;
 };
 
+/// The parts of a triage's report that come from the triage alone (the provider's name, what the
+/// notice means and what to do next, in `lang`): the report `triage --offline` prints. It points
+/// to `t`, which must outlive it.
+report::TriageReport offline_report(const triage::Triage& t, const view::DataSet& data, const std::string& lang,
+                                    std::size_t input_size);
+
+/// The domains a triage's checks look at, in order: www.X is left out when X is named too (the
+/// check of X looks at the certificate carrying www.X), with a note in `notes`; unless `no_www`.
+std::vector<triage::TriagedDomain> domains_to_check(const triage::Triage& t, bool no_www, std::vector<std::string>& notes);
+
 /// Checks at most `max_domains` of the triage's domains with `base` (its domain and timeout are
 /// set per domain), each getting an equal share of the time left before `deadline` (at most 30 s).
 /// The provider is `base.provider` unless it is "auto", else the one the notice came from.

@@ -22,11 +22,13 @@ namespace {
 struct Context {
   Service* service;
   std::size_t max_body;
+  std::size_t max_triage_body;  // POST /api/v1/triage: a pasted mail
 };
 
 // What one connection has received of its request so far.
 struct Pending {
   std::string body;
+  std::size_t limit = 0;
   bool too_large = false;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -71,17 +73,18 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
   if (!pending) {
     pending = new Pending();
     *state = pending;
+    pending->limit = url && std::strcmp(url, "/api/v1/triage") == 0 ? ctx->max_triage_body : ctx->max_body;
     // A declared body over the limit is refused before a byte of it is read.
     if (const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length")) {
       char* end = nullptr;
       const unsigned long long n = std::strtoull(length, &end, 10);
-      if (end == length || *end != '\0' || n > ctx->max_body) pending->too_large = true;
+      if (end == length || *end != '\0' || n > pending->limit) pending->too_large = true;
     }
     if (!pending->too_large) return MHD_YES;
   }
   if (*upload_size > 0) {
     if (!pending->too_large) {
-      if (pending->body.size() + *upload_size > ctx->max_body) {
+      if (pending->body.size() + *upload_size > pending->limit) {
         pending->too_large = true;
         pending->body.clear();
       } else {
@@ -114,7 +117,7 @@ void on_completed(void*, MHD_Connection*, void** state, enum MHD_RequestTerminat
 }  // namespace
 
 void run_daemon(Service& service, const std::string& address, int port, const DaemonLimits& limits, const std::atomic<bool>& stop) {
-  Context ctx{&service, service.config().max_body};
+  Context ctx{&service, service.config().max_body, service.config().max_triage_body};
   sockaddr_storage storage{};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
   const auto listen_text = (address.find(':') != std::string::npos ? "[" + address + "]" : address) + ":" + std::to_string(port);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "pipeline/record.hpp"
+#include "pipeline/triage.hpp"
 #include "probe/address_policy.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
@@ -95,6 +96,7 @@ void Service::install_messages(const pipeline::Knowledge& knowledge) {
 Service::Service(Config config, const pipeline::Knowledge& knowledge)
     : config_(std::move(config)),
       k_(knowledge),
+      acme_(triage::AcmeCatalogue::load(knowledge.dirs)),
       clients_(config_.client_per_minute, config_.client_burst),
       domains_(config_.domain_per_minute, config_.domain_burst) {
   store_ = store::open(config_.db, store::Open::create);
@@ -578,6 +580,58 @@ Response Service::api_history(const std::string& name, const Request& req) {
   return r;
 }
 
+// A provider's notice mail or an ACME error, triaged as `triage --offline --format json` prints
+// it, and a check queued for each domain it names (at most `triage_domains`), as POST
+// /api/v1/checks would: their ids under "queued", or the problem that kept one from the queue.
+Response Service::api_triage(const Request& req, const std::string& lang) {
+  if (req.body_too_large)
+    return problem_json(Problem{413, "serve-body-too-large", {{"limit", std::to_string(config_.max_triage_body)}}});
+  triage::Triage t;
+  try {
+    t = triage::triage(req.body, triage::TriageData{k_.data, acme_, &k_.classifier});
+  } catch (const Error& e) {
+    return problem_json(Problem{400, "serve-triage-unreadable", {{"detail", printable(e.what(), 200)}}});
+  }
+  const report::TriageReport report = pipeline::offline_report(t, k_.data, lang, req.body.size());
+  std::vector<std::string> notes;  // www.X left to the check of X: the triage JSON says so already
+  const auto domains = pipeline::domains_to_check(t, false, notes);
+  const auto peer = client_address(req.peer, header(req, "x-forwarded-for"), config_.trust_proxy);
+  json queued = json::array(), not_queued = json::array();
+  for (std::size_t i = 0; i < domains.size(); ++i) {
+    if (i >= config_.triage_domains) {
+      not_queued.push_back(domains[i].ascii);
+      continue;
+    }
+    Input in;
+    in.domain = domains[i].ascii;
+    if (!t.provider.empty() && k_.data.providers().count(t.provider)) in.provider = t.provider;
+    auto result = submit(in, peer);
+    if (auto* p = std::get_if<Problem>(&result)) {
+      json e = json::parse(problem_json(*p).body);
+      e["domain"] = domains[i].ascii;
+      e["status"] = p->status;
+      queued.push_back(e);
+      continue;
+    }
+    const auto& id = std::get<std::string>(result);
+    std::string status;
+    {
+      std::lock_guard lock(mutex_);
+      status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
+    }
+    queued.push_back({{"domain", domains[i].ascii},
+                      {"id", id},
+                      {"status", status},
+                      {"links", {{"self", "/api/v1/checks/" + id}, {"page", "/r/" + id}}}});
+  }
+  json out = report::render_triage_json(report);
+  out["queued"] = queued;
+  out["not_queued"] = not_queued;  // beyond the checks one triage may queue
+  Response r;
+  r.body = out.dump() + "\n";
+  return r;
+}
+
 Response Service::health() {
   const auto c = counts();
   Response r;
@@ -639,6 +693,20 @@ Response Service::openapi() {
            {{"summary", "a check: status queued, running, done or failed; when done, the report as `certdoctor check --format json` prints it"},
             {"parameters", {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
             {"responses", {{"200", {{"description", "the check"}}}, {"404", error_response}}}}}}},
+        {"/api/v1/triage",
+         {{"post",
+           {{"summary", "triage a provider's notice mail or an ACME error (the body, as text, at most the service's --max-triage-body bytes): "
+                        "the JSON of `certdoctor triage --offline --format json`, and under `queued` a check queued for each domain it "
+                        "names, as POST /api/v1/checks would ({domain, id, status, links}, or {domain, status, error} when a limit "
+                        "kept it out; at most 5, the others under `not_queued`); follow each with GET /api/v1/checks/{id}"},
+            {"parameters", {{{"name", "lang"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}, {"enum", {"ja", "en"}}}}}}},
+            {"requestBody",
+             {{"required", true},
+              {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}, {"message/rfc822", {{"schema", {{"type", "string"}}}}}}}}},
+            {"responses",
+             {{"200", {{"description", "the triage and the queued checks"}}},
+              {"400", error_response},
+              {"413", error_response}}}}}}},
         {"/api/v1/domains/{name}/history",
          {{"get",
            {{"summary", "the recorded checks of a domain, newest first, as `certdoctor history NAME --format json` lists them"},
@@ -672,6 +740,7 @@ Response Service::route(const Request& req) {
   if (req.path == "/api/openapi.json") return get ? openapi() : not_allowed("GET");
   if (req.path == "/api/v1/checks") return req.method == "POST" ? api_post(req) : not_allowed("POST");
   if (auto id = after(req.path, "/api/v1/checks/")) return get ? api_get(*id) : not_allowed("GET");
+  if (req.path == "/api/v1/triage") return req.method == "POST" ? api_triage(req, lang) : not_allowed("POST");
   if (auto rest = after(req.path, "/api/v1/domains/"); rest && rest->size() > 8 && rest->ends_with("/history"))
     return get ? api_history(rest->substr(0, rest->size() - 8), req) : not_allowed("GET");
   if (auto id = after(req.path, "/r/")) return get ? result_page(*id, lang) : not_allowed("GET");

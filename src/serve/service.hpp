@@ -26,6 +26,7 @@
 #include "pipeline/knowledge.hpp"
 #include "serve/limits.hpp"
 #include "store/store.hpp"
+#include "triage/triage.hpp"
 
 namespace certdoctor::serve {
 
@@ -41,6 +42,8 @@ struct Config {
   double domain_per_minute = 2;   // checks of one domain
   double domain_burst = 4;
   std::size_t max_body = 8 * 1024;
+  std::size_t max_triage_body = 64 * 1024;  // POST /api/v1/triage: a pasted mail or ACME error
+  std::size_t triage_domains = 5;  // checks a triage queues at most
   std::size_t max_jobs = 2000;    // checks kept in memory (the store keeps them all)
   pipeline::CheckOptions defaults;  // resolvers, root hints, outside sources, --timeout, --ca
 };
@@ -118,6 +121,7 @@ class Service {
   Response api_get(const std::string& id);
   Response api_post(const Request& request);
   Response api_history(const std::string& name, const Request& request);
+  Response api_triage(const Request& request, const std::string& lang);
   Response form_post(const Request& request, const std::string& lang);
   Response health();
   Response openapi();
@@ -138,6 +142,7 @@ class Service {
 
   Config config_;
   const pipeline::Knowledge& k_;
+  triage::AcmeCatalogue acme_;
   std::unique_ptr<store::Store> store_;
   std::mutex store_mutex_;
   TokenBuckets clients_;

@@ -7,7 +7,9 @@ OpenAPI document and /healthz; hostile requests (a body over the limit, bad JSON
 wrong type, control characters, a domain with markup, an unknown id, a wrong method) each get a
 clean JSON error with its code and a message in Japanese and English; request headers over the
 connection's memory are refused; the history of a domain (GET /api/v1/domains/NAME/history) is
-what `certdoctor history NAME --format json` prints. Page: the form in ja and en, a lab domain submitted without any
+what `certdoctor history NAME --format json` prints; a provider's mail posted to /api/v1/triage
+gives the JSON of `triage --offline --format json` and a queued check of its domain, followed to
+its verdict; an empty, binary or oversized body gets a clean error. Page: the form in ja and en, a lab domain submitted without any
 script, the result followed to /r/ID, its verdict and findings read as a person sees them; a
 domain with markup shown as text. Screenshots in OUTDIR.
 usage: serve_live.py CERTDOCTOR [OUTDIR] [--keep-lab]
@@ -89,6 +91,44 @@ def history(serve, binary, db, records, problems):
     status, _, doc = serve.api("GET", "/api/openapi.json")
     if "/api/v1/domains/{name}/history" not in doc.get("paths", {}):
         problems.append("openapi: no /api/v1/domains/{name}/history")
+
+
+def triage(serve, binary, problems):
+    """POST /api/v1/triage: the triage JSON of `triage --offline --format json`, and a check queued
+    for the domain the mail names, followed to its verdict."""
+    from triage_live import sakura_renewal_error
+    mail = sakura_renewal_error("www-missing.jp")
+    status, _, j = serve.api("POST", "/api/v1/triage?lang=en", raw=mail, content_type="message/rfc822")
+    p = subprocess.run([binary, "triage", "--offline", "--format", "json", "--lang", "en"] + ["-"], input=mail,
+                       capture_output=True, timeout=60)
+    cli = json.loads(p.stdout) if p.stdout else {"exit": p.returncode, "stderr": p.stderr.decode()[:200]}
+    queued = j.pop("queued", None)
+    not_queued = j.pop("not_queued", None)
+    print(f"triage: {status}, kind {j.get('kind')}, provider {(j.get('provider') or {}).get('id')}, queued {queued}")
+    if status != 200 or j != cli:
+        problems.append(f"triage: {status} {json.dumps(j)[:300]} differs from the command's {json.dumps(cli)[:300]}")
+    if not queued or [q.get("domain") for q in queued] != ["www-missing.jp"] or not_queued != []:
+        problems.append(f"triage: queued {queued}, not queued {not_queued}: expected one check of www-missing.jp")
+    else:
+        result = serve.wait(queued[0]["id"])
+        ids = sorted({f["id"] for f in result.get("findings", [])})
+        print(f"triage check {queued[0]['id']}: {result.get('status')} {result.get('verdict')} {ids}")
+        if result.get("status") != "done" or result.get("verdict") != "fail" or "www-not-covered" not in ids:
+            problems.append(f"triage check: {result.get('status')} {result.get('verdict')} {ids}")
+    for name, body, want_status, want_code in (("empty", b"", 400, "serve-triage-unreadable"),
+                                               ("binary", bytes(range(256)) * 8, 400, "serve-triage-unreadable"),
+                                               ("too large", b"x" * (64 * 1024 + 1), 413, "serve-body-too-large")):
+        status, _, j = serve.api("POST", "/api/v1/triage", raw=body, content_type="text/plain")
+        err = j.get("error", {})
+        print(f"triage {name}: {status} {err.get('code')}")
+        if status != want_status or err.get("code") != want_code or not err.get("message", {}).get("ja") or not err.get("message", {}).get("en"):
+            problems.append(f"triage {name}: {status} {j}, expected {want_status} {want_code} with ja and en")
+    status, _, j = serve.api("GET", "/api/v1/triage")
+    if status != 405:
+        problems.append(f"triage GET: {status} {j}")
+    status, _, doc = serve.api("GET", "/api/openapi.json")
+    if "/api/v1/triage" not in doc.get("paths", {}):
+        problems.append("openapi: no /api/v1/triage")
 
 
 def hostile(serve, problems):
@@ -208,6 +248,7 @@ def inside(binary, argv):
     try:
         records = api_checks(serve, problems)
         history(serve, binary, db, records, problems)
+        triage(serve, binary, problems)
         hostile(serve, problems)
         browser(serve, outdir, problems)
     finally:
