@@ -9,11 +9,14 @@ clean JSON error with its code and a message in Japanese and English; request he
 connection's memory are refused; the history of a domain (GET /api/v1/domains/NAME/history) is
 what `certdoctor history NAME --format json` prints; a provider's mail posted to /api/v1/triage
 gives the JSON of `triage --offline --format json` and a queued check of its domain, followed to
-its verdict; an empty, binary or oversized body gets a clean error. Page: the form in ja and en, a lab domain submitted without any
+its verdict; an empty, binary or oversized body gets a clean error. A flood of checks from one
+client address gets 429 with Retry-After beyond its bucket while another address's checks are
+accepted and finish. Page: the form in ja and en, a lab domain submitted without any
 script, the result followed to /r/ID, its verdict and findings read as a person sees them; a
 domain with markup shown as text. Screenshots in OUTDIR.
 usage: serve_live.py CERTDOCTOR [OUTDIR] [--keep-lab]
 """
+import http.client
 import json
 import os
 import shutil
@@ -21,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -129,6 +133,75 @@ def triage(serve, binary, problems):
     status, _, doc = serve.api("GET", "/api/openapi.json")
     if "/api/v1/triage" not in doc.get("paths", {}):
         problems.append("openapi: no /api/v1/triage")
+
+
+def post_from(serve, source, payload):
+    """POST /api/v1/checks from the client address `source` (any address of 127/8 is this host):
+    (status, Retry-After, JSON), status 0 when the connection was closed."""
+    conn = http.client.HTTPConnection("127.0.0.1", serve.port, timeout=60, source_address=(source, 0))
+    try:
+        conn.request("POST", "/api/v1/checks", json.dumps(payload), {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, r.getheader("Retry-After"), json.loads(body) if body else {}
+    except (OSError, http.client.HTTPException):
+        return 0, None, {}
+    finally:
+        conn.close()
+
+
+def flood(binary, tmp, problems):
+    """One client address sends far past its bucket (12 connections at once, 120 checks) while
+    another address starts its own checks: the flood gets 429 with Retry-After beyond its burst,
+    the other client's checks are all accepted and finish."""
+    burst = 3
+    serve = Serve(binary, os.path.join(tmp, "flood.sqlite3"), os.path.join(tmp, "flood.log"),
+                  ["--client-burst", str(burst), "--client-rate", "6", "--domain-burst", "200", "--domain-rate", "600",
+                   "--workers", "2", "--queue", "200"])
+    try:
+        results, lock = [], threading.Lock()
+
+        def flooder(t):
+            for i in range(10):
+                out = post_from(serve, "127.0.0.2", {"domain": f"flood{t}-{i}.healthy-sakura.jp"})
+                with lock:
+                    results.append(out)
+
+        threads = [threading.Thread(target=flooder, args=(t,)) for t in range(12)]
+        for t in threads:
+            t.start()
+        other, other_ms = [], []
+        for domain in ("healthy-sakura.jp", "www-missing.jp", "caa-ok.jp"):
+            time.sleep(0.2)
+            start = time.monotonic()
+            other.append((domain, post_from(serve, "127.0.0.3", {"domain": domain})))
+            other_ms.append(round((time.monotonic() - start) * 1000))
+        for t in threads:
+            t.join()
+        statuses = {}
+        for status, _, _ in results:
+            statuses[status] = statuses.get(status, 0) + 1
+        print(f"flood from 127.0.0.2: {len(results)} requests: {dict(sorted(statuses.items()))}; "
+              f"the other client's answers in {other_ms} ms")
+        accepted = statuses.get(202, 0)
+        if accepted < 1 or accepted > burst + 2:
+            problems.append(f"flood: {accepted} checks accepted from one address with a burst of {burst}")
+        if statuses.get(429, 0) < len(results) - burst - 2 - statuses.get(0, 0) or set(statuses) - {0, 202, 429}:
+            problems.append(f"flood: statuses {statuses}, expected 429 beyond the burst")
+        if any(s == 429 and not (ra and ra.isdigit() and int(ra) >= 1) for s, ra, _ in results):
+            problems.append("flood: a 429 without Retry-After")
+        if statuses.get(0, 0) > len(results) // 2:
+            problems.append(f"flood: {statuses.get(0)} requests got no answer at all")
+        for domain, (status, _, j) in other:
+            if status != 202:
+                problems.append(f"flood: the other client's check of {domain}: {status} {j}")
+                continue
+            result = serve.wait(j["id"])
+            print(f"flood: the other client's {domain}: {result.get('status')} {result.get('verdict')}")
+            if result.get("status") != "done":
+                problems.append(f"flood: the other client's check of {domain} did not finish: {result.get('status')}")
+    finally:
+        serve.stop()
 
 
 def hostile(serve, problems):
@@ -249,6 +322,7 @@ def inside(binary, argv):
         records = api_checks(serve, problems)
         history(serve, binary, db, records, problems)
         triage(serve, binary, problems)
+        flood(binary, tmp, problems)
         hostile(serve, problems)
         browser(serve, outdir, problems)
     finally:
