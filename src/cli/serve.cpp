@@ -33,6 +33,9 @@ Runs the web page and the JSON API in the foreground, logs to standard error:
   POST /api/v1/checks     {"domain": "example.jp", "www": true, "provider": "sakura",
                            "server_ip": "203.0.113.10"} -> 202 {"id": ...}
   GET  /api/v1/checks/ID  {"status": "queued|running|done|failed", ...the JSON of check}
+  POST /api/v1/triage     a provider's notice mail or an ACME error as the body -> the JSON of
+                          triage --offline, and "queued": a check of each domain it names
+  GET  /api/v1/domains/NAME/history   the recorded checks of NAME (history --format json)
   GET  /healthz           GET /api/openapi.json
 Errors are JSON {"error": {"code", "message": {"ja", "en"}}} (HTML pages on the page routes).
 
