@@ -363,8 +363,10 @@ void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFact
       facts.fetch.error = "no answer before the deadline (another check of this batch was asking the same)";
       return true;
     };
-    if (ct_on && from_batch(request.shared->ct, ct.fetch.url, ct, ct_mine)) ct_on = false;
-    if (status_on && from_batch(request.shared->status, status.fetch.url, status, status_mine)) status_on = false;
+    if (request.shared) {  // a lone check shares nothing
+      if (ct_on && from_batch(request.shared->ct, ct.fetch.url, ct, ct_mine)) ct_on = false;
+      if (status_on && from_batch(request.shared->status, status.fetch.url, status, status_mine)) status_on = false;
+    }
     // Whatever the fetches below give, the checks waiting for them hear of it.
     struct Publish {
       const OutsideRequest& request;
