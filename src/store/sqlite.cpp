@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <system_error>
+#include <thread>
 
 #include "store/backends.hpp"
 
@@ -103,7 +105,22 @@ public:
       return;
     }
     // WAL is a property of the file: set once, every later connection finds it.
-    if (sqlite3_db_readonly(db_, "main") != 1) query_text("PRAGMA journal_mode = WAL", "cannot switch it to WAL mode");
+    // The switch needs the file to itself. When two processes open a new file at once, SQLite may
+    // answer BUSY at once, without waiting, where waiting could deadlock: try again, within the
+    // busy timeout.
+    if (sqlite3_db_readonly(db_, "main") != 1) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.busy_timeout_ms);
+      while (true) {
+        try {
+          query_text("PRAGMA journal_mode = WAL", "cannot switch it to WAL mode");
+          break;
+        } catch (const StoreError&) {
+          const int code = sqlite3_extended_errcode(db_) & 0xff;
+          if ((code != SQLITE_BUSY && code != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= until) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    }
     exec("PRAGMA synchronous = NORMAL", "cannot set it up");
     migrate(target);
   }
