@@ -1,16 +1,17 @@
 #include "probe/address_policy.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "util/ip.hpp"
+
 namespace certdoctor::probe {
 
 namespace {
 
-using Bytes = std::array<std::uint8_t, 16>;
+using Bytes = IpBytes;
 
 struct Block {
   std::uint8_t bytes[16];
@@ -111,20 +112,9 @@ std::string v6_class(const Bytes& b) {
 }
 
 bool parse(std::string_view text, int& family, Bytes& bytes) {
-  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return false;
   // "[2001:db8::1]" as libcurl writes IPv6 hosts.
   if (text.size() > 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  const std::string copy(text);
-  bytes.fill(0);
-  if (inet_pton(AF_INET, copy.c_str(), bytes.data()) == 1) {
-    family = 4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, copy.c_str(), bytes.data()) == 1) {
-    family = 6;
-    return true;
-  }
-  return false;
+  return parse_ip(text, family, bytes);
 }
 
 std::string class_of(int family, const Bytes& bytes) { return family == 4 ? v4_class(bytes.data()) : v6_class(bytes); }

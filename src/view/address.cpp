@@ -1,5 +1,6 @@
 #include "view/address.hpp"
 
+#include "util/ip.hpp"
 #include "util/text.hpp"
 
 #include <arpa/inet.h>
@@ -16,36 +17,19 @@ namespace certdoctor::view::address {
 
 namespace {
 
-using Bytes = std::array<std::uint8_t, 16>;
+using Bytes = IpBytes;
 
 constexpr std::array<std::string_view, 16> kKinds = {
     "this-network",        "unspecified", "private",   "shared",        "loopback",     "link-local",
     "protocol-assignment", "transition",  "anycast",   "documentation", "benchmarking", "discard",
     "deprecated",          "reserved",    "broadcast", "multicast"};
 
-// inet_pton is a parser, not network I/O. It rejects zone ids ("%eth0"),
-// spaces and leading zeros in IPv4 octets, which keeps hostile text out.
-bool parse_address(std::string_view text, int& family, Bytes& bytes) {
-  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return false;
-  const std::string copy(text);
-  bytes.fill(0);
-  if (inet_pton(AF_INET, copy.c_str(), bytes.data()) == 1) {
-    family = 4;
-    return true;
-  }
-  if (inet_pton(AF_INET6, copy.c_str(), bytes.data()) == 1) {
-    family = 6;
-    return true;
-  }
-  return false;
-}
-
 enum class CidrStatus { ok, invalid, host_bits };
 
 CidrStatus parse_cidr(std::string_view text, int& family, Bytes& bytes, int& length) {
   const auto slash = text.find('/');
   if (slash == std::string_view::npos) return CidrStatus::invalid;
-  if (!parse_address(text.substr(0, slash), family, bytes)) return CidrStatus::invalid;
+  if (!parse_ip(text.substr(0, slash), family, bytes)) return CidrStatus::invalid;
   const auto digits = text.substr(slash + 1);
   if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0')) return CidrStatus::invalid;
   length = 0;
@@ -283,7 +267,7 @@ Classification AddressClassifier::classify(std::string_view address) const {
   Classification c;
   int family = 0;
   Bytes bytes{};
-  if (!parse_address(address, family, bytes)) return c;
+  if (!parse_ip(address, family, bytes)) return c;
   c.valid = true;
   c.family = family;
 
