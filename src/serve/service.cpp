@@ -7,6 +7,7 @@
 
 #include "pipeline/record.hpp"
 #include "pipeline/triage.hpp"
+#include "pipeline/worker.hpp"
 #include "probe/address_policy.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
@@ -102,6 +103,14 @@ Service::Service(Config config, const pipeline::Knowledge& knowledge)
   store_ = store::open(config_.db, store::Open::create);
   config_.defaults.allow_reserved = config_.lab;
   config_.defaults.policy = config_.lab ? probe::AddressPolicy::Mode::lab : probe::AddressPolicy::Mode::internet;
+  if (store::is_postgres(config_.db)) {
+    shared_ = store::open_queue(config_.db);
+    if (config_.workers > 0) {
+      shared_worker_ = store::open_queue(config_.db);
+      workers_.emplace_back([this] { drain_shared(); });
+    }
+    return;
+  }
   const std::size_t n = std::max<std::size_t>(config_.workers, 1);
   for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
@@ -112,11 +121,18 @@ Service::~Service() {
     stopping_ = true;
     queue_.clear();
   }
+  stop_workers_ = true;
   cv_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
 Service::Counts Service::counts() const {
+  if (shared_) {
+    std::lock_guard lock(store_mutex_);
+    const auto n = shared_->counts();
+    return {static_cast<std::size_t>(n.at("queued")), static_cast<std::size_t>(n.at("running")),
+            static_cast<std::size_t>(n.at("done"))};
+  }
   std::lock_guard lock(mutex_);
   return {queue_.size(), running_, done_};
 }
@@ -148,6 +164,35 @@ void Service::work() {
     std::lock_guard lock(mutex_);
     --running_;
     ++done_;
+  }
+}
+
+// The service's own workers on the PostgreSQL queue: one worker loop with --workers checks at
+// once, under the service's options and probe policy (each item carries the policy too). A
+// database failure is logged and the loop starts again after a pause.
+void Service::drain_shared() {
+  pipeline::WorkerOptions w;
+  w.id = pipeline::default_worker_id() + "/serve";
+  w.concurrency = config_.workers;
+  w.idle_seconds = config_.poll_seconds;
+  w.lease_seconds = std::max<std::int64_t>(60, static_cast<std::int64_t>(config_.defaults.timeout_s) * 4);
+  w.base = config_.defaults;
+  w.record.db = config_.db;
+  w.record.user = "web";
+  w.record.source = "web";
+  const auto log = [](const pipeline::WorkerEvent& e) {
+    static const char* const kinds[] = {"started", "done", "failed", "retry", "lost"};
+    if (e.kind == pipeline::WorkerEvent::started) return;
+    std::cerr << "certdoctor serve: queue item " << e.item << " " << e.domain << " " << kinds[e.kind]
+              << (e.verdict.empty() ? "" : " " + e.verdict) << (e.reason.empty() ? "" : ": " + e.reason) << '\n';
+  };
+  while (!stop_workers_) {
+    try {
+      pipeline::run_worker(*shared_worker_, k_, w, stop_workers_, log);
+    } catch (const std::exception& e) {
+      std::cerr << "certdoctor serve: the workers stopped on a database error, again in 5 s: " << e.what() << '\n';
+      for (int i = 0; i < 50 && !stop_workers_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 }
 
@@ -230,6 +275,7 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
   if (auto p = validate(in, o)) return *p;
   const DomainName d = parse_domain(o.domain);
   const std::string key = d.ascii + "|" + in.www + "|" + in.provider + "|" + in.server_ip;
+  if (shared_) return submit_shared(o, d.ascii, key);
   std::lock_guard lock(mutex_);
   // The same check asked again within a minute gets the same result.
   if (auto it = recent_.find(key); it != recent_.end()) {
@@ -247,9 +293,16 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
   job->options = o;
   job->created = Clock::now();
   job->key = key;
+  recent_[key] = job->id;
+  remember(job);
+  queue_.push_back(job);
+  cv_.notify_one();
+  return job->id;
+}
+
+void Service::remember(const std::shared_ptr<Job>& job) {
   jobs_[job->id] = job;
   job_order_.push_back(job->id);
-  recent_[key] = job->id;
   // Finished checks beyond the cap leave memory (the history keeps them).
   while (job_order_.size() > config_.max_jobs) {
     auto old = jobs_.find(job_order_.front());
@@ -260,9 +313,31 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
     }
     job_order_.pop_front();
   }
-  queue_.push_back(job);
-  cv_.notify_one();
-  return job->id;
+}
+
+std::variant<std::string, Service::Problem> Service::submit_shared(const pipeline::CheckOptions& o, const std::string& ascii,
+                                                                   const std::string& key) {
+  constexpr std::int64_t window = 60;  // the same check asked again within a minute gets the same result
+  const int check_seconds = std::max(1, static_cast<int>(config_.defaults.timeout_s));
+  std::lock_guard lock(store_mutex_);
+  try {
+    if (auto ticket = shared_->recent(key, window)) return ticket->substr(4);
+    if (shared_->pending() >= static_cast<std::int64_t>(config_.queue))
+      return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
+    if (const int wait = domains_.take("domain:" + ascii); wait > 0)
+      return Problem{429, "serve-rate-domain", {{"domain", parse_domain(ascii).unicode}, {"seconds", std::to_string(wait)}}, wait};
+    store::NewItem item;
+    item.domain = o.domain;
+    item.options = pipeline::queued_options(o);
+    item.options["source"] = "web";
+    item.options["user"] = "web";
+    item.ticket = "web:" + random_id();
+    item.request_key = key;
+    return shared_->enqueue_once(item, window).substr(4);
+  } catch (const store::StoreError& e) {
+    std::cerr << "certdoctor serve: queue: " << e.what() << '\n';
+    return Problem{503, "serve-store", {{"detail", "queue"}}, check_seconds};
+  }
 }
 
 std::shared_ptr<Service::Job> Service::find(const std::string& id) {
@@ -271,6 +346,8 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
     std::lock_guard lock(mutex_);
     if (auto it = jobs_.find(id); it != jobs_.end()) return it->second;
   }
+  if (shared_)
+    if (auto job = find_shared(id)) return job;
   std::optional<store::Record> r;
   {
     std::lock_guard lock(store_mutex_);
@@ -285,9 +362,41 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
   job->options.domain = r->domain;
   job->created = Clock::now();
   std::lock_guard lock(mutex_);
-  jobs_[id] = job;
-  job_order_.push_back(id);
+  remember(job);
   return job;
+}
+
+// The item of a check in the PostgreSQL queue, whichever front end accepted it: its state, and
+// once done the check its worker recorded (kept in memory then: it no longer changes). A failed
+// item is the service's failure (its check never finished), never a verdict on the domain.
+std::shared_ptr<Service::Job> Service::find_shared(const std::string& id) {
+  std::optional<store::QueueRow> row;
+  std::optional<store::Record> record;
+  {
+    std::lock_guard lock(store_mutex_);
+    row = shared_->item_by_ticket("web:" + id);
+    if (row && row->state == "done" && row->check_id) record = store_->get(*row->check_id);
+  }
+  if (!row || (row->state == "done" && !record)) return nullptr;  // the history may still have it
+  auto job = std::make_shared<Job>();
+  job->id = id;
+  job->status = row->state;
+  job->options.domain = row->domain;
+  job->created = Clock::now();
+  if (row->state == "failed") job->error = row->last_error;
+  if (!record) return job;
+  job->record_id = record->id;
+  job->facts = facts::parse_document(record->facts, store_->where() + ", check " + std::to_string(record->id));
+  std::lock_guard lock(mutex_);
+  remember(job);
+  return job;
+}
+
+std::string Service::status_of(const std::string& id) {
+  const auto job = find(id);
+  if (!job) return "queued";
+  std::lock_guard lock(mutex_);
+  return job->status;
 }
 
 // ---- responses ------------------------------------------------------------------------------
@@ -509,11 +618,7 @@ Response Service::api_post(const Request& req) {
   const auto& id = std::get<std::string>(result);
   Response r;
   r.status = 202;
-  std::string status;
-  {
-    std::lock_guard lock(mutex_);
-    status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
-  }
+  const std::string status = status_of(id);
   r.body = json{{"id", id}, {"status", status}, {"links", {{"self", "/api/v1/checks/" + id}, {"page", "/r/" + id}}}}.dump() + "\n";
   r.headers.emplace_back("Location", "/api/v1/checks/" + id);
   return r;
@@ -614,11 +719,7 @@ Response Service::api_triage(const Request& req, const std::string& lang) {
       continue;
     }
     const auto& id = std::get<std::string>(result);
-    std::string status;
-    {
-      std::lock_guard lock(mutex_);
-      status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
-    }
+    const std::string status = status_of(id);
     queued.push_back({{"domain", domains[i].ascii},
                       {"id", id},
                       {"status", status},
@@ -641,6 +742,7 @@ Response Service::health() {
                 {"done", c.done},
                 {"workers", config_.workers},
                 {"queue_limit", config_.queue},
+                {"queue", shared_ ? "postgresql" : "process"},
                 {"policy", config_.lab ? "lab" : "internet"}}
                .dump() +
            "\n";
