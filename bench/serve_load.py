@@ -3,7 +3,12 @@
 REQUESTS API checks of lab domains; prints how many were accepted, refused with 429 (queue full)
 or failed otherwise, the time from submission to done (p50, p99, max) of the accepted ones, and
 the service's peak memory (VmHWM). Figures, not a test.
-usage: bench/serve_load.py CERTDOCTOR [REQUESTS [CONCURRENCY [WORKERS [QUEUE]]]]
+
+In-process (the default): serve runs the checks on --workers WORKERS behind --queue QUEUE, the
+history in an SQLite file. With --pg N: a PostgreSQL server is started here (tests/store/pg.py),
+serve runs with --db postgresql://... --workers 0, and N `certdoctor worker` processes with
+--concurrency WORKERS each drain the queue; the peak memory of each worker is printed too.
+usage: bench/serve_load.py CERTDOCTOR [REQUESTS [CONCURRENCY [WORKERS [QUEUE]]]] [--pg N]
 (run inside the lab: tests/lab/lab exec -- bench/serve_load.py build/src/cli/certdoctor 200 50)
 """
 import concurrent.futures
@@ -13,7 +18,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
-from serve_lab import Serve  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "store"))
+import subprocess  # noqa: E402
+
+import pg  # noqa: E402
+from serve_lab import Serve, lab_env, probe_args  # noqa: E402
 
 DOMAINS = ["healthy-sakura.jp", "healthy-xserver.jp", "www-missing.jp", "http-forward.jp", "caa-forbids.jp",
            "cert-expired.jp", "http-loopback-target.jp", "reserved.jp", "cdn-proxied.jp", "cloudflare-ok.jp"]
@@ -26,7 +35,17 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def peak_rss(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next((line.split(":")[1].strip() for line in f if line.startswith("VmHWM")), "?")
+
+
 def main(argv):
+    pg_workers = 0
+    if "--pg" in argv:
+        at = argv.index("--pg")
+        pg_workers = int(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
@@ -36,9 +55,21 @@ def main(argv):
     workers = argv[4] if len(argv) > 4 else "4"
     queue = argv[5] if len(argv) > 5 else "32"
     tmp = tempfile.mkdtemp(prefix="certdoctor-serve-load-")
-    serve = Serve(binary, os.path.join(tmp, "history.sqlite3"), os.path.join(tmp, "serve.log"),
-                  ["--workers", workers, "--queue", queue, "--client-burst", "100000", "--client-rate", "100000",
+    os.chmod(tmp, 0o755)
+    server, worker_procs = None, []
+    db = os.path.join(tmp, "history.sqlite3")
+    serve_workers = workers
+    if pg_workers:
+        server = pg.Server(tmp)
+        db = server.create("load")
+        serve_workers = "0"
+    serve = Serve(binary, db, os.path.join(tmp, "serve.log"),
+                  ["--workers", serve_workers, "--queue", queue, "--client-burst", "100000", "--client-rate", "100000",
                    "--domain-burst", "100000", "--domain-rate", "100000", "--connections-per-client", str(concurrency + 8)])
+    for i in range(pg_workers):
+        log = open(os.path.join(tmp, f"worker{i}.log"), "wb")
+        worker_procs.append(subprocess.Popen([binary, "worker", "--db", db, "--id", f"load{i}", "--concurrency", workers,
+                                              "--timeout", "30"] + probe_args(lab_env()), stdout=log, stderr=subprocess.STDOUT))
     counts = {"accepted": 0, "429": 0, "other": 0, "done": 0, "failed": 0}
     latencies = []
 
@@ -70,14 +101,22 @@ def main(argv):
                 if latency is not None:
                     latencies.append(latency)
         wall = time.monotonic() - started
-        with open(f"/proc/{serve.proc.pid}/status") as f:
-            hwm = next((line.split(":")[1].strip() for line in f if line.startswith("VmHWM")), "?")
+        hwm = peak_rss(serve.proc.pid)
+        worker_hwm = [peak_rss(w.pid) for w in worker_procs]
     finally:
         serve.stop()
-    print(f"serve load: {n} API checks, {concurrency} at once, {workers} workers, queue {queue}: "
+        for w in worker_procs:
+            w.terminate()
+            w.wait(60)
+        if server:
+            server.stop()
+    mode = (f"PostgreSQL queue, serve --workers 0 and {pg_workers} workers of --concurrency {workers}" if pg_workers
+            else f"in-process queue, {workers} workers")
+    print(f"serve load ({mode}): {n} API checks, {concurrency} at once, queue {queue}: "
           f"{counts['accepted']} accepted ({counts['done']} done, {counts['failed']} failed), {counts['429']} x 429, "
           f"{counts['other']} other errors; submit to done p50 {percentile(latencies, 50):.2f} s, "
-          f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies or [0]):.2f} s; {wall:.1f} s in all; serve peak RSS {hwm}")
+          f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies or [0]):.2f} s; {wall:.1f} s in all; serve peak RSS {hwm}"
+          + (f"; workers' peak RSS {', '.join(worker_hwm)}" if worker_hwm else ""))
     return 0 if counts["other"] == 0 and counts["failed"] == 0 else 1
 
 
