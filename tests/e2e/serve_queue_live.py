@@ -19,6 +19,8 @@ one PostgreSQL queue (tests/store/pg.py: a server on a unix socket, started here
   the page answers 500 with the service's failure text.
 - After `certdoctor queue --clear done` a new front end C still answers the first check, from
   the history alone (Store::by_ticket on PostgreSQL), API and page.
+- A front end D with its own worker (--workers 1) runs the check a triage queued at A, read done
+  from B.
 usage: serve_queue_live.py CERTDOCTOR [--keep-lab]
 """
 import json
@@ -257,6 +259,22 @@ def inside(binary, argv):
             problems.append(f"{first} after the queue was cleared: {status} {j}")
         if status_page != 200 or first.encode() not in page:
             problems.append(f"/r/ID after the queue was cleared: {status_page}")
+
+        # A front end with its own worker (--workers 1) drains the queue too: a triage's check
+        # queued at A (no worker process runs now) is run by D and read done from B.
+        from triage_live import sakura_renewal_error
+        d = Serve(binary, db, os.path.join(tmp, "d.log"), ["--workers", "1"] + LIMITS)
+        fronts.append(d)
+        status, _, j = a.api("POST", "/api/v1/triage?lang=en", raw=sakura_renewal_error("www-missing.jp"),
+                             content_type="message/rfc822")
+        queued = j.get("queued") or [{}]
+        tid = queued[0].get("id")
+        result = b.wait(tid, timeout=120) if tid else {}
+        ids_found = sorted({f["id"] for f in result.get("findings", [])})
+        by = psql(f"SELECT leased_by FROM queue WHERE ticket = 'web:{tid}'") if tid else ""
+        print(f"a triage's check queued at A, run by {by}, read at B: {result.get('status')} {result.get('verdict')} {ids_found}")
+        if status != 200 or result.get("status") != "done" or "www-not-covered" not in ids_found or not by.endswith("/serve"):
+            problems.append(f"the triage's check run by the front end's own worker: {status} {queued} {result} by {by!r}")
     finally:
         for w in workers:
             if w.proc.poll() is None:
@@ -267,7 +285,7 @@ def inside(binary, argv):
         if server:
             server.stop()
         if problems:
-            for name in ("a.log", "b.log", "c.log"):
+            for name in ("a.log", "b.log", "c.log", "d.log"):
                 path = os.path.join(tmp, name)
                 if os.path.exists(path):
                     with open(path, errors="replace") as f:
