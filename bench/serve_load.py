@@ -15,6 +15,7 @@ import concurrent.futures
 import os
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
@@ -72,10 +73,14 @@ def main(argv):
                                               "--timeout", "30"] + probe_args(lab_env()), stdout=log, stderr=subprocess.STDOUT))
     counts = {"accepted": 0, "429": 0, "other": 0, "done": 0, "failed": 0}
     latencies = []
+    verdicts = {}  # of the checks done: an overloaded service must not turn into "incomplete" or failures
+    lock = threading.Lock()
 
     def one(i):
-        # Each request a different check (www and the server address vary), so none is shared.
-        payload = {"domain": DOMAINS[i % len(DOMAINS)], "www": bool(i % 2), "server_ip": f"198.51.100.{i % 250 + 1}"}
+        # Each request a different check (www and the server address vary), so none is shared:
+        # request i + 250 differs from request i in www.
+        payload = {"domain": DOMAINS[i % len(DOMAINS)], "www": bool((i + i // 250) % 2),
+                   "server_ip": f"198.51.100.{i % 250 + 1}"}
         start = time.monotonic()
         try:
             status, _, j = serve.api("POST", "/api/v1/checks", payload)
@@ -89,6 +94,9 @@ def main(argv):
             result = serve.wait(j["id"], timeout=300)
         except OSError:
             return "failed", None
+        if result.get("status") == "done":
+            with lock:
+                verdicts[result.get("verdict")] = verdicts.get(result.get("verdict"), 0) + 1
         return ("done" if result.get("status") == "done" else "failed"), time.monotonic() - start
 
     started = time.monotonic()
@@ -103,6 +111,20 @@ def main(argv):
         wall = time.monotonic() - started
         hwm = peak_rss(serve.proc.pid)
         worker_hwm = [peak_rss(w.pid) for w in worker_procs]
+        in_db = ""
+        if server:
+            # By the database's clock (whole seconds): enqueued to leased, leased to done.
+            in_db = subprocess.run(pg.AS_PG + [f"{pg.PG_BIN}/psql", "-h", server.home, "-p", str(server.port), "-U", "postgres",
+                                               "-d", "load", "-At", "-c",
+                                               "SELECT COUNT(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY started_at - enqueued_at),"
+                                               " percentile_disc(0.99) WITHIN GROUP (ORDER BY started_at - enqueued_at),"
+                                               " percentile_disc(0.5) WITHIN GROUP (ORDER BY finished_at - started_at),"
+                                               " percentile_disc(0.99) WITHIN GROUP (ORDER BY finished_at - started_at),"
+                                               " MAX(finished_at) - MIN(enqueued_at) FROM queue WHERE state = 'done'"],
+                                   capture_output=True, text=True, timeout=60).stdout.strip()
+            n_items, wait50, wait99, run50, run99, span = in_db.split("|")
+            in_db = (f"; in the database: {n_items} items, waiting p50 {wait50} s p99 {wait99} s, running p50 {run50} s"
+                     f" p99 {run99} s, first enqueued to last done {span} s")
     finally:
         serve.stop()
         for w in worker_procs:
@@ -116,7 +138,8 @@ def main(argv):
           f"{counts['accepted']} accepted ({counts['done']} done, {counts['failed']} failed), {counts['429']} x 429, "
           f"{counts['other']} other errors; submit to done p50 {percentile(latencies, 50):.2f} s, "
           f"p99 {percentile(latencies, 99):.2f} s, max {max(latencies or [0]):.2f} s; {wall:.1f} s in all; serve peak RSS {hwm}"
-          + (f"; workers' peak RSS {', '.join(worker_hwm)}" if worker_hwm else ""))
+          + (f"; workers' peak RSS {', '.join(worker_hwm)}" if worker_hwm else "")
+          + f"; verdicts {dict(sorted(verdicts.items()))}" + in_db)
     return 0 if counts["other"] == 0 and counts["failed"] == 0 else 1
 
 

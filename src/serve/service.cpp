@@ -104,7 +104,10 @@ Service::Service(Config config, const pipeline::Knowledge& knowledge)
   config_.defaults.allow_reserved = config_.lab;
   config_.defaults.policy = config_.lab ? probe::AddressPolicy::Mode::lab : probe::AddressPolicy::Mode::internet;
   if (store::is_postgres(config_.db)) {
-    shared_ = store::open_queue(config_.db);
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config_.db_connections); ++i) {
+      shared_.push_back(store::open_queue(config_.db));
+      shared_free_.push_back(shared_.back().get());
+    }
     if (config_.workers > 0) {
       shared_worker_ = store::open_queue(config_.db);
       workers_.emplace_back([this] { drain_shared(); });
@@ -127,9 +130,8 @@ Service::~Service() {
 }
 
 Service::Counts Service::counts() const {
-  if (shared_) {
-    std::lock_guard lock(store_mutex_);
-    const auto n = shared_->counts();
+  if (!shared_.empty()) {
+    const auto n = with_shared([](store::Queue& q) { return q.counts(); });
     return {static_cast<std::size_t>(n.at("queued")), static_cast<std::size_t>(n.at("running")),
             static_cast<std::size_t>(n.at("done"))};
   }
@@ -275,7 +277,7 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
   if (auto p = validate(in, o)) return *p;
   const DomainName d = parse_domain(o.domain);
   const std::string key = d.ascii + "|" + in.www + "|" + in.provider + "|" + in.server_ip;
-  if (shared_) return submit_shared(o, d.ascii, key);
+  if (!shared_.empty()) return submit_shared(o, d.ascii, key);
   std::lock_guard lock(mutex_);
   // The same check asked again within a minute gets the same result.
   if (auto it = recent_.find(key); it != recent_.end()) {
@@ -319,21 +321,22 @@ std::variant<std::string, Service::Problem> Service::submit_shared(const pipelin
                                                                    const std::string& key) {
   constexpr std::int64_t window = 60;  // the same check asked again within a minute gets the same result
   const int check_seconds = std::max(1, static_cast<int>(config_.defaults.timeout_s));
-  std::lock_guard lock(store_mutex_);
   try {
-    if (auto ticket = shared_->recent(key, window)) return ticket->substr(4);
-    if (shared_->pending() >= static_cast<std::int64_t>(config_.queue))
-      return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
-    if (const int wait = domains_.take("domain:" + ascii); wait > 0)
-      return Problem{429, "serve-rate-domain", {{"domain", parse_domain(ascii).unicode}, {"seconds", std::to_string(wait)}}, wait};
-    store::NewItem item;
-    item.domain = o.domain;
-    item.options = pipeline::queued_options(o);
-    item.options["source"] = "web";
-    item.options["user"] = "web";
-    item.ticket = "web:" + random_id();
-    item.request_key = key;
-    return shared_->enqueue_once(item, window).substr(4);
+    return with_shared([&](store::Queue& q) -> std::variant<std::string, Problem> {
+      if (auto ticket = q.recent(key, window)) return ticket->substr(4);
+      if (q.pending() >= static_cast<std::int64_t>(config_.queue))
+        return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
+      if (const int wait = domains_.take("domain:" + ascii); wait > 0)
+        return Problem{429, "serve-rate-domain", {{"domain", parse_domain(ascii).unicode}, {"seconds", std::to_string(wait)}}, wait};
+      store::NewItem item;
+      item.domain = o.domain;
+      item.options = pipeline::queued_options(o);
+      item.options["source"] = "web";
+      item.options["user"] = "web";
+      item.ticket = "web:" + random_id();
+      item.request_key = key;
+      return q.enqueue_once(item, window).substr(4);
+    });
   } catch (const store::StoreError& e) {
     std::cerr << "certdoctor serve: queue: " << e.what() << '\n';
     return Problem{503, "serve-store", {{"detail", "queue"}}, check_seconds};
@@ -346,7 +349,7 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
     std::lock_guard lock(mutex_);
     if (auto it = jobs_.find(id); it != jobs_.end()) return it->second;
   }
-  if (shared_)
+  if (!shared_.empty())
     if (auto job = find_shared(id)) return job;
   std::optional<store::Record> r;
   {
@@ -372,11 +375,10 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
 std::shared_ptr<Service::Job> Service::find_shared(const std::string& id) {
   std::optional<store::QueueRow> row;
   std::optional<store::Record> record;
-  {
-    std::lock_guard lock(store_mutex_);
-    row = shared_->item_by_ticket("web:" + id);
-    if (row && row->state == "done" && row->check_id) record = store_->get(*row->check_id);
-  }
+  with_shared([&](store::Queue& q) {
+    row = q.item_by_ticket("web:" + id);
+    if (row && row->state == "done" && row->check_id) record = q.history().get(*row->check_id);
+  });
   if (!row || (row->state == "done" && !record)) return nullptr;  // the history may still have it
   auto job = std::make_shared<Job>();
   job->id = id;
@@ -742,7 +744,7 @@ Response Service::health() {
                 {"done", c.done},
                 {"workers", config_.workers},
                 {"queue_limit", config_.queue},
-                {"queue", shared_ ? "postgresql" : "process"},
+                {"queue", shared_.empty() ? "process" : "postgresql"},
                 {"policy", config_.lab ? "lab" : "internet"}}
                .dump() +
            "\n";

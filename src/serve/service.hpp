@@ -46,6 +46,7 @@ struct Config {
   std::size_t workers = 4;        // checks running at once (with a PostgreSQL queue, 0: only other workers)
   std::size_t queue = 32;         // checks waiting (with a PostgreSQL queue, its queued items); beyond: 429
   double poll_seconds = 0.25;     // with a PostgreSQL queue: the own workers' look at an empty queue
+  std::size_t db_connections = 4; // with a PostgreSQL queue: requests reading or writing it at once
   double client_per_minute = 6;   // checks one client address may start
   double client_burst = 6;
   double domain_per_minute = 2;   // checks of one domain
@@ -151,6 +152,29 @@ class Service {
   std::shared_ptr<Job> find(const std::string& id);
   std::shared_ptr<Job> find_shared(const std::string& id);
   std::string status_of(const std::string& id);
+  // Calls f(queue) on a free connection of the PostgreSQL queue (waiting for one).
+  template <class F>
+  auto with_shared(F&& f) const {
+    store::Queue* q = nullptr;
+    {
+      std::unique_lock lock(shared_mutex_);
+      shared_cv_.wait(lock, [&] { return !shared_free_.empty(); });
+      q = shared_free_.back();
+      shared_free_.pop_back();
+    }
+    struct Back {
+      const Service* s;
+      store::Queue* q;
+      ~Back() {
+        {
+          std::lock_guard lock(s->shared_mutex_);
+          s->shared_free_.push_back(q);
+        }
+        s->shared_cv_.notify_one();
+      }
+    } back{this, q};
+    return f(*q);
+  }
   // Keeps a job in memory, dropping the oldest finished ones beyond max_jobs (under mutex_).
   void remember(const std::shared_ptr<Job>& job);
 
@@ -164,7 +188,11 @@ class Service {
   const pipeline::Knowledge& k_;
   triage::AcmeCatalogue acme_;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::Queue> shared_;         // with PostgreSQL: the queue (under store_mutex_)
+  // With PostgreSQL: connections to the queue, one request at a time on each (with_shared).
+  std::vector<std::unique_ptr<store::Queue>> shared_;
+  mutable std::vector<store::Queue*> shared_free_;
+  mutable std::mutex shared_mutex_;
+  mutable std::condition_variable shared_cv_;
   std::unique_ptr<store::Queue> shared_worker_;  // the own workers' connection
   std::atomic<bool> stop_workers_{false};
   mutable std::mutex store_mutex_;
