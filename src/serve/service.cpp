@@ -194,8 +194,28 @@ void Service::drain_shared() {
     } catch (const std::exception& e) {
       std::cerr << "certdoctor serve: the workers stopped on a database error, again in 5 s: " << e.what() << '\n';
       for (int i = 0; i < 50 && !stop_workers_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      try {
+        shared_worker_ = store::open_queue(config_.db);
+      } catch (const std::exception&) {
+        // still unreachable: the next round says so
+      }
     }
   }
+}
+
+store::Queue* Service::reconnect(store::Queue* q) const {
+  try {
+    auto fresh = store::open_queue(config_.db);
+    std::lock_guard lock(shared_mutex_);
+    for (auto& c : shared_)
+      if (c.get() == q) {
+        c = std::move(fresh);
+        return c.get();
+      }
+  } catch (const std::exception& e) {
+    std::cerr << "certdoctor serve: the database cannot be reached again yet: " << e.what() << '\n';
+  }
+  return q;
 }
 
 void Service::run_job(const std::shared_ptr<Job>& job) {
@@ -352,7 +372,9 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
   if (!shared_.empty())
     if (auto job = find_shared(id)) return job;
   std::optional<store::Record> r;
-  {
+  if (!shared_.empty()) {
+    r = with_shared([&](store::Queue& q) { return q.history().by_ticket("web:" + id); });
+  } else {
     std::lock_guard lock(store_mutex_);
     r = store_->by_ticket("web:" + id);
   }
@@ -676,8 +698,12 @@ Response Service::api_history(const std::string& name, const Request& req) {
   }
   std::vector<store::Record> records;
   try {
-    std::lock_guard lock(store_mutex_);
-    records = store_->list(ascii, limit);
+    if (!shared_.empty()) {
+      records = with_shared([&](store::Queue& q) { return q.history().list(ascii, limit); });
+    } else {
+      std::lock_guard lock(store_mutex_);
+      records = store_->list(ascii, limit);
+    }
   } catch (const store::StoreError& e) {
     std::cerr << "certdoctor serve: history of " << ascii << ": " << e.what() << '\n';
     return problem_json(Problem{500, "serve-store", {{"detail", "history"}}});
@@ -856,6 +882,11 @@ Response Service::handle(const Request& req) {
   Response r;
   try {
     r = route(req);
+  } catch (const store::StoreError& e) {
+    // The database failed (a connection lost is opened again for the next request): try again.
+    std::cerr << "certdoctor serve: database error on " << printable(req.method) << " " << printable(req.path) << ": " << e.what() << '\n';
+    const Problem p{503, "serve-store", {{"detail", "database"}}, 5};
+    r = req.path.rfind("/api/", 0) == 0 ? problem_json(p) : problem_html(p, "ja");
   } catch (const std::exception& e) {
     std::cerr << "certdoctor serve: internal error on " << printable(req.method) << " " << printable(req.path) << ": " << e.what() << '\n';
     const Problem p{500, "serve-internal", {}};

@@ -152,7 +152,9 @@ class Service {
   std::shared_ptr<Job> find(const std::string& id);
   std::shared_ptr<Job> find_shared(const std::string& id);
   std::string status_of(const std::string& id);
-  // Calls f(queue) on a free connection of the PostgreSQL queue (waiting for one).
+  // Calls f(queue) on a free connection of the PostgreSQL queue (waiting for one). When f throws
+  // StoreError the connection is opened again (the server may have restarted) before the error
+  // goes on, so that the next request finds a working one.
   template <class F>
   auto with_shared(F&& f) const {
     store::Queue* q = nullptr;
@@ -173,8 +175,15 @@ class Service {
         s->shared_cv_.notify_one();
       }
     } back{this, q};
-    return f(*q);
+    try {
+      return f(*q);
+    } catch (const store::StoreError&) {
+      back.q = reconnect(q);
+      throw;
+    }
   }
+  // A new connection in place of `q` (the same one when the server cannot be reached).
+  store::Queue* reconnect(store::Queue* q) const;
   // Keeps a job in memory, dropping the oldest finished ones beyond max_jobs (under mutex_).
   void remember(const std::shared_ptr<Job>& job);
 
@@ -189,7 +198,7 @@ class Service {
   triage::AcmeCatalogue acme_;
   std::unique_ptr<store::Store> store_;
   // With PostgreSQL: connections to the queue, one request at a time on each (with_shared).
-  std::vector<std::unique_ptr<store::Queue>> shared_;
+  mutable std::vector<std::unique_ptr<store::Queue>> shared_;
   mutable std::vector<store::Queue*> shared_free_;
   mutable std::mutex shared_mutex_;
   mutable std::condition_variable shared_cv_;

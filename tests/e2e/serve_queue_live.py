@@ -20,7 +20,8 @@ one PostgreSQL queue (tests/store/pg.py: a server on a unix socket, started here
 - After `certdoctor queue --clear done` a new front end C still answers the first check, from
   the history alone (Store::by_ticket on PostgreSQL), API and page.
 - A front end D with its own worker (--workers 1) runs the check a triage queued at A, read done
-  from B.
+  from B. PostgreSQL restarts: A answers 503 at most until its connection is opened again, then
+  accepts a check, which D's worker (connected again) runs and B reads done.
 usage: serve_queue_live.py CERTDOCTOR [--keep-lab]
 """
 import json
@@ -275,6 +276,35 @@ def inside(binary, argv):
         print(f"a triage's check queued at A, run by {by}, read at B: {result.get('status')} {result.get('verdict')} {ids_found}")
         if status != 200 or result.get("status") != "done" or "www-not-covered" not in ids_found or not by.endswith("/serve"):
             problems.append(f"the triage's check run by the front end's own worker: {status} {queued} {result} by {by!r}")
+
+        # The database restarts: the front ends and D's own worker connect again; a check posted
+        # to A after it is run by D and read done from B.
+        subprocess.run(pg.AS_PG + [f"{pg.PG_BIN}/pg_ctl", "-D", server.data, "-l", os.path.join(server.home, "log"), "-m",
+                                   "fast", "-w", "-t", "60", "restart"], check=True, capture_output=True, timeout=90)
+        answers = []
+        for _ in range(10):
+            status, _, j = a.api("POST", "/api/v1/checks", {"domain": "caa-ok.jp", "server_ip": "203.0.113.10", "www": True})
+            answers.append(status)
+            if status == 202:
+                break
+            time.sleep(0.3)
+        after, b_answers = {}, []
+        deadline = time.monotonic() + 90
+        while status == 202 and time.monotonic() < deadline:  # B: 503 while its connection is opened again
+            status_b, _, after = b.api("GET", f"/api/v1/checks/{j['id']}")
+            b_answers.append(status_b)
+            if status_b not in (200, 503) or after.get("status") in ("done", "failed"):
+                break
+            time.sleep(0.5)
+        for _ in range(10):  # B's other connections: each may fail once, then is opened again
+            status_b, _, _ = b.api("GET", "/healthz")
+            if status_b == 200:
+                break
+        print(f"after a restart of PostgreSQL: A answered {answers}; B {sorted(set(b_answers))}, the check: "
+              f"{after.get('status')} {after.get('verdict')}")
+        if status != 202 or after.get("status") != "done" or status_b != 200 or any(x not in (202, 503) for x in answers) \
+                or any(x not in (200, 503) for x in b_answers):
+            problems.append(f"after a restart of the database: A {answers}, the check {after}, B's healthz {status_b}")
     finally:
         for w in workers:
             if w.proc.poll() is None:
