@@ -19,6 +19,9 @@ one PostgreSQL queue (tests/store/pg.py: a server on a unix socket, started here
   the page answers 500 with the service's failure text.
 - After `certdoctor queue --clear done` a new front end C still answers the first check, from
   the history alone (Store::by_ticket on PostgreSQL), API and page.
+- The probe policy travels with the item: ssrf-canary.jp (a redirect to 127.0.0.1:8099) posted
+  to A and run by a worker without a policy of its own makes no connection to a canary there,
+  while `check` without a policy does.
 - A front end D with its own worker (--workers 1) runs the check a triage queued at A, read done
   from B. PostgreSQL restarts: A answers 503 at most until its connection is opened again, then
   accepts a check, which D's worker (connected again) runs and B reads done.
@@ -260,6 +263,41 @@ def inside(binary, argv):
             problems.append(f"{first} after the queue was cleared: {status} {j}")
         if status_page != 200 or first.encode() not in page:
             problems.append(f"/r/ID after the queue was cleared: {status_page}")
+
+        # The service's probe policy travels with the item: a worker started with none of its own
+        # (open, --allow-reserved) runs ssrf-canary.jp (a redirect to 127.0.0.1:8099) from the
+        # service without a connection to the canary; `check` without a policy reaches it.
+        log = os.path.join(tmp, "canary.log")
+        canary = subprocess.Popen([sys.executable, os.path.join(HERE, "canary.py"), log, "127.0.0.1:8099"])
+        try:
+            for _ in range(100):
+                if os.path.exists(log + ".ready"):
+                    break
+                time.sleep(0.05)
+
+            def seen():
+                if not os.path.exists(log):
+                    return []
+                with open(log, encoding="utf-8") as f:
+                    return f.read().splitlines()
+            subprocess.run([binary, "check", "--connect-policy", "open", "--allow-reserved", "--timeout", "30"] + probe_args(env)
+                           + ["ssrf-canary.jp"], capture_output=True, timeout=120)
+            control = len(seen())
+            status, _, j = a.api("POST", "/api/v1/checks", {"domain": "ssrf-canary.jp"})
+            w5 = Worker(binary, db, "W5", ["--allow-reserved"])
+            workers.append(w5)
+            rc, err = w5.finish(120)
+            result = b.wait(j.get("id"), timeout=60) if status == 202 else {}
+            through_queue = len(seen()) - control
+            print(f"ssrf-canary.jp: check without a policy made {control} connection(s) to the canary; the service's item run "
+                  f"by a worker without a policy: {result.get('status')} {result.get('verdict')}, {through_queue} connection(s)")
+            if control < 1:
+                problems.append("control: check without a policy reached no canary (the canary proves nothing)")
+            if status != 202 or result.get("status") != "done" or through_queue != 0:
+                problems.append(f"ssrf-canary.jp through the queue: {status} {result.get('status')}, {through_queue} connections to the canary")
+        finally:
+            canary.terminate()
+            canary.wait()
 
         # A front end with its own worker (--workers 1) drains the queue too: a triage's check
         # queued at A (no worker process runs now) is run by D and read done from B.
