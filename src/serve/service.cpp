@@ -669,7 +669,13 @@ Response Service::api_get(const std::string& id) {
     if (record_id) out["record_id"] = record_id;
   } else {
     out["domain"] = domain;
-    if (status == "failed") out["error"] = error;
+    if (status == "failed") {
+      // The service's failure, never a verdict: the reason, and what it means in both languages.
+      out["error"] = error;
+      const Message words{"", {{"domain", domain}, {"detail", error}}};
+      out["message"] = {{"ja", fill_message(k_.labels.get("ja", "serve.failed"), words)},
+                        {"en", fill_message(k_.labels.get("en", "serve.failed"), words)}};
+    }
   }
   out["id"] = id;
   out["status"] = status;

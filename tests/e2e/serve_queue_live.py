@@ -241,11 +241,13 @@ def inside(binary, argv):
         status, _, j = b.api("GET", f"/api/v1/checks/{lost}")
         print(f"a check whose worker died with no attempt left: {status} {j.get('status')}: {j.get('error')}")
         if status != 200 or j.get("status") != "failed" or "never finished" not in j.get("error", "") \
-                or "verdict" in j or "findings" in j:
+                or "verdict" in j or "findings" in j or "サービス側" not in j.get("message", {}).get("ja", "") \
+                or "not the domain's" not in j.get("message", {}).get("en", ""):
             problems.append(f"the item whose lease ran out: {status} {j}")
-        status, _, page = b.request("GET", f"/r/{lost}?lang=en")
-        if status != 500 or b"never finished" not in page or b"could not be completed" not in page:
-            problems.append(f"/r/ID of the failed item: {status} {page[:300]!r}")
+        for lang, words in (("en", "not the domain&#39;s"), ("ja", "サービス側")):
+            status, _, page = b.request("GET", f"/r/{lost}?lang={lang}")
+            if status != 500 or b"never finished" not in page or words.encode() not in page:
+                problems.append(f"/r/ID?lang={lang} of the failed item: {status} {page[:300]!r}")
 
         # The queue's done items cleared: a new front end finds the check in the history alone.
         p = subprocess.run([binary, "queue", "--db", db, "--clear", "done"], capture_output=True, timeout=60)
