@@ -68,7 +68,10 @@ check could not be made is queued again, and ends failed (with the reason, see c
 queue --list failed) after --max-attempts, or at once for input that cannot be checked.
 
 The probe options below apply to every check; an item's own provider, server IPs, account and
-www (from the enqueued list) replace them for that item.
+www (from the enqueued list) replace them for that item. The same queue holds the checks of
+`certdoctor serve --db postgresql://...`: such an item is recorded with the service's ticket
+(web:ID), source and user, and checked under the service's probe policy (internet, or lab),
+never looser than --connect-policy; give the workers the service's probe options.
 
 SIGTERM or Ctrl-C: no new items are taken; the checks held are finished and recorded, then the
 worker exits (a second signal is not needed, and a check ends at its --timeout).

@@ -10,6 +10,7 @@
 #include "serve/daemon.hpp"
 #include "serve/http_util.hpp"
 #include "serve/service.hpp"
+#include "store/store.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
 
@@ -45,9 +46,18 @@ NAT64 forms; checked on every socket, redirects and DNS included. --allow-reserv
 Checks run on --workers workers behind a queue of --queue (429 with Retry-After when full), each
 within --timeout seconds; every result is kept in the history (--db), so that /r/ID stays valid.
 
+With --db postgresql://... the queue is the database's (the one of certdoctor enqueue and worker):
+every serve on the same database answers for every check, whichever accepted it, and
+`certdoctor worker` processes on any machine run the checks besides the service's own --workers
+(--workers 0: only those). --queue then bounds the items waiting in the database. Each item
+carries the service's probe policy, which a worker applies over its own options (give workers
+the same --resolver, --timeout, --ca ... as the service).
+
 Examples:
   certdoctor serve --listen 127.0.0.1:8080
   certdoctor serve --listen [::]:8080 --db postgresql://certdoctor@db/certdoctor --trust-proxy
+  certdoctor serve --listen [::]:8080 --db postgresql://certdoctor@db/certdoctor --workers 0
+  certdoctor worker --db postgresql://certdoctor@db/certdoctor --concurrency 8   (on other machines)
 
 Options)";
 
@@ -69,7 +79,7 @@ int run_serve(const std::vector<std::string>& args) {
       ("db", po::value(&config.db)->value_name("FILE|URL"), "the history: an SQLite file or a postgresql:// URL (default: the user's history file)")
       ("lab", po::bool_switch(&config.lab), "the lab (tests/lab): also connect to the documentation blocks, where the lab's servers are; loopback, private, link-local and the metadata address stay refused")
       ("trust-proxy", po::bool_switch(&config.trust_proxy), "behind a reverse proxy: the client is the last address of X-Forwarded-For")
-      ("workers", po::value(&workers)->default_value(workers)->value_name("N"), "checks running at once, 1 to 64")
+      ("workers", po::value(&workers)->default_value(workers)->value_name("N"), "checks running at once in this process, 1 to 64 (0 to 64 with a postgresql:// --db: other workers may run them)")
       ("queue", po::value(&queue)->default_value(queue)->value_name("N"), "checks waiting at most, 0 to 10000; beyond it 429")
       ("client-rate", po::value(&config.client_per_minute)->default_value(config.client_per_minute)->value_name("PER_MINUTE"), "checks one client address may start per minute")
       ("client-burst", po::value(&config.client_burst)->default_value(config.client_burst)->value_name("N"), "checks one client address may start at once")
@@ -99,7 +109,8 @@ int run_serve(const std::vector<std::string>& args) {
       throw UsageError(Message{"serve-number", {{"option", option}, {"value", std::to_string(value)}, {"min", std::to_string(min)},
                                                 {"max", std::to_string(max)}}});
   };
-  range("workers", workers, 1, 64);
+  range("workers", workers, 0, 64);
+  if (workers == 0 && !store::is_postgres(config.db)) throw UsageError(Message{"serve-workers-zero", {}});
   range("queue", queue, 0, 10000);
   range("max-body", max_body, 256, 1048576);
   range("max-triage-body", max_triage_body, 256, 1048576);

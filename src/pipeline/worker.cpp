@@ -25,6 +25,7 @@ json queued_options(const CheckOptions& c) {
   if (!c.account.empty()) o["account"] = c.account;
   if (c.www) o["www"] = true;
   if (c.no_www) o["no_www"] = true;
+  if (c.policy != probe::AddressPolicy::Mode::open) o["policy"] = c.policy == probe::AddressPolicy::Mode::lab ? "lab" : "internet";
   return o;
 }
 
@@ -57,6 +58,17 @@ CheckOptions options_of(const store::Leased& item, const CheckOptions& base) {
       c.server_ips.push_back(ip.get<std::string>());
     }
   }
+  if (o.contains("policy")) {
+    // The service's policy: the stricter of it and the worker's own; reserved addresses count as
+    // the service counts them (admitted in the lab only).
+    if (!o["policy"].is_string()) throw bad("policy");
+    const std::string p = o["policy"].get<std::string>();
+    if (p != "internet" && p != "lab") throw bad("policy");
+    using Mode = probe::AddressPolicy::Mode;
+    const Mode want = p == "lab" ? Mode::lab : Mode::internet;
+    if (c.policy != Mode::internet) c.policy = want;
+    c.allow_reserved = c.policy == Mode::lab;
+  }
   // An item's www choice replaces the worker's.
   if (o.contains("www") || o.contains("no_www")) {
     c.www = o.value("www", false);
@@ -65,10 +77,23 @@ CheckOptions options_of(const store::Leased& item, const CheckOptions& base) {
   return c;
 }
 
+RecordOptions record_options_of(const store::Leased& item, const RecordOptions& base) {
+  RecordOptions r = base;
+  if (!item.ticket.empty()) r.ticket = item.ticket;
+  for (auto [key, into] : {std::pair{"source", &r.source}, std::pair{"user", &r.user}})
+    if (item.options.contains(key) && item.options[key].is_string()) *into = item.options[key].get<std::string>();
+  return r;
+}
+
 std::vector<std::int64_t> enqueue(store::Queue& q, const std::vector<CheckOptions>& checks) {
   std::vector<store::NewItem> items;
   items.reserve(checks.size());
-  for (const auto& c : checks) items.push_back({c.domain, queued_options(c)});
+  for (const auto& c : checks) {
+    store::NewItem item;
+    item.domain = c.domain;
+    item.options = queued_options(c);
+    items.push_back(std::move(item));
+  }
   return q.enqueue(items);
 }
 
@@ -131,7 +156,7 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
         validate(c, k);
         const facts::Facts f = gather(c, k);
         const Diagnosis d = diagnose(f, k, "en");
-        record = record_of(f, d.view, d.findings, d.report.verdict, k, o.record);
+        record = record_of(f, d.view, d.findings, d.report.verdict, k, record_options_of(j->item, o.record));
       } catch (const UsageError& e) {  // the item's own input: it will not get better
         error = e.what();
         permanent = true;

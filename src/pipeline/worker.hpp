@@ -18,11 +18,17 @@
 namespace certdoctor::pipeline {
 
 /// The per-domain part of a check's options, as a queue item keeps it: domain, and provider,
-/// server_ips, account, www / no_www where they differ from `check`'s defaults.
+/// server_ips, account, www / no_www where they differ from `check`'s defaults, and the probe
+/// policy when it is not `open` ("internet" or "lab": the service's; a worker applies it over its
+/// own, so that a check the service accepted never connects where the service would not).
 nlohmann::json queued_options(const CheckOptions&);
 /// `base` (the worker's own options: resolvers, timeout, CA ...) with an item's per-domain
 /// options laid over it. Throws UsageError for an item whose options are not of that form.
 CheckOptions options_of(const store::Leased&, const CheckOptions& base);
+
+/// What a check from `item` is recorded with: `base`, and the item's own ticket, and "source" and
+/// "user" of its options where it has them (an item `serve` queued is recorded as the service's).
+RecordOptions record_options_of(const store::Leased& item, const RecordOptions& base);
 
 /// Enqueues one item per check; returns their ids.
 std::vector<std::int64_t> enqueue(store::Queue&, const std::vector<CheckOptions>&);

@@ -7,6 +7,7 @@
 
 #include "pipeline/record.hpp"
 #include "pipeline/triage.hpp"
+#include "pipeline/worker.hpp"
 #include "probe/address_policy.hpp"
 #include "report/html.hpp"
 #include "report/report.hpp"
@@ -102,6 +103,17 @@ Service::Service(Config config, const pipeline::Knowledge& knowledge)
   store_ = store::open(config_.db, store::Open::create);
   config_.defaults.allow_reserved = config_.lab;
   config_.defaults.policy = config_.lab ? probe::AddressPolicy::Mode::lab : probe::AddressPolicy::Mode::internet;
+  if (store::is_postgres(config_.db)) {
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config_.db_connections); ++i) {
+      shared_.push_back(store::open_queue(config_.db));
+      shared_free_.push_back(shared_.back().get());
+    }
+    if (config_.workers > 0) {
+      shared_worker_ = store::open_queue(config_.db);
+      workers_.emplace_back([this] { drain_shared(); });
+    }
+    return;
+  }
   const std::size_t n = std::max<std::size_t>(config_.workers, 1);
   for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
@@ -112,11 +124,17 @@ Service::~Service() {
     stopping_ = true;
     queue_.clear();
   }
+  stop_workers_ = true;
   cv_.notify_all();
   for (auto& w : workers_) w.join();
 }
 
 Service::Counts Service::counts() const {
+  if (!shared_.empty()) {
+    const auto n = with_shared([](store::Queue& q) { return q.counts(); });
+    return {static_cast<std::size_t>(n.at("queued")), static_cast<std::size_t>(n.at("running")),
+            static_cast<std::size_t>(n.at("done"))};
+  }
   std::lock_guard lock(mutex_);
   return {queue_.size(), running_, done_};
 }
@@ -149,6 +167,55 @@ void Service::work() {
     --running_;
     ++done_;
   }
+}
+
+// The service's own workers on the PostgreSQL queue: one worker loop with --workers checks at
+// once, under the service's options and probe policy (each item carries the policy too). A
+// database failure is logged and the loop starts again after a pause.
+void Service::drain_shared() {
+  pipeline::WorkerOptions w;
+  w.id = pipeline::default_worker_id() + "/serve";
+  w.concurrency = config_.workers;
+  w.idle_seconds = config_.poll_seconds;
+  w.lease_seconds = std::max<std::int64_t>(60, static_cast<std::int64_t>(config_.defaults.timeout_s) * 4);
+  w.base = config_.defaults;
+  w.record.db = config_.db;
+  w.record.user = "web";
+  w.record.source = "web";
+  const auto log = [](const pipeline::WorkerEvent& e) {
+    static const char* const kinds[] = {"started", "done", "failed", "retry", "lost"};
+    if (e.kind == pipeline::WorkerEvent::started) return;
+    std::cerr << "certdoctor serve: queue item " << e.item << " " << e.domain << " " << kinds[e.kind]
+              << (e.verdict.empty() ? "" : " " + e.verdict) << (e.reason.empty() ? "" : ": " + e.reason) << '\n';
+  };
+  while (!stop_workers_) {
+    try {
+      pipeline::run_worker(*shared_worker_, k_, w, stop_workers_, log);
+    } catch (const std::exception& e) {
+      std::cerr << "certdoctor serve: the workers stopped on a database error, again in 5 s: " << e.what() << '\n';
+      for (int i = 0; i < 50 && !stop_workers_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      try {
+        shared_worker_ = store::open_queue(config_.db);
+      } catch (const std::exception&) {
+        // still unreachable: the next round says so
+      }
+    }
+  }
+}
+
+store::Queue* Service::reconnect(store::Queue* q) const {
+  try {
+    auto fresh = store::open_queue(config_.db);
+    std::lock_guard lock(shared_mutex_);
+    for (auto& c : shared_)
+      if (c.get() == q) {
+        c = std::move(fresh);
+        return c.get();
+      }
+  } catch (const std::exception& e) {
+    std::cerr << "certdoctor serve: the database cannot be reached again yet: " << e.what() << '\n';
+  }
+  return q;
 }
 
 void Service::run_job(const std::shared_ptr<Job>& job) {
@@ -230,6 +297,7 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
   if (auto p = validate(in, o)) return *p;
   const DomainName d = parse_domain(o.domain);
   const std::string key = d.ascii + "|" + in.www + "|" + in.provider + "|" + in.server_ip;
+  if (!shared_.empty()) return submit_shared(o, d.ascii, key);
   std::lock_guard lock(mutex_);
   // The same check asked again within a minute gets the same result.
   if (auto it = recent_.find(key); it != recent_.end()) {
@@ -247,9 +315,16 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
   job->options = o;
   job->created = Clock::now();
   job->key = key;
+  recent_[key] = job->id;
+  remember(job);
+  queue_.push_back(job);
+  cv_.notify_one();
+  return job->id;
+}
+
+void Service::remember(const std::shared_ptr<Job>& job) {
   jobs_[job->id] = job;
   job_order_.push_back(job->id);
-  recent_[key] = job->id;
   // Finished checks beyond the cap leave memory (the history keeps them).
   while (job_order_.size() > config_.max_jobs) {
     auto old = jobs_.find(job_order_.front());
@@ -260,9 +335,32 @@ std::variant<std::string, Service::Problem> Service::submit(const Input& in, con
     }
     job_order_.pop_front();
   }
-  queue_.push_back(job);
-  cv_.notify_one();
-  return job->id;
+}
+
+std::variant<std::string, Service::Problem> Service::submit_shared(const pipeline::CheckOptions& o, const std::string& ascii,
+                                                                   const std::string& key) {
+  constexpr std::int64_t window = 60;  // the same check asked again within a minute gets the same result
+  const int check_seconds = std::max(1, static_cast<int>(config_.defaults.timeout_s));
+  try {
+    return with_shared([&](store::Queue& q) -> std::variant<std::string, Problem> {
+      if (auto ticket = q.recent(key, window)) return ticket->substr(4);
+      if (q.pending() >= static_cast<std::int64_t>(config_.queue))
+        return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
+      if (const int wait = domains_.take("domain:" + ascii); wait > 0)
+        return Problem{429, "serve-rate-domain", {{"domain", parse_domain(ascii).unicode}, {"seconds", std::to_string(wait)}}, wait};
+      store::NewItem item;
+      item.domain = o.domain;
+      item.options = pipeline::queued_options(o);
+      item.options["source"] = "web";
+      item.options["user"] = "web";
+      item.ticket = "web:" + random_id();
+      item.request_key = key;
+      return q.enqueue_once(item, window).substr(4);
+    });
+  } catch (const store::StoreError& e) {
+    std::cerr << "certdoctor serve: queue: " << e.what() << '\n';
+    return Problem{503, "serve-store", {{"detail", "queue"}}, check_seconds};
+  }
 }
 
 std::shared_ptr<Service::Job> Service::find(const std::string& id) {
@@ -271,8 +369,12 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
     std::lock_guard lock(mutex_);
     if (auto it = jobs_.find(id); it != jobs_.end()) return it->second;
   }
+  if (!shared_.empty())
+    if (auto job = find_shared(id)) return job;
   std::optional<store::Record> r;
-  {
+  if (!shared_.empty()) {
+    r = with_shared([&](store::Queue& q) { return q.history().by_ticket("web:" + id); });
+  } else {
     std::lock_guard lock(store_mutex_);
     r = store_->by_ticket("web:" + id);
   }
@@ -285,9 +387,40 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
   job->options.domain = r->domain;
   job->created = Clock::now();
   std::lock_guard lock(mutex_);
-  jobs_[id] = job;
-  job_order_.push_back(id);
+  remember(job);
   return job;
+}
+
+// The item of a check in the PostgreSQL queue, whichever front end accepted it: its state, and
+// once done the check its worker recorded (kept in memory then: it no longer changes). A failed
+// item is the service's failure (its check never finished), never a verdict on the domain.
+std::shared_ptr<Service::Job> Service::find_shared(const std::string& id) {
+  std::optional<store::QueueRow> row;
+  std::optional<store::Record> record;
+  with_shared([&](store::Queue& q) {
+    row = q.item_by_ticket("web:" + id);
+    if (row && row->state == "done" && row->check_id) record = q.history().get(*row->check_id);
+  });
+  if (!row || (row->state == "done" && !record)) return nullptr;  // the history may still have it
+  auto job = std::make_shared<Job>();
+  job->id = id;
+  job->status = row->state;
+  job->options.domain = row->domain;
+  job->created = Clock::now();
+  if (row->state == "failed") job->error = row->last_error;
+  if (!record) return job;
+  job->record_id = record->id;
+  job->facts = facts::parse_document(record->facts, store_->where() + ", check " + std::to_string(record->id));
+  std::lock_guard lock(mutex_);
+  remember(job);
+  return job;
+}
+
+std::string Service::status_of(const std::string& id) {
+  const auto job = find(id);
+  if (!job) return "queued";
+  std::lock_guard lock(mutex_);
+  return job->status;
 }
 
 // ---- responses ------------------------------------------------------------------------------
@@ -509,11 +642,7 @@ Response Service::api_post(const Request& req) {
   const auto& id = std::get<std::string>(result);
   Response r;
   r.status = 202;
-  std::string status;
-  {
-    std::lock_guard lock(mutex_);
-    status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
-  }
+  const std::string status = status_of(id);
   r.body = json{{"id", id}, {"status", status}, {"links", {{"self", "/api/v1/checks/" + id}, {"page", "/r/" + id}}}}.dump() + "\n";
   r.headers.emplace_back("Location", "/api/v1/checks/" + id);
   return r;
@@ -540,7 +669,13 @@ Response Service::api_get(const std::string& id) {
     if (record_id) out["record_id"] = record_id;
   } else {
     out["domain"] = domain;
-    if (status == "failed") out["error"] = error;
+    if (status == "failed") {
+      // The service's failure, never a verdict: the reason, and what it means in both languages.
+      out["error"] = error;
+      const Message words{"", {{"domain", domain}, {"detail", error}}};
+      out["message"] = {{"ja", fill_message(k_.labels.get("ja", "serve.failed"), words)},
+                        {"en", fill_message(k_.labels.get("en", "serve.failed"), words)}};
+    }
   }
   out["id"] = id;
   out["status"] = status;
@@ -569,8 +704,12 @@ Response Service::api_history(const std::string& name, const Request& req) {
   }
   std::vector<store::Record> records;
   try {
-    std::lock_guard lock(store_mutex_);
-    records = store_->list(ascii, limit);
+    if (!shared_.empty()) {
+      records = with_shared([&](store::Queue& q) { return q.history().list(ascii, limit); });
+    } else {
+      std::lock_guard lock(store_mutex_);
+      records = store_->list(ascii, limit);
+    }
   } catch (const store::StoreError& e) {
     std::cerr << "certdoctor serve: history of " << ascii << ": " << e.what() << '\n';
     return problem_json(Problem{500, "serve-store", {{"detail", "history"}}});
@@ -614,11 +753,7 @@ Response Service::api_triage(const Request& req, const std::string& lang) {
       continue;
     }
     const auto& id = std::get<std::string>(result);
-    std::string status;
-    {
-      std::lock_guard lock(mutex_);
-      status = jobs_.count(id) ? jobs_.at(id)->status : "queued";
-    }
+    const std::string status = status_of(id);
     queued.push_back({{"domain", domains[i].ascii},
                       {"id", id},
                       {"status", status},
@@ -641,6 +776,7 @@ Response Service::health() {
                 {"done", c.done},
                 {"workers", config_.workers},
                 {"queue_limit", config_.queue},
+                {"queue", shared_.empty() ? "process" : "postgresql"},
                 {"policy", config_.lab ? "lab" : "internet"}}
                .dump() +
            "\n";
@@ -752,6 +888,11 @@ Response Service::handle(const Request& req) {
   Response r;
   try {
     r = route(req);
+  } catch (const store::StoreError& e) {
+    // The database failed (a connection lost is opened again for the next request): try again.
+    std::cerr << "certdoctor serve: database error on " << printable(req.method) << " " << printable(req.path) << ": " << e.what() << '\n';
+    const Problem p{503, "serve-store", {{"detail", "database"}}, 5};
+    r = req.path.rfind("/api/", 0) == 0 ? problem_json(p) : problem_html(p, "ja");
   } catch (const std::exception& e) {
     std::cerr << "certdoctor serve: internal error on " << printable(req.method) << " " << printable(req.path) << ": " << e.what() << '\n';
     const Problem p{500, "serve-internal", {}};

@@ -5,6 +5,13 @@
 // deadline and the service's probe policy (no connection to an address the CA could not reach),
 // and each result is kept in the history store, so that its link /r/ID stays valid. The HTTP
 // server (daemon.hpp) only carries bytes.
+//
+// With a PostgreSQL history (--db postgresql://...) the queue is the database's (store/queue.hpp)
+// instead of the process's: a check is an item with the ticket web:ID, its status is the item's
+// state, its result the check the item's worker recorded, so that every front end on the database
+// answers for every check, and `certdoctor worker` processes (and the service's own --workers, run
+// as one pipeline::run_worker) drain it.
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +32,7 @@
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
 #include "serve/limits.hpp"
+#include "store/queue.hpp"
 #include "store/store.hpp"
 #include "triage/triage.hpp"
 
@@ -35,8 +43,10 @@ struct Config {
   std::string db;                 // history: a file or a postgresql:// URL; "" the default file
   bool lab = false;               // admit the documentation blocks (the lab's addresses)
   bool trust_proxy = false;       // the client is the last address of X-Forwarded-For
-  std::size_t workers = 4;        // checks running at once
-  std::size_t queue = 32;         // checks waiting; beyond: 429
+  std::size_t workers = 4;        // checks running at once (with a PostgreSQL queue, 0: only other workers)
+  std::size_t queue = 32;         // checks waiting (with a PostgreSQL queue, its queued items); beyond: 429
+  double poll_seconds = 0.25;     // with a PostgreSQL queue: the own workers' look at an empty queue
+  std::size_t db_connections = 4; // with a PostgreSQL queue: requests reading or writing it at once
   double client_per_minute = 6;   // checks one client address may start
   double client_burst = 6;
   double domain_per_minute = 2;   // checks of one domain
@@ -132,11 +142,54 @@ class Service {
   std::variant<std::string, Problem> submit(const Input& input, const std::string& client);
   std::optional<Problem> validate(const Input& input, pipeline::CheckOptions& options);
 
-  // A job by id: in memory, else from the history (done); nullptr when unknown.
+  // With the PostgreSQL queue: the same, against the queue table; the id of the item added or of
+  // an identical request's within the window.
+  std::variant<std::string, Problem> submit_shared(const pipeline::CheckOptions& options, const std::string& ascii,
+                                                   const std::string& key);
+
+  // A job by id: in memory, else from the queue (with PostgreSQL) or the history (done); nullptr
+  // when unknown.
   std::shared_ptr<Job> find(const std::string& id);
+  std::shared_ptr<Job> find_shared(const std::string& id);
+  std::string status_of(const std::string& id);
+  // Calls f(queue) on a free connection of the PostgreSQL queue (waiting for one). When f throws
+  // StoreError the connection is opened again (the server may have restarted) before the error
+  // goes on, so that the next request finds a working one.
+  template <class F>
+  auto with_shared(F&& f) const {
+    store::Queue* q = nullptr;
+    {
+      std::unique_lock lock(shared_mutex_);
+      shared_cv_.wait(lock, [&] { return !shared_free_.empty(); });
+      q = shared_free_.back();
+      shared_free_.pop_back();
+    }
+    struct Back {
+      const Service* s;
+      store::Queue* q;
+      ~Back() {
+        {
+          std::lock_guard lock(s->shared_mutex_);
+          s->shared_free_.push_back(q);
+        }
+        s->shared_cv_.notify_one();
+      }
+    } back{this, q};
+    try {
+      return f(*q);
+    } catch (const store::StoreError&) {
+      back.q = reconnect(q);
+      throw;
+    }
+  }
+  // A new connection in place of `q` (the same one when the server cannot be reached).
+  store::Queue* reconnect(store::Queue* q) const;
+  // Keeps a job in memory, dropping the oldest finished ones beyond max_jobs (under mutex_).
+  void remember(const std::shared_ptr<Job>& job);
 
   void work();
   void run_job(const std::shared_ptr<Job>& job);
+  void drain_shared();  // the own workers on the PostgreSQL queue
 
   std::string message(const std::string& lang, const Problem& p) const;
 
@@ -144,7 +197,14 @@ class Service {
   const pipeline::Knowledge& k_;
   triage::AcmeCatalogue acme_;
   std::unique_ptr<store::Store> store_;
-  std::mutex store_mutex_;
+  // With PostgreSQL: connections to the queue, one request at a time on each (with_shared).
+  mutable std::vector<std::unique_ptr<store::Queue>> shared_;
+  mutable std::vector<store::Queue*> shared_free_;
+  mutable std::mutex shared_mutex_;
+  mutable std::condition_variable shared_cv_;
+  std::unique_ptr<store::Queue> shared_worker_;  // the own workers' connection
+  std::atomic<bool> stop_workers_{false};
+  mutable std::mutex store_mutex_;
   TokenBuckets clients_;
   TokenBuckets domains_;
 

@@ -38,8 +38,14 @@ const char* const kMigrations[] = {
     " enqueued_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT);"
     "CREATE INDEX queue_open ON queue (id) WHERE state IN ('queued', 'running');"
     "CREATE INDEX queue_by_state ON queue (state, id)",
+    // 4: items that `serve` queued: the check's id (ticket web:ID) and the request it answers, so
+    // that any front end finds an item by its id and an identical request within a short window.
+    "ALTER TABLE queue ADD COLUMN ticket TEXT, ADD COLUMN request_key TEXT;"
+    "CREATE UNIQUE INDEX queue_by_ticket ON queue (ticket) WHERE ticket IS NOT NULL;"
+    "CREATE INDEX queue_by_request ON queue (request_key, enqueued_at) WHERE request_key IS NOT NULL;"
+    "CREATE INDEX checks_by_ticket ON checks (ticket) WHERE ticket <> ''",
 };
-static_assert(sizeof kMigrations / sizeof kMigrations[0] == 3, "one migration per schema version");
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == 4, "one migration per schema version");
 
 // The server's clock, so that workers on machines whose clocks differ agree on leases.
 #define CD_NOW "EXTRACT(EPOCH FROM clock_timestamp())::BIGINT"
@@ -91,15 +97,47 @@ public:
   std::vector<std::int64_t> enqueue(const std::vector<NewItem>& items) override {
     std::vector<std::int64_t> ids;
     transaction([&] {
-      for (const auto& item : items) {
-        const std::string options = item.options.dump();
-        Result res(params("INSERT INTO queue (domain, options, enqueued_at) VALUES ($1, $2, " CD_NOW ") RETURNING id",
-                          {item.domain, options}));
-        check(res, "cannot add to its queue");
-        ids.push_back(std::stoll(res.text(0, 0)));
-      }
+      for (const auto& item : items) ids.push_back(insert_item(item));
     });
     return ids;
+  }
+
+  std::optional<QueueRow> item_by_ticket(const std::string& ticket) override {
+    auto rows = rows_of(std::string(kItemColumns) + " FROM queue WHERE ticket = $1", {ticket});
+    if (rows.empty()) return std::nullopt;
+    return rows.front();
+  }
+
+  std::int64_t pending() override {
+    Result res(params("SELECT COUNT(*) FROM queue WHERE state = 'queued'", {}));
+    check(res, "cannot read its queue");
+    return std::stoll(res.text(0, 0));
+  }
+
+  std::optional<std::string> recent(const std::string& request_key, std::int64_t within_seconds) override {
+    Result res(params("SELECT ticket FROM queue WHERE request_key = $1 AND ticket IS NOT NULL AND state <> 'failed'"
+                      " AND enqueued_at >= " CD_NOW " - $2::bigint ORDER BY id DESC LIMIT 1",
+                      {request_key, std::to_string(within_seconds)}));
+    check(res, "cannot read its queue");
+    if (res.rows() == 0) return std::nullopt;
+    return res.text(0, 0);
+  }
+
+  std::string enqueue_once(const NewItem& item, std::int64_t within_seconds) override {
+    std::string ticket;
+    transaction([&] {
+      if (!item.request_key.empty()) {
+        Result lock(params("SELECT pg_advisory_xact_lock(7170014, hashtext($1))", {item.request_key}));
+        check(lock, "cannot lock its queue");
+        if (auto t = recent(item.request_key, within_seconds)) {
+          ticket = *t;
+          return;
+        }
+      }
+      insert_item(item);
+      ticket = item.ticket;
+    });
+    return ticket;
   }
 
   std::vector<Leased> lease(const std::string& worker, std::size_t count, std::int64_t lease_seconds,
@@ -121,7 +159,7 @@ public:
                       " lease_until = " CD_NOW " + $3::bigint, attempts = q.attempts + 1, started_at = " CD_NOW
                       " FROM (SELECT id FROM queue WHERE state = 'queued' OR (state = 'running' AND lease_until < " CD_NOW
                       ") ORDER BY id LIMIT $4::bigint FOR UPDATE SKIP LOCKED) pick"
-                      " WHERE q.id = pick.id RETURNING q.id, q.domain, q.options, q.attempts, q.lease_until",
+                      " WHERE q.id = pick.id RETURNING q.id, q.domain, q.options, q.attempts, q.lease_until, COALESCE(q.ticket, '')",
                       {worker, token, seconds, n}));
     check(res, "cannot lease from its queue");
     for (int row = 0; row < res.rows(); ++row) {
@@ -133,6 +171,7 @@ public:
       l.attempts = std::atoi(res.text(row, 3).c_str());
       l.token = token;
       l.lease_until = std::stoll(res.text(row, 4));
+      l.ticket = res.text(row, 5);
       out.push_back(std::move(l));
     }
     std::sort(out.begin(), out.end(), [](const Leased& a, const Leased& b) { return a.id < b.id; });
@@ -189,10 +228,25 @@ public:
   }
 
   std::vector<QueueRow> items(const std::string& state, std::size_t limit) override {
-    const std::string sql = "SELECT id, domain, state, attempts, COALESCE(leased_by, ''), lease_until, check_id, last_error"
-                            " FROM queue" + std::string(state.empty() ? "" : " WHERE state = $1") + " ORDER BY id" +
-                            (limit ? " LIMIT " + std::to_string(limit) : "");
-    Result res(params(sql, state.empty() ? std::vector<std::string>{} : std::vector<std::string>{state}));
+    return rows_of(std::string(kItemColumns) + " FROM queue" + (state.empty() ? "" : " WHERE state = $1") + " ORDER BY id" +
+                       (limit ? " LIMIT " + std::to_string(limit) : ""),
+                   state.empty() ? std::vector<std::string>{} : std::vector<std::string>{state});
+  }
+
+  std::size_t clear(const std::string& state) override {
+    Result res(params("DELETE FROM queue WHERE state = $1", {state}));
+    check(res, "cannot delete from its queue");
+    return static_cast<std::size_t>(std::atoll(PQcmdTuples(res.get())));
+  }
+
+  Store& history() override { return *this; }
+
+private:
+  static constexpr const char* kItemColumns =
+      "SELECT id, domain, state, attempts, COALESCE(leased_by, ''), lease_until, check_id, last_error, COALESCE(ticket, '')";
+
+  std::vector<QueueRow> rows_of(const std::string& sql, const std::vector<std::string>& values) {
+    Result res(params(sql, values));
     check(res, "cannot read its queue");
     std::vector<QueueRow> out;
     for (int row = 0; row < res.rows(); ++row) {
@@ -205,20 +259,20 @@ public:
       if (!res.null(row, 5)) q.lease_until = std::stoll(res.text(row, 5));
       if (!res.null(row, 6)) q.check_id = std::stoll(res.text(row, 6));
       q.last_error = res.text(row, 7);
+      q.ticket = res.text(row, 8);
       out.push_back(std::move(q));
     }
     return out;
   }
 
-  std::size_t clear(const std::string& state) override {
-    Result res(params("DELETE FROM queue WHERE state = $1", {state}));
-    check(res, "cannot delete from its queue");
-    return static_cast<std::size_t>(std::atoll(PQcmdTuples(res.get())));
+  std::int64_t insert_item(const NewItem& item) {
+    Result res(params("INSERT INTO queue (domain, options, ticket, request_key, enqueued_at)"
+                      " VALUES ($1, $2, NULLIF($3, ''), NULLIF($4, ''), " CD_NOW ") RETURNING id",
+                      {item.domain, item.options.dump(), item.ticket, item.request_key}));
+    check(res, "cannot add to its queue");
+    return std::stoll(res.text(0, 0));
   }
 
-  Store& history() override { return *this; }
-
-private:
   std::int64_t insert(const Record& r) {
     const std::string packed = compress(r.facts);
     const std::string started = std::to_string(r.started_at), finished = std::to_string(r.finished_at);

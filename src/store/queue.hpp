@@ -24,6 +24,8 @@ namespace certdoctor::store {
 struct NewItem {
   std::string domain;
   nlohmann::json options = nlohmann::json::object();
+  std::string ticket{};     ///< the record's ticket, unique among items (serve: web:ID); "" for none
+  std::string request_key{};  ///< the request it answers (serve: identical requests share an item); "" for none
 };
 
 /// An item as a worker leased it.
@@ -34,6 +36,7 @@ struct Leased {
   int attempts = 0;              ///< this lease included
   std::string token;             ///< the lease's own token: complete, renew and fail name it
   std::int64_t lease_until = 0;  ///< server time, Unix seconds
+  std::string ticket;            ///< the item's ticket ("" for none): its record carries it
 };
 
 /// One item with its state, as `certdoctor queue --list` shows it.
@@ -46,6 +49,7 @@ struct QueueRow {
   std::optional<std::int64_t> lease_until;
   std::optional<std::int64_t> check_id;
   std::string last_error;
+  std::string ticket;
 };
 
 /// The states an item goes through, in order.
@@ -78,6 +82,17 @@ public:
   virtual std::map<std::string, std::int64_t> counts() = 0;
   /// The items in `state` ("" for all), oldest first, at most `limit` (0: all).
   virtual std::vector<QueueRow> items(const std::string& state, std::size_t limit) = 0;
+  /// The item with this ticket, or nullopt.
+  virtual std::optional<QueueRow> item_by_ticket(const std::string& ticket) = 0;
+  /// How many items wait to be leased (state queued).
+  virtual std::int64_t pending() = 0;
+  /// The ticket of the newest item for `request_key` enqueued within the last `within_seconds`
+  /// (server time) that did not fail, or nullopt.
+  virtual std::optional<std::string> recent(const std::string& request_key, std::int64_t within_seconds) = 0;
+  /// Adds `item` unless recent(item.request_key, within_seconds) finds one, in one transaction
+  /// that holds a lock on the key, so that identical requests at two front ends at once share one
+  /// item; returns the ticket of the item added or found.
+  virtual std::string enqueue_once(const NewItem& item, std::int64_t within_seconds) = 0;
   /// Deletes the items in `state` (done or failed); returns how many.
   virtual std::size_t clear(const std::string& state) = 0;
   /// The history in the same database (the records complete() made).

@@ -55,6 +55,13 @@ const char* const kMigrations[] = {
     " check_id INTEGER REFERENCES checks (id) ON DELETE SET NULL,"
     " last_error TEXT NOT NULL DEFAULT '',"
     " enqueued_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER)",
+    // 4: the check's id and request of an item `serve` queued (see the PostgreSQL backend), and
+    // the service's result links found by ticket without a scan.
+    "ALTER TABLE queue ADD COLUMN ticket TEXT;"
+    "ALTER TABLE queue ADD COLUMN request_key TEXT;"
+    "CREATE UNIQUE INDEX queue_by_ticket ON queue (ticket) WHERE ticket IS NOT NULL;"
+    "CREATE INDEX queue_by_request ON queue (request_key, enqueued_at) WHERE request_key IS NOT NULL;"
+    "CREATE INDEX checks_by_ticket ON checks (ticket) WHERE ticket <> ''",
 };
 
 class SqliteStore final : public Store {
@@ -369,7 +376,7 @@ private:
   bool read_only_ = false;
 };
 
-static_assert(sizeof kMigrations / sizeof kMigrations[0] == 3, "one migration per schema version");
+static_assert(sizeof kMigrations / sizeof kMigrations[0] == 4, "one migration per schema version");
 
 } // namespace
 

@@ -14,7 +14,7 @@ namespace certdoctor::store {
 
 bool passed(const std::string& verdict) { return verdict == "ok" || verdict == "warning"; }
 
-int current_schema_version() { return 3; }
+int current_schema_version() { return 4; }
 
 bool is_postgres(const std::string& db) {
   return db.rfind("postgresql://", 0) == 0 || db.rfind("postgres://", 0) == 0;

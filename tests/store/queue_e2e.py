@@ -4,7 +4,11 @@ Usage: queue_e2e.py CERTDOCTOR QUEUE_RACE
 
 - queue_race: a worker whose lease ran out cannot record, the one holding the item records it
   once; leases that ran out too often end failed; fail() and clear(); two connections leasing
-  300 items at once take each exactly once;
+  300 items at once take each exactly once; the service's items (schema 4: by ticket, pending,
+  an identical request within the window shares the first item, also from two connections at
+  once) and Store::by_ticket on PostgreSQL;
+- the migration from schema 3: a queue with an item made by schema 3 is migrated to 4 at open
+  and keeps its item, which a worker can still lease (and fail: its provider is unknown);
 - certdoctor enqueue: a CSV with per-domain columns and a bad line (reported with its number,
   exit 2, the other lines queued), from a file and from standard input;
 - certdoctor queue: counts per state (text in en and ja, json), --list;
@@ -57,6 +61,27 @@ def main():
         print(race.stdout, end="")
         if race.returncode != 0:
             fail(f"queue_race: exit {race.returncode}: {race.stdout[-800:]} {race.stderr[-400:]}")
+
+        # A database at schema 3 with a queued item, then opened by this build.
+        old = server.create("old")
+        made = subprocess.run([RACE, "--schema", "3", old], capture_output=True, text=True, timeout=120)
+        if made.returncode != 0:
+            fail(f"queue_race --schema 3: exit {made.returncode}: {made.stdout} {made.stderr}")
+        psql = pg.AS_PG + [f"{pg.PG_BIN}/psql", "-h", server.home, "-p", str(server.port), "-U", "postgres", "-d", "old",
+                           "-At", "-c"]
+        subprocess.run(psql + ["INSERT INTO queue (domain, options, enqueued_at) VALUES ('old.jp',"
+                               " '{\"domain\": \"old.jp\", \"provider\": \"nosuchprovider\"}', 0)"],
+                       check=True, capture_output=True, timeout=60)
+        rc, out, err = run(["queue", "--db", old, "--list", "all", "--format", "json"])
+        items = json.loads(out)["items"] if rc == 0 else []
+        version = subprocess.run(psql + ["SELECT MAX(version) FROM schema_version"], capture_output=True, text=True,
+                                 timeout=60).stdout.strip()
+        if version != "4" or [(i["domain"], i["state"]) for i in items] != [("old.jp", "queued")]:
+            fail(f"schema 3 -> 4: version {version!r}, items {items} ({err!r})")
+        rc, out, err = run(["worker", "--db", old, "--once", "--format", "json", "--timeout", "5"])
+        if rc != 0 or '"failed"' not in out or "nosuchprovider" not in out:
+            fail(f"worker on the migrated queue: exit {rc}: {out!r} {err!r}")
+        print(f"schema 3 -> {version}: the old item kept and leased")
 
         db = server.create("queue")
         listing = os.path.join(tmp, "domains.csv")

@@ -107,3 +107,50 @@ TEST_CASE("store::new_token: 128 random bits in hex") {
   CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
   CHECK(a != b);
 }
+
+TEST_CASE("pipeline::options_of: the service's probe policy travels in the item and only tightens the worker's") {
+  using Mode = certdoctor::probe::AddressPolicy::Mode;
+  CheckOptions service;
+  service.domain = "example.jp";
+  service.policy = Mode::internet;
+  CHECK(queued_options(service).at("policy") == "internet");
+  service.policy = Mode::lab;
+  CHECK(queued_options(service).at("policy") == "lab");
+  Leased l;
+  l.id = 1;
+  l.domain = "example.jp";
+  const auto policy_of = [&](const char* item, Mode worker_mode, bool worker_reserved) {
+    CheckOptions worker;
+    worker.policy = worker_mode;
+    worker.allow_reserved = worker_reserved;
+    l.options = json{{"domain", "example.jp"}, {"policy", item}};
+    const CheckOptions c = options_of(l, worker);
+    return std::pair{c.policy, c.allow_reserved};
+  };
+  CHECK(policy_of("internet", Mode::open, true) == std::pair{Mode::internet, false});
+  CHECK(policy_of("lab", Mode::open, false) == std::pair{Mode::lab, true});
+  CHECK(policy_of("lab", Mode::internet, false) == std::pair{Mode::internet, false});  // the worker's is stricter
+  CHECK(policy_of("internet", Mode::lab, true) == std::pair{Mode::internet, false});
+  l.options = json{{"domain", "example.jp"}, {"policy", "open"}};
+  CHECK_THROWS_AS(options_of(l, CheckOptions{}), UsageError);  // an item never loosens a policy
+  l.options = json{{"domain", "example.jp"}, {"policy", 1}};
+  CHECK_THROWS_AS(options_of(l, CheckOptions{}), UsageError);
+  l.options = json{{"domain", "example.jp"}};
+  CHECK(options_of(l, CheckOptions{}).policy == Mode::open);  // enqueue's items: the worker's own
+}
+
+TEST_CASE("pipeline::record_options_of: an item's ticket, source and user over the worker's") {
+  certdoctor::pipeline::RecordOptions worker;
+  worker.user = "night";
+  worker.source = "worker";
+  Leased l;
+  l.options = json{{"domain", "example.jp"}};
+  auto r = certdoctor::pipeline::record_options_of(l, worker);
+  CHECK((r.user == "night" && r.source == "worker" && r.ticket.empty()));
+  l.ticket = "web:abc";
+  l.options = json{{"domain", "example.jp"}, {"source", "web"}, {"user", "web"}};
+  r = certdoctor::pipeline::record_options_of(l, worker);
+  CHECK((r.user == "web" && r.source == "web" && r.ticket == "web:abc"));
+  l.options["source"] = 3;  // not text: the worker's
+  CHECK(certdoctor::pipeline::record_options_of(l, worker).source == "worker");
+}
