@@ -369,6 +369,11 @@ Response Service::triage_post(const Request& req, const std::string& lang_in) {
   std::string html = served(report::render_triage_html(rep, triage_words(), k_.labels), true);
   const std::string nav = "<nav><a href=\"/triage?lang=" + lang + "\">" + L("triage_again") + "</a> · <a href=\"/?lang=" + lang + "\">" +
                           L("new_check") + "</a></nav>\n";
+  // The renderer's note that the domains were not checked live is not true here: they are queued,
+  // and listed first.
+  const std::string offline = "<p class=\"card\" id=\"offline\">";
+  if (const auto at = html.find(offline); at != std::string::npos)
+    if (const auto end = html.find("</p>\n", at); end != std::string::npos) html.erase(at, end + 5 - at);
   insert_after(html, "<body>\n", nav);
   insert_after(html, "</header>\n", checks.str());
   Response r;

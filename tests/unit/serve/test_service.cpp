@@ -442,6 +442,7 @@ TEST_CASE("serve::Service: the triage page: a pasted notice, escaped, and its do
   CHECK(r.body.find("http-equiv=\"Content-Security-Policy\"") == std::string::npos);
   CHECK(r.body.find("<li data-watch=\"") != std::string::npos);
   CHECK(r.body.find(">example.jp</a>") != std::string::npos);
+  CHECK(r.body.find("id=\"offline\"") == std::string::npos);  // the domains are checked, not left offline
   const auto empty = s.handle(post("/triage", "application/x-www-form-urlencoded", "lang=ja&text=%20%0A"));
   CHECK(empty.status == 400);
   CHECK(empty.body.find("role=\"alert\"") != std::string::npos);
