@@ -30,10 +30,16 @@ Runs the web page and the JSON API in the foreground, logs to standard error:
   GET  /                  the form (Japanese or English: ?lang=ja|en, else Accept-Language)
   POST /check             the form's submission (works without JavaScript) -> 303 to /r/ID
   GET  /r/ID              the result: the HTML report with the validation path; while the check
-                          runs, a page that reloads itself
+                          runs, the steps being asked (names, servers, addresses), reloaded every
+                          3 s without JavaScript, updated in place with it (/static/app.js)
+  POST /r/ID/again        check again with the same options -> 303 to /r/NEW?since=ID, which
+                          shows what changed since (as certdoctor diff prints it)
+  GET  /triage            "why did my renewal fail?": paste a notice mail or an ACME error;
+  POST /triage            -> the triage page, with a check queued for each domain it names
   POST /api/v1/checks     {"domain": "example.jp", "www": true, "provider": "sakura",
                            "server_ip": "203.0.113.10"} -> 202 {"id": ...}
   GET  /api/v1/checks/ID  {"status": "queued|running|done|failed", ...the JSON of check}
+  GET  /api/v1/checks/ID/progress?from=N   the steps of a check from the N-th on, with their text
   POST /api/v1/triage     a provider's notice mail or an ACME error as the body -> the JSON of
                           triage --offline, and "queued": a check of each domain it names
   GET  /api/v1/domains/NAME/history   the recorded checks of NAME (history --format json)

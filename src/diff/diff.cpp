@@ -219,6 +219,17 @@ std::vector<std::string> redirects_of(const facts::HttpChallenge& c) {
   return out;
 }
 
+// The redirect targets with the check's own random token in place of "TOKEN": a site that
+// forwards the challenge path carries the token along, and two checks differ in their tokens,
+// not in their redirects.
+std::vector<std::string> redirects_compared(const facts::HttpChallenge& c, const std::string& token) {
+  std::vector<std::string> out = redirects_of(c);
+  if (token.size() < 8) return out;
+  for (auto& url : out)
+    for (auto at = url.find(token); at != std::string::npos; at = url.find(token, at + 5)) url.replace(at, token.size(), "TOKEN");
+  return out;
+}
+
 std::string answer_of(const facts::HttpChallenge& c) {
   if (c.hops.empty()) return c.stop == "deadline" ? "not-sent" : c.stop;
   const auto& last = c.hops.back();
@@ -336,7 +347,8 @@ private:
         const auto* cb = chain_of(b_, nb.name, family);
         if (!ca || !cb) continue;
         const std::string label = nb.display + " (" + (std::string(family) == "ipv6" ? "IPv6" : "IPv4") + ")";
-        add("redirect", label, redirects_of(*ca), redirects_of(*cb));
+        if (redirects_compared(*ca, a_.web.token) != redirects_compared(*cb, b_.web.token))
+          add("redirect", label, redirects_of(*ca), redirects_of(*cb));
         add("challenge-answer", label, {answer_of(*ca)}, {answer_of(*cb)});
         const json* wa = find_in(member(member(va_, "web"), "challenges"), nb.name, family);
         const json* wb = find_in(member(member(vb_, "web"), "challenges"), nb.name, family);

@@ -39,6 +39,18 @@ std::string format_seconds(double s) {
   return out.str();
 }
 
+ProgressEvent event(std::string kind, std::string name, std::string type = "", std::string address = "", std::string server = "",
+                    std::string level = "") {
+  ProgressEvent e;
+  e.kind = std::move(kind);
+  e.name = std::move(name);
+  e.type = std::move(type);
+  e.address = std::move(address);
+  e.server = std::move(server);
+  e.level = std::move(level);
+  return e;
+}
+
 } // namespace
 
 void validate(const CheckOptions& o, const Knowledge& k) {
@@ -167,14 +179,41 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
     return !classifier.unreachable_for_ca(classifier.classify(a), allow);
   };
   wreq.policy = probe::AddressPolicy(o.policy);
+  if (o.progress)
+    wreq.on_result = [progress = o.progress, started](const probe::WebStep& s) {
+      ProgressEvent e = event(s.kind, s.name, "", s.address);
+      e.url = s.url;
+      e.outcome = s.outcome;
+      e.status = s.status;
+      e.at_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      progress(e);
+    };
+  const auto tell = [&](ProgressEvent e) {
+    if (!o.progress) return;
+    e.at_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    o.progress(e);
+  };
+  if (o.progress)
+    req.on_ask = [&](const probe::AskStep& s) {
+      tell(event(s.step, s.qname, s.qtype, s.address, s.server, s.level));
+    };
   probe::WebProbe web(wreq);
-  if (o.web) {
-    web.start();
+  if (o.web) web.start();
+  if (o.web || o.progress) {
     req.on_addresses = [&](const facts::NameFacts& name, const facts::Lookup& lookup) {
       std::vector<std::string> usable;
-      for (const auto& a : lookup.values(lookup.qtype))
+      const auto all = lookup.values(lookup.qtype);
+      for (const auto& a : all)
         if (!k.classifier.unreachable_for_ca(k.classifier.classify(a), o.allow_reserved)) usable.push_back(a);
-      web.add(name.name, lookup.qtype == "AAAA" ? "ipv6" : "ipv4", usable);
+      if (o.progress) {
+        std::string list;
+        for (const auto& a : all) list += (list.empty() ? "" : ", ") + a;
+        tell(event("addresses", name.name, lookup.qtype, list));
+        if (o.web)
+          for (std::size_t i = 0; i < usable.size() && i < wreq.max_addresses; ++i)
+            tell(event("connect", name.name, lookup.qtype, usable[i]));
+      }
+      if (o.web) web.add(name.name, lookup.qtype == "AAAA" ? "ipv6" : "ipv4", usable);
     };
   }
 
@@ -203,8 +242,12 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   probe::DnsClient client(copts);
   probe::gather_dns(client, req, f);
   f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  tell(event("dns-done", d.ascii));
   outside.finish(f.ct, f.ca_status);
-  if (o.web) web.finish(f.web);
+  if (o.web) {
+    web.finish(f.web);
+    tell(event("web-done", d.ascii));
+  }
   f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   return f;
 }

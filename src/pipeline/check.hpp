@@ -2,6 +2,7 @@
 // One diagnosis, without the command line: gather the facts of a domain (DNS, HTTP, TLS, outside
 // sources) under one deadline, then judge them. Every front end (check, explain, triage) calls
 // these; the command line only parses options and prints.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,26 @@
 #include "rules/engine.hpp"
 
 namespace certdoctor::pipeline {
+
+/// One step of a check as it happens, for a front end that shows progress (`serve`'s page).
+/// `kind`: "resolver", "walk", "zone", "provider" (a DNS question sent: see probe::AskStep),
+/// "addresses" (the resolver's answer for a certified name: `address` the addresses, ", "
+/// separated, "" for none), "connect" (the web probe asked to connect to `address` on ports 80
+/// and 443 for `name`), "http" (a request of the challenge path ended: `url`, `outcome`,
+/// `status`), "tls" (the handshake on 443 ended: `outcome`), "dns-done", "web-done" (those probes
+/// ended).
+struct ProgressEvent {
+  double at_ms = 0;       // since the check started
+  std::string kind;
+  std::string level;      // walk: the zone whose servers are asked ("" the root); provider: its id
+  std::string server;     // the server's name, or its address for a resolver
+  std::string address;
+  std::string name;       // the name asked about, or connected for
+  std::string type;       // the question's type (A, AAAA, NS, CAA, ...)
+  std::string url;        // http: the URL requested
+  std::string outcome;    // http, tls: as in facts::web_outcome
+  long status = 0;        // http: the HTTP status, 0 without an answer
+};
 
 /// What a check is asked to do; the defaults are those of `certdoctor check`.
 struct CheckOptions {
@@ -45,6 +66,9 @@ struct CheckOptions {
   // HTTP and TLS socket and every DNS question to a server other than the configured resolvers
   // and root servers is checked; a refused step is a fact ("not-allowed"), never a connection.
   probe::AddressPolicy::Mode policy = probe::AddressPolicy::Mode::open;
+  /// Called by `gather` at each main step (on the probe threads; it must be thread-safe and
+  /// quick); empty: nothing is reported.
+  std::function<void(const ProgressEvent&)> progress;
 };
 
 /// Validates the options against the knowledge (provider, CA, addresses, timeout). Throws

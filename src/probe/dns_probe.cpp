@@ -109,6 +109,9 @@ class Gatherer {
     dns::QueryFlags flags;
     flags.recursion_desired = true;
     flags.checking_disabled = cd;
+    if (request_.on_ask)
+      request_.on_ask(AskStep{"resolver", "", request_.resolvers[index].to_string(), request_.resolvers[index].address, qname,
+                              dns::type_name(qtype)});
     client_.query(request_.resolvers[index], qname, qtype, flags,
                   [this, qname, qtype, cd, done, index](DnsResult r) {
                     facts::Lookup l = to_lookup(r);
@@ -197,6 +200,8 @@ class Gatherer {
     dns::QueryFlags flags;
     flags.recursion_desired = false;
     DnsServer server{servers[index].addresses.front(), 53};
+    if (request_.on_ask)
+      request_.on_ask(AskStep{"walk", level_zone, servers[index].name, server.address, request_.zone, "NS"});
     client_.query(server, request_.zone, dns::rrtype::NS, flags,
                   [this, level_zone, servers, index, step](DnsResult r) {
                     facts::Lookup l = to_lookup(r);
@@ -324,6 +329,7 @@ class Gatherer {
     dns::QueryFlags flags;
     flags.recursion_desired = false;
     DnsServer server{address, 53};
+    if (request_.on_ask) request_.on_ask(AskStep{"zone", request_.zone, name, address, request_.zone, "SOA"});
     client_.query(server, request_.zone, dns::rrtype::SOA, flags, [this, slot, name](DnsResult r) {
       auto l = to_lookup(r);
       l.server_name = name;
@@ -438,6 +444,8 @@ class Gatherer {
     auto pending = std::make_shared<int>(0);
     auto failed = std::make_shared<bool>(false);
     for (std::size_t i = 0; i < out_.names.size(); ++i) {
+      if (request_.on_ask)
+        request_.on_ask(AskStep{"provider", out_.provider_nameservers[slot].provider, ns, address, out_.names[i].name, "A/AAAA"});
       for (std::uint16_t type : {dns::rrtype::A, dns::rrtype::AAAA}) {
         ++*pending;
         client_.query(server, out_.names[i].name, type, flags,

@@ -26,6 +26,19 @@ struct AccountQuery {
   std::string name;      // e.g. ACCOUNT.sakura.ne.jp
 };
 
+/// One question as it is sent, for a front end that shows a check's progress (DnsProbeRequest::
+/// on_ask): `step` is "resolver" (the recursive resolver), "walk" (the delegation asked at a
+/// server of the level `level`: "" the root, "jp"), "zone" (one of the zone's own nameservers) or
+/// "provider" (a provider's nameserver, `level` its profile id).
+struct AskStep {
+  std::string step;
+  std::string level;
+  std::string server;   // the server's name, or its address for a resolver
+  std::string address;
+  std::string qname;
+  std::string qtype;
+};
+
 /// What the DNS probe is to gather.
 struct DnsProbeRequest {
   std::vector<facts::NameFacts> names;  // name, display and role set; the lookups are filled in
@@ -41,6 +54,8 @@ struct DnsProbeRequest {
   /// Called (on the probe's thread) as each A or AAAA answer of a certified name arrives from
   /// the resolver, so that probes of the addresses can start before the rest of DNS is done.
   std::function<void(const facts::NameFacts& name, const facts::Lookup& lookup)> on_addresses;
+  /// Called (on the probe's thread) as the main questions are sent; optional, and kept cheap.
+  std::function<void(const AskStep& step)> on_ask;
 };
 
 /// Runs every lookup of the request on `client` until done or the deadline, and stores the

@@ -918,6 +918,15 @@ class Worker {
                                                             : curl_easy_strerror(code);
     if (!t.not_allowed.empty()) ip = t.not_allowed_address.data();
     const std::string result = outcome_of(t, code);
+    if (request_.on_result && t.kind != Transfer::unknown_host) {
+      long status = 0;
+      char* url = nullptr;
+      curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url);
+      const bool tls = t.kind == Transfer::tls;
+      request_.on_result(WebStep{tls ? "tls" : "http", tls ? result_.tls[t.index].name : result_.http[t.index].name, t.address,
+                                 url ? url : "", tls && result == outcome::response ? outcome::handshake : result, tls ? 0 : status});
+    }
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;

@@ -25,6 +25,19 @@ struct x509_st;        // OpenSSL's X509
 
 namespace certdoctor::probe {
 
+/// One request to a certified name's address as it ends (WebRequest::on_result): `kind` "http" (a
+/// hop of the challenge path; `url` the URL requested, `status` the HTTP status or 0) or "tls" (the
+/// handshake on 443); `outcome` as in facts (web.hpp), "handshake" for a TLS handshake that ended
+/// with a certificate read.
+struct WebStep {
+  std::string kind;
+  std::string name;
+  std::string address;
+  std::string url;
+  std::string outcome;
+  long status = 0;
+};
+
 struct WebRequest {
   std::string token;                  // the random token of the challenge URL ("" = make one)
   std::string ca_file;                // trust store for verifying served chains ("" = system)
@@ -56,6 +69,9 @@ struct WebRequest {
   // redirect's IP literal); a refused one is never connected to and its request ends with the
   // outcome "not-allowed". Mode::open (the command line) admits every address.
   AddressPolicy policy;
+  // Called on the worker thread as each request ends; optional, for a front end that shows
+  // progress. It may run after the caller has returned (a stuck worker): it must own what it uses.
+  std::function<void(const WebStep&)> on_result;
 };
 
 /// A random challenge token: 43 characters of base64url, like an ACME token.

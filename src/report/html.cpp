@@ -318,6 +318,17 @@ section.check .box h5{margin:0 0 2px;font-size:12px;color:var(--muted);font-weig
 main.triage{display:block;padding:0}section.notice{padding:20px 28px 4px;max-width:1100px}
 .card.history{margin:0 28px 16px;border-color:var(--info)}
 ol.changes{margin:6px 0;padding-left:22px}ul.deltas{margin:6px 0;padding-left:18px;font-size:14px}
+a{color:#1f5f99}:focus-visible{outline:3px solid #1f5f99;outline-offset:2px}
+body>nav{padding:8px 28px;background:var(--card);border-bottom:1px solid var(--line);font-size:14px}
+button{font:inherit;font-weight:700;padding:6px 16px;border:1px solid #1f5f99;border-radius:6px;background:#1f5f99;color:#fff;cursor:pointer}
+input[type=text],select,textarea{font:inherit;padding:4px 6px;border:1px solid #6b7683;border-radius:4px;background:#fff;color:var(--ink);max-width:100%}
+textarea{width:100%;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace}
+section.error{border:1px solid var(--err);background:var(--err-bg);border-radius:6px;padding:8px 14px;margin:0 0 14px}
+.serve-extra{padding:16px 28px 0}.serve-extra .card{margin:14px 0 0}.again small{margin-left:10px;color:var(--muted)}
+ol.steps{margin:6px 0 0;padding-left:26px;font-size:13px}ol.steps li{overflow-wrap:anywhere}
+details.progress summary{font-weight:700;cursor:pointer}
+pre.diff{margin:6px 0 0;white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace}
+ul.queued{margin:6px 0 0;padding-left:20px}.card.queued{margin:16px 28px}
 )CSS";
   return css;
 }

@@ -73,7 +73,10 @@ MHD_Result on_request(void* cls, MHD_Connection* c, const char* url, const char*
   if (!pending) {
     pending = new Pending();
     *state = pending;
-    pending->limit = url && std::strcmp(url, "/api/v1/triage") == 0 ? ctx->max_triage_body : ctx->max_body;
+    // A pasted mail: as it is to the API, percent-encoded (up to three bytes a byte) in the form.
+    pending->limit = url && std::strcmp(url, "/api/v1/triage") == 0 ? ctx->max_triage_body
+                     : url && std::strcmp(url, "/triage") == 0      ? 3 * ctx->max_triage_body
+                                                                    : ctx->max_body;
     // A declared body over the limit is refused before a byte of it is read.
     if (const char* length = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length")) {
       char* end = nullptr;

@@ -73,9 +73,10 @@ bool content_type_is(const Request& r, const std::string& want) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> security_headers() {
+std::vector<std::pair<std::string, std::string>> security_headers(bool script) {
   return {
       {"Content-Security-Policy", "default-src 'none'; style-src " + report::html_style_hash() +
+                                      (script ? "; script-src 'self'; connect-src 'self'" : "") +
                                       "; img-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"Referrer-Policy", "no-referrer"},
@@ -224,7 +225,9 @@ void Service::run_job(const std::shared_ptr<Job>& job) {
   std::optional<facts::Facts> gathered;
   std::int64_t record_id = 0;
   try {
-    facts::Facts f = pipeline::gather(job->options, k_);
+    pipeline::CheckOptions options = job->options;
+    options.progress = [log = job->progress](const pipeline::ProgressEvent& e) { log->add(e); };
+    facts::Facts f = pipeline::gather(options, k_);
     const auto d = pipeline::diagnose(f, k_, "en");
     verdict = d.report.verdict;
     pipeline::RecordOptions ro;
@@ -253,6 +256,7 @@ void Service::run_job(const std::shared_ptr<Job>& job) {
   job->facts = std::move(gathered);
   job->record_id = record_id;
   job->error = error;
+  job->verdict = verdict;
   job->status = status;
 }
 
@@ -290,17 +294,17 @@ std::optional<Service::Problem> Service::validate(const Input& in, pipeline::Che
   return std::nullopt;
 }
 
-std::variant<std::string, Service::Problem> Service::submit(const Input& in, const std::string& client) {
+std::variant<std::string, Service::Problem> Service::submit(const Input& in, const std::string& client, bool fresh) {
   if (const int wait = clients_.take("client:" + client); wait > 0)
     return Problem{429, "serve-rate-client", {{"seconds", std::to_string(wait)}}, wait};
   pipeline::CheckOptions o;
   if (auto p = validate(in, o)) return *p;
   const DomainName d = parse_domain(o.domain);
   const std::string key = d.ascii + "|" + in.www + "|" + in.provider + "|" + in.server_ip;
-  if (!shared_.empty()) return submit_shared(o, d.ascii, key);
+  if (!shared_.empty()) return submit_shared(o, d.ascii, key, fresh);
   std::lock_guard lock(mutex_);
   // The same check asked again within a minute gets the same result.
-  if (auto it = recent_.find(key); it != recent_.end()) {
+  if (auto it = recent_.find(key); !fresh && it != recent_.end()) {
     auto job = jobs_.find(it->second);
     if (job != jobs_.end() && job->second->status != "failed" && Clock::now() - job->second->created < std::chrono::seconds(60))
       return job->second->id;
@@ -338,12 +342,14 @@ void Service::remember(const std::shared_ptr<Job>& job) {
 }
 
 std::variant<std::string, Service::Problem> Service::submit_shared(const pipeline::CheckOptions& o, const std::string& ascii,
-                                                                   const std::string& key) {
-  constexpr std::int64_t window = 60;  // the same check asked again within a minute gets the same result
+                                                                   const std::string& key, bool fresh) {
+  // The same check asked again within a minute gets the same result; "check again" asks anew
+  // (and later identical requests share the new one).
+  const std::int64_t window = fresh ? 0 : 60;
   const int check_seconds = std::max(1, static_cast<int>(config_.defaults.timeout_s));
   try {
     return with_shared([&](store::Queue& q) -> std::variant<std::string, Problem> {
-      if (auto ticket = q.recent(key, window)) return ticket->substr(4);
+      if (auto ticket = fresh ? std::nullopt : q.recent(key, window)) return ticket->substr(4);
       if (q.pending() >= static_cast<std::int64_t>(config_.queue))
         return Problem{429, "serve-queue-full", {{"seconds", std::to_string(check_seconds)}}, check_seconds};
       if (const int wait = domains_.take("domain:" + ascii); wait > 0)
@@ -383,6 +389,7 @@ std::shared_ptr<Service::Job> Service::find(const std::string& id) {
   job->id = id;
   job->status = "done";
   job->record_id = r->id;
+  job->verdict = r->verdict;
   job->facts = facts::parse_document(r->facts, store_->where() + ", check " + std::to_string(r->id));
   job->options.domain = r->domain;
   job->created = Clock::now();
@@ -479,7 +486,8 @@ Response Service::form_page(const std::string& lang, const Input& in, const std:
   std::ostringstream b;
   b << "<header class=\"page\"><h1>" << L("title") << "</h1></header>\n"
     << "<nav><a href=\"/?lang=" << other(lang) << "\" hreflang=\"" << other(lang) << "\" lang=\"" << other(lang) << "\">"
-    << esc(k_.labels.get(lang, "serve.other_lang")) << "</a></nav>\n<main>\n<p>"
+    << esc(k_.labels.get(lang, "serve.other_lang")) << "</a> · <a href=\"/triage?lang=" << lang << "\">"
+    << esc(k_.labels.get(lang, "serve.triage_link")) << "</a></nav>\n<main>\n<p>"
     << esc(fill_message(k_.labels.get(lang, "serve.intro"), Message{"", {{"seconds", std::to_string(seconds)}}})) << "</p>\n";
   if (problem) {
     std::string text;
@@ -558,7 +566,7 @@ Response Service::form_post(const Request& req, const std::string& lang_in) {
   return r;
 }
 
-Response Service::result_page(const std::string& id, const std::string& lang) {
+Response Service::result_page(const std::string& id, const std::string& lang, const Request& req) {
   const auto job = find(id);
   if (!job) return problem_html(Problem{404, "serve-not-found", {}}, lang);
   std::string status, error;
@@ -582,14 +590,7 @@ Response Service::result_page(const std::string& id, const std::string& lang) {
   r.content_type = kHtml;
   const Message words{"", {{"domain", domain}, {"seconds", std::to_string(static_cast<int>(config_.defaults.timeout_s))},
                            {"detail", error}}};
-  if (status == "queued" || status == "running") {
-    const std::string text = fill_message(k_.labels.get(lang, "serve." + status), words);
-    r.body = page(lang, text,
-                  "<header class=\"page\"><h1>" + esc(text) + "</h1></header>\n" + nav(link) + "<main>\n<p role=\"status\" id=\"status\" data-status=\"" +
-                      status + "\">" + esc(text) + "</p>\n<p>" + esc(k_.labels.get(lang, "serve.refresh")) + "</p>\n</main>\n",
-                  3);
-    return r;
-  }
+  if (status == "queued" || status == "running") return running_page(id, job, lang, nav(link));
   if (status == "failed" || !f) {
     const std::string text = fill_message(k_.labels.get(lang, "serve.failed"), words);
     r.status = 500;
@@ -597,9 +598,10 @@ Response Service::result_page(const std::string& id, const std::string& lang) {
     return r;
   }
   const auto d = pipeline::diagnose(*f, k_, lang);
-  std::string html = report::render_html(d.report, k_.labels);
+  std::string html = served(report::render_html(d.report, k_.labels), false);
   const std::string body_tag = "<body>\n";
   if (const auto at = html.find(body_tag); at != std::string::npos) html.insert(at + body_tag.size(), nav(link));
+  if (const auto at = html.find("</header>\n"); at != std::string::npos) html.insert(at + 10, finished_extras(id, req, *f, lang));
   r.body = std::move(html);
   return r;
 }
@@ -829,6 +831,16 @@ Response Service::openapi() {
            {{"summary", "a check: status queued, running, done or failed; when done, the report as `certdoctor check --format json` prints it"},
             {"parameters", {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}}},
             {"responses", {{"200", {{"description", "the check"}}}, {"404", error_response}}}}}}},
+        {"/api/v1/checks/{id}/progress",
+         {{"get",
+           {{"summary", "the steps of a check so far (the names, servers and addresses asked), from the `from`-th on, each with its "
+                        "sentence in `lang`: {id, status, status_text, events: [{at_ms, kind, level, server, address, name, type, url, outcome, status, text}], "
+                        "next, dropped}; kept in memory while the service runs"},
+            {"parameters",
+             {{{"name", "id"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}},
+              {{"name", "from"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}},
+              {{"name", "lang"}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}, {"enum", {"ja", "en"}}}}}}},
+            {"responses", {{"200", {{"description", "the steps"}}}, {"400", error_response}, {"404", error_response}}}}}}},
         {"/api/v1/triage",
          {{"post",
            {{"summary", "triage a provider's notice mail or an ACME error (the body, as text, at most the service's --max-triage-body bytes): "
@@ -875,11 +887,26 @@ Response Service::route(const Request& req) {
   if (req.path == "/healthz") return get ? health() : not_allowed("GET");
   if (req.path == "/api/openapi.json") return get ? openapi() : not_allowed("GET");
   if (req.path == "/api/v1/checks") return req.method == "POST" ? api_post(req) : not_allowed("POST");
+  if (req.path == "/static/app.js") return get ? script() : not_allowed("GET");
+  if (req.path == "/favicon.ico" && get) {  // no icon: an empty answer rather than an error page
+    Response r;
+    r.status = 204;
+    r.content_type = "image/x-icon";
+    return r;
+  }
+  if (req.path == "/triage") {
+    if (get) return triage_form(lang, "", std::nullopt, 200);
+    return req.method == "POST" ? triage_post(req, lang) : not_allowed("GET, POST");
+  }
+  if (auto rest = after(req.path, "/api/v1/checks/"); rest && rest->ends_with("/progress"))
+    return get ? api_progress(rest->substr(0, rest->size() - 9), req, lang) : not_allowed("GET");
   if (auto id = after(req.path, "/api/v1/checks/")) return get ? api_get(*id) : not_allowed("GET");
   if (req.path == "/api/v1/triage") return req.method == "POST" ? api_triage(req, lang) : not_allowed("POST");
   if (auto rest = after(req.path, "/api/v1/domains/"); rest && rest->size() > 8 && rest->ends_with("/history"))
     return get ? api_history(rest->substr(0, rest->size() - 8), req) : not_allowed("GET");
-  if (auto id = after(req.path, "/r/")) return get ? result_page(*id, lang) : not_allowed("GET");
+  if (auto rest = after(req.path, "/r/"); rest && rest->ends_with("/again"))
+    return req.method == "POST" ? again_post(rest->substr(0, rest->size() - 6), req, lang) : not_allowed("POST");
+  if (auto id = after(req.path, "/r/")) return get ? result_page(*id, lang, req) : not_allowed("GET");
   Problem p{404, "serve-no-page", {}};
   return api ? problem_json(p) : problem_html(p, lang);
 }
@@ -898,7 +925,7 @@ Response Service::handle(const Request& req) {
     const Problem p{500, "serve-internal", {}};
     r = req.path.rfind("/api/", 0) == 0 ? problem_json(p) : problem_html(p, "ja");
   }
-  for (auto& h : security_headers()) r.headers.push_back(std::move(h));
+  for (auto& h : security_headers(r.script)) r.headers.push_back(std::move(h));
   if (r.content_type == kJson) r.content_type = "application/json; charset=utf-8";
   return r;
 }

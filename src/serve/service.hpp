@@ -32,6 +32,7 @@
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
 #include "serve/limits.hpp"
+#include "serve/progress.hpp"
 #include "store/queue.hpp"
 #include "store/store.hpp"
 #include "triage/triage.hpp"
@@ -73,11 +74,18 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  bool script = false;  // an HTML page that loads /static/app.js (its policy admits the script)
 };
 
 /// The security headers of every response: a Content-Security-Policy admitting nothing but the
-/// page's own style (by hash) and forms posted to the service itself, no referrer, no framing.
-std::vector<std::pair<std::string, std::string>> security_headers();
+/// page's own style (by hash) and forms posted to the service itself, no referrer, no framing;
+/// with `script`, also the service's own script (/static/app.js) and its requests to the service.
+std::vector<std::pair<std::string, std::string>> security_headers(bool script = false);
+
+/// A page the report renderers made (render_html, render_triage_html), as the service serves it:
+/// their own policy (a <meta> that allows no form and no script, for a page saved to a file) gives
+/// way to the service's, sent as a header; with `script`, the service's script is added.
+std::string served(std::string html, bool script);
 
 class Service {
  public:
@@ -111,6 +119,8 @@ class Service {
     std::string error;              // failed: why (store or internal)
     std::chrono::steady_clock::time_point created;
     std::string key;                // identical requests share a job for a short while
+    std::string verdict;            // done: ok | warning | fail | incomplete
+    std::shared_ptr<ProgressLog> progress = std::make_shared<ProgressLog>();  // the steps so far
   };
   struct Input {
     std::string domain;
@@ -127,7 +137,7 @@ class Service {
 
   Response route(const Request& request);
   Response form_page(const std::string& lang, const Input& input, const std::optional<Problem>& problem, int status);
-  Response result_page(const std::string& id, const std::string& lang);
+  Response result_page(const std::string& id, const std::string& lang, const Request& request);
   Response api_get(const std::string& id);
   Response api_post(const Request& request);
   Response api_history(const std::string& name, const Request& request);
@@ -138,14 +148,26 @@ class Service {
   Response problem_json(const Problem& p);
   Response problem_html(const Problem& p, const std::string& lang);
 
+  // pages.cpp: the pages beyond the form.
+  Response script();
+  Response api_progress(const std::string& id, const Request& request, const std::string& lang);
+  std::string progress_section(const std::string& id, const Job& job, const std::string& lang, bool live);
+  std::string status_text(const Job& job, const std::string& lang);
+  Response running_page(const std::string& id, const std::shared_ptr<Job>& job, const std::string& lang, const std::string& nav);
+  // After a finished report's header: "check again" and, with ?since=ID, what changed since then.
+  std::string finished_extras(const std::string& id, const Request& request, const facts::Facts& now, const std::string& lang);
+  Response again_post(const std::string& id, const Request& request, const std::string& lang);
+  Response triage_form(const std::string& lang, const std::string& text, const std::optional<Problem>& problem, int status);
+  Response triage_post(const Request& request, const std::string& lang);
   // Validates the input and queues a check; the job's id, or the problem.
-  std::variant<std::string, Problem> submit(const Input& input, const std::string& client);
+  // `fresh`: a new check even when the same one was asked within the minute ("check again").
+  std::variant<std::string, Problem> submit(const Input& input, const std::string& client, bool fresh = false);
   std::optional<Problem> validate(const Input& input, pipeline::CheckOptions& options);
 
   // With the PostgreSQL queue: the same, against the queue table; the id of the item added or of
   // an identical request's within the window.
   std::variant<std::string, Problem> submit_shared(const pipeline::CheckOptions& options, const std::string& ascii,
-                                                   const std::string& key);
+                                                   const std::string& key, bool fresh);
 
   // A job by id: in memory, else from the queue (with PostgreSQL) or the history (done); nullptr
   // when unknown.

@@ -197,6 +197,30 @@ TEST_CASE("diff::compare: a new challenge token is no change") {
   CHECK(r.findings.empty());
 }
 
+TEST_CASE("diff::compare: a redirect that carries the token along is no change for a new token") {
+  Fixture fx;
+  auto a = base();
+  a.web.token = "tokenAAAAAAAA";
+  const std::string url_a = "http://example.jp/.well-known/acme-challenge/tokenAAAAAAAA";
+  a.web.http[0].url = url_a;
+  a.web.http[0].hops = {hop(url_a, 301, "http://example.jp/hop/1/.well-known/acme-challenge/tokenAAAAAAAA"),
+                        hop("http://example.jp/hop/1/.well-known/acme-challenge/tokenAAAAAAAA", 404)};
+  auto b = later(a);
+  b.web.token = "tokenBBBBBBBB";
+  const std::string url_b = "http://example.jp/.well-known/acme-challenge/tokenBBBBBBBB";
+  b.web.http[0].url = url_b;
+  b.web.http[0].hops = {hop(url_b, 301, "http://example.jp/hop/1/.well-known/acme-challenge/tokenBBBBBBBB"),
+                        hop("http://example.jp/hop/1/.well-known/acme-challenge/tokenBBBBBBBB", 404)};
+  CHECK(change(fx.run(a, b), "redirect") == nullptr);
+  // The same redirect to another place is a change, shown as each check saw it.
+  b.web.http[0].hops[0] = hop(url_b, 301, "http://elsewhere.jp/.well-known/acme-challenge/tokenBBBBBBBB");
+  const auto r = fx.run(a, b);
+  const auto* c = change(r, "redirect");
+  REQUIRE(c);
+  CHECK(c->before == std::vector<std::string>{"http://example.jp/hop/1/.well-known/acme-challenge/tokenAAAAAAAA"});
+  CHECK(c->after == std::vector<std::string>{"http://elsewhere.jp/.well-known/acme-challenge/tokenBBBBBBBB"});
+}
+
 TEST_CASE("diff::compare: an AAAA added explains the AAAA finding, not the CAA one") {
   Fixture fx;
   auto b = later(base());
