@@ -166,7 +166,7 @@ namespace {
 /// Judges facts with the current rules and prints the report; returns the exit status.
 int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o, bool replayed,
                     const RecordFlags& rec) {
-  Diagnosis d = pipeline::diagnose(facts, k, o.lang);
+  Diagnosis d = pipeline::diagnose(facts, k, o.lang, {.picture = o.format == "html"});
   d.report.replayed = replayed;
   print_report(d.report, k, o);
   const int status = pipeline::exit_status(d);

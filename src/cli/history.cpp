@@ -76,7 +76,7 @@ int history_show(const std::string& id_text, const std::string& db, OutputOption
   pipeline::Knowledge k(out.rules_dirs);
   return with_store([&] {
     auto s = store::open(db, store::Open::existing);
-    pipeline::Recalled r = pipeline::recall(*s, id, k, out.lang);
+    pipeline::Recalled r = pipeline::recall(*s, id, k, out.lang, {.picture = out.format == "html"});
     const std::string now_rules = pipeline::rules_version(k);
     if (out.format == "text" || out.format == "markdown") {
       const Words w = words(out.lang);

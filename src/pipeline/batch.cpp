@@ -128,7 +128,7 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
       try {
         validate(c, k);  // the item's provider and addresses against the knowledge
         facts::Facts f = gather(c, k);
-        Diagnosis d = diagnose(f, k, o.lang);
+        Diagnosis d = diagnose(f, k, o.lang, DiagnoseOptions{.picture = false});  // JSON only: no HTML picture
         const int status = exit_status(d);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const std::lock_guard<std::mutex> lock(mutex);

@@ -252,11 +252,11 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   return f;
 }
 
-Diagnosis diagnose(const facts::Facts& facts, const Knowledge& k, const std::string& lang) {
+Diagnosis diagnose(const facts::Facts& facts, const Knowledge& k, const std::string& lang, const DiagnoseOptions& options) {
   Diagnosis d;
   d.view = view::derive(facts, view::DeriveContext{k.data, k.classifier});
   d.findings = rules::evaluate(k.catalogue, d.view);
-  d.report = report::build(facts, d.view, d.findings, k.catalogue, k.sources, lang);
+  d.report = report::build(facts, d.view, d.findings, k.catalogue, k.sources, lang, options.picture);
   return d;
 }
 

@@ -85,7 +85,13 @@ struct Diagnosis {
   std::vector<rules::Finding> findings;
   report::Report report;
 };
-Diagnosis diagnose(const facts::Facts&, const Knowledge&, const std::string& lang);
+/// What a diagnosis makes beyond the findings and the report's texts.
+struct DiagnoseOptions {
+  /// The HTML report's picture (report::picture_of), which only the HTML renderers read: a front
+  /// end that prints another format, or none, turns it off and does not pay for it.
+  bool picture = true;
+};
+Diagnosis diagnose(const facts::Facts&, const Knowledge&, const std::string& lang, const DiagnoseOptions& options = {});
 
 /// Exit statuses, stable for scripts.
 enum Exit : int {

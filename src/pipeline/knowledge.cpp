@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "util/compact.hpp"
 #include "util/error.hpp"
 #include "util/yaml.hpp"
 
@@ -77,35 +78,40 @@ Knowledge Knowledge::from_files(const std::vector<std::string>& extra) {
   return k;
 }
 
+namespace {
+
+// The first bytes of the built-in form; a form of another layout is refused, not misread.
+constexpr std::string_view kFormMagic = "certdoctor rules data 2";
+
+} // namespace
+
 Knowledge::Knowledge(const std::vector<std::string>& extra, std::span<const std::uint8_t> built_in) : dirs(rules_dirs(extra)) {
-  json form;
-  try {
-    form = json::from_cbor(built_in.begin(), built_in.end());
-  } catch (const json::exception& e) {
-    throw ConfigError(std::string("built-in rules data: ") + e.what());
-  }
-  if (!form.is_object()) throw ConfigError("built-in rules data: not a map");
+  CompactReader form(built_in, "built-in rules data");
+  if (form.get_string() != kFormMagic) form.fail("not the form this program writes");
   // Only --rules-dir directories are read from files; the built-in one is in `form`.
   const std::vector<fs::path> overlays(dirs.begin() + 1, dirs.end());
   try {
-    data = view::DataSet::load(view::DataSet::from_json(form.at("data")), overlays);
-    catalogue = rules::Catalogue::load(rules::Catalogue::from_json(form.at("catalogue")), overlays);
-    classifier = view::address::AddressClassifier::load(view::address::AddressClassifier::from_json(form.at("classifier")),
+    catalogue = rules::Catalogue::load(rules::Catalogue::read(form), overlays);
+    data = view::DataSet::load(view::DataSet::from_json(form.get_json()), overlays);
+    classifier = view::address::AddressClassifier::load(view::address::AddressClassifier::from_json(form.get_json()),
                                                         data_dirs(overlays));
-    labels = report::Labels::from_json(std::move(form.at("labels")));
-    sources = load_sources(std::move(form.at("sources")), overlays);
+    labels = report::Labels::from_json(form.get_json());
+    sources = load_sources(form.get_json(), overlays);
   } catch (const json::exception& e) {
     throw ConfigError(std::string("built-in rules data: ") + e.what());
   }
+  if (!form.at_end()) form.fail("bytes after the end");
 }
 
 std::vector<std::uint8_t> Knowledge::built_in_form() const {
-  const json form = {{"data", data.to_json()},
-                     {"catalogue", catalogue.to_json()},
-                     {"classifier", classifier.to_json()},
-                     {"labels", labels.to_json()},
-                     {"sources", sources}};
-  return json::to_cbor(form);
+  CompactWriter w;
+  w.put_string(kFormMagic);
+  catalogue.write(w);
+  w.put_json(data.to_json());
+  w.put_json(classifier.to_json());
+  w.put_json(labels.to_json());
+  w.put_json(sources);
+  return w.take();
 }
 
 bool Knowledge::same_data(const Knowledge& o) const {

@@ -52,7 +52,7 @@ struct Knowledge {
   /// uses it, so that every message names the file and line it is about.
   static Knowledge from_files(const std::vector<std::string>& extra);
 
-  /// The loaded data (not `dirs`) in a compact form (CBOR) that the constructor reads back
+  /// The loaded data (not `dirs`) in a compact form (util/compact.hpp) that the constructor reads back
   /// without any YAML parsing: the build compiles it into the binary.
   std::vector<std::uint8_t> built_in_form() const;
 

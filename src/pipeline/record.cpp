@@ -97,13 +97,13 @@ std::int64_t record(const facts::Facts& f, const Diagnosis& d, const Knowledge& 
   return s->add(record_of(f, d.view, d.findings, d.report.verdict, k, o));
 }
 
-Recalled recall(store::Store& s, std::int64_t id, const Knowledge& k, const std::string& lang) {
+Recalled recall(store::Store& s, std::int64_t id, const Knowledge& k, const std::string& lang, const DiagnoseOptions& options) {
   auto r = s.get(id);
   if (!r) throw store::StoreError(s.where() + ": no check " + std::to_string(id) + "; see certdoctor history DOMAIN for the ids");
   Recalled out;
   // A record from an older facts format is named as such by the reader (judged facts keep their format).
   out.facts = facts::parse_document(r->facts, s.where() + ", check " + std::to_string(id));
-  out.diagnosis = diagnose(out.facts, k, lang);
+  out.diagnosis = diagnose(out.facts, k, lang, options);
   out.diagnosis.report.replayed = true;
   out.record = std::move(*r);
   return out;

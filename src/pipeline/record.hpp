@@ -47,7 +47,8 @@ struct Recalled {
   Diagnosis diagnosis;
 };
 /// Throws store::StoreError (no such id, a damaged record) or ConfigError (facts that do not read).
-Recalled recall(store::Store&, std::int64_t id, const Knowledge&, const std::string& lang);
+Recalled recall(store::Store&, std::int64_t id, const Knowledge&, const std::string& lang,
+                const DiagnoseOptions& options = {});
 
 /// The recorded check of `domain` that `ref` names: "last-ok" (the last check whose verdict
 /// passed), a check id, or a day "YYYY-MM-DD" (the last check started on that day or before, in

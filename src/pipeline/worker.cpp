@@ -155,7 +155,7 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
         const CheckOptions c = options_of(j->item, o.base);
         validate(c, k);
         const facts::Facts f = gather(c, k);
-        const Diagnosis d = diagnose(f, k, "en");
+        const Diagnosis d = diagnose(f, k, "en", DiagnoseOptions{.picture = false});  // recorded, not rendered
         record = record_of(f, d.view, d.findings, d.report.verdict, k, record_options_of(j->item, o.record));
       } catch (const UsageError& e) {  // the item's own input: it will not get better
         error = e.what();

@@ -1,5 +1,6 @@
 #include "report/html.hpp"
 
+#include <stdexcept>
 #include <algorithm>
 #include <array>
 #include <sstream>
@@ -692,9 +693,23 @@ std::string html_document_head(const std::string& lang, const std::string& title
 
 std::string html_document_tail() { return "</body>\n</html>\n"; }
 
-std::string render_html(const Report& report, const Labels& labels) { return Page(report, labels).render(); }
+namespace {
+
+// A report built without its picture would give a page with empty drawings: a mistake of the caller.
+void require_picture(const Report& report) {
+  if (report.picture.is_null())
+    throw std::logic_error("the HTML report of " + report.domain + " was built without its picture (report::build)");
+}
+
+} // namespace
+
+std::string render_html(const Report& report, const Labels& labels) {
+  require_picture(report);
+  return Page(report, labels).render();
+}
 
 std::string render_html_section(const Report& report, const Labels& labels, const std::string& id_prefix) {
+  require_picture(report);
   return Page(report, labels).section(id_prefix);
 }
 

@@ -41,7 +41,8 @@ const std::string& html_style();
 std::string html_style_hash();
 
 /// The page: verdict, findings as in the text report (paragraphs, follows_from grouping, evidence,
-/// remediation), the validation path and the delegation. Needs `report.picture` (set by build()).
+/// remediation), the validation path and the delegation. Needs `report.picture` (set by build()
+/// unless it was asked for none): throws std::logic_error without it.
 std::string render_html(const Report& report, const Labels& labels);
 /// The same check as a <section> of a larger page (a triage of several domains): headings one
 /// level down, every id and in-page link prefixed with `id_prefix`.

@@ -98,7 +98,7 @@ std::string verdict_of(const std::vector<rules::Finding>& findings, bool complet
 }
 
 Report build(const facts::Facts& facts, const json& view, const std::vector<rules::Finding>& findings,
-             const rules::Catalogue& catalogue, const json& sources, const std::string& lang) {
+             const rules::Catalogue& catalogue, const json& sources, const std::string& lang, bool picture) {
   Report r;
   r.lang = lang;
   r.domain = facts.domain;
@@ -171,7 +171,7 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.paragraphs = paragraphs_of(sorted, catalogue, r.findings, lang, r.provider_id, provider_texts);
   order_by_cause(r.findings, catalogue);
   order_by_cause(r.paragraphs, catalogue);
-  r.picture = picture_of(view, r.paragraphs);
+  if (picture) r.picture = picture_of(view, r.paragraphs);
   return r;
 }
 

@@ -53,7 +53,8 @@ struct Report {
   std::size_t queries = 0;
   nlohmann::json facts;
   /// What the HTML report draws (the validation path, the delegation): see picture_of() in html.hpp.
-  nlohmann::json picture = nlohmann::json::object();
+  /// null when build() was asked for no picture (no HTML rendering): render_html() refuses it then.
+  nlohmann::json picture;
 };
 
 /// "2026-11-20 14:03 JST" for an RFC 3339 time in UTC; the text as given when it does not parse.
@@ -105,9 +106,12 @@ std::vector<RenderedFinding> paragraphs_of(const std::vector<rules::Finding>& so
 /// others keep their order. A cycle of follows_from leaves its members where they were.
 void order_by_cause(std::vector<RenderedFinding>& findings, const rules::Catalogue& catalogue);
 
-/// Builds the report: findings sorted by severity (errors first), texts filled in.
+/// Builds the report: findings sorted by severity (errors first), texts filled in; with `picture`,
+/// also what the HTML report draws (picture_of), which only render_html() and
+/// render_html_section() read.
 Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,
-             const rules::Catalogue& catalogue, const nlohmann::json& sources, const std::string& lang);
+             const rules::Catalogue& catalogue, const nlohmann::json& sources, const std::string& lang,
+             bool picture = true);
 
 /// Plain text for a terminal or a pipe, wrapped to `width` columns (East Asian wide
 /// characters count two); ANSI colour only when `color` is set.

@@ -461,124 +461,213 @@ bool LanguageVariant::operator==(const LanguageVariant& o) const { return name =
 
 namespace {
 
-// The built-in form (Catalogue::to_json): plain JSON, expressions as {text, line}.
-json expr_json(const SourceExpr& e) { return {{"text", e.expr.text()}, {"line", e.line}}; }
-
-SourceExpr expr_from(const json& j) { return {Expr::parse(j.at("text").get<std::string>()), j.at("line").get<int>()}; }
-
-json opt_expr_json(const std::optional<SourceExpr>& e) { return e ? expr_json(*e) : json(); }
-
-std::optional<SourceExpr> opt_expr_from(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  return expr_from(j);
+// The built-in form (Catalogue::write): every member in declaration order, expressions as their
+// text (each parsed on first use).
+void put_expr(CompactWriter& w, const SourceExpr& e) {
+  w.put_string(e.expr.text());
+  w.put_int(e.line);
 }
 
-json text_json(const Text& t) { return {{"value", t.value}, {"line", t.line}}; }
-
-Text text_from(const json& j) { return {j.at("value").get<std::string>(), j.at("line").get<int>()}; }
-
-json language_json(const LanguageText& lt) {
-  json j = {{"line", lt.line}, {"title", lt.title ? text_json(*lt.title) : json()},
-            {"remediation_line", lt.remediation_line ? json(*lt.remediation_line) : json()},
-            {"remediation", json::object()}, {"variants", json::array()}};
-  for (const auto& [who, t] : lt.remediation) j["remediation"][who] = text_json(t);
-  for (const auto& v : lt.variants) j["variants"].push_back({{"name", v.name}, {"text", language_json(v.text)}});
-  return j;
+SourceExpr get_expr(CompactReader& r) {
+  // Parsed when the build wrote the form: the tree is made on first use.
+  std::string text = r.get_string();
+  const int line = r.get_int32();
+  return {Expr::deferred(std::move(text)), line};
 }
 
-LanguageText language_from(const json& j) {
-  LanguageText lt;
-  lt.line = j.at("line").get<int>();
-  if (!j.at("title").is_null()) lt.title = text_from(j.at("title"));
-  if (!j.at("remediation_line").is_null()) lt.remediation_line = j.at("remediation_line").get<int>();
-  for (const auto& [who, t] : j.at("remediation").items()) lt.remediation.emplace(who, text_from(t));
-  for (const auto& v : j.at("variants")) lt.variants.push_back({v.at("name").get<std::string>(), language_from(v.at("text"))});
-  return lt;
+void put_opt_expr(CompactWriter& w, const std::optional<SourceExpr>& e) {
+  w.put_bool(e.has_value());
+  if (e) put_expr(w, *e);
 }
 
-Severity severity_from(const json& j) {
-  auto s = parse_severity(j.get<std::string>());
-  if (!s) throw ConfigError("built-in rules: unknown severity '" + j.get<std::string>() + "'");
+std::optional<SourceExpr> get_opt_expr(CompactReader& r) {
+  if (!r.get_bool()) return std::nullopt;
+  return get_expr(r);
+}
+
+void put_text(CompactWriter& w, const Text& t) {
+  w.put_string(t.value);
+  w.put_int(t.line);
+}
+
+Text get_text(CompactReader& r) {
+  Text t;
+  t.value = r.get_string();
+  t.line = r.get_int32();
+  return t;
+}
+
+void put_string_map(CompactWriter& w, const std::map<std::string, std::string>& m) {
+  w.put_uint(m.size());
+  for (const auto& [k, v] : m) {
+    w.put_string(k);
+    w.put_string(v);
+  }
+}
+
+std::map<std::string, std::string> get_string_map(CompactReader& r) {
+  std::map<std::string, std::string> m;
+  for (std::size_t n = r.get_count(2); n > 0; --n) {
+    std::string k = r.get_string();
+    m.emplace_hint(m.end(), std::move(k), r.get_string());
+  }
+  return m;
+}
+
+void put_severity(CompactWriter& w, Severity s) { w.put_string(to_string(s)); }
+
+Severity get_severity(CompactReader& r) {
+  const std::string name = r.get_string();
+  auto s = parse_severity(name);
+  if (!s) r.fail("unknown severity '" + name + "'");
   return *s;
 }
 
-json rule_json(const Rule& r) {
-  json j = {{"id", r.id},
-            {"severity", std::string(to_string(r.severity))},
-            {"source", r.source},
-            {"sources", r.sources},
-            {"each", opt_expr_json(r.each)},
-            {"as", r.as},
-            {"when", opt_expr_json(r.when)},
-            {"arguments", json::array()},
-            {"variant", opt_expr_json(r.variant)},
-            {"variants", json::object()},
-            {"text", json::object()},
-            {"follows_from", r.follows_from},
-            {"follows_from_line", r.follows_from_line},
-            {"file", r.file},
-            {"line", r.line},
-            {"text_line", r.text_line}};
-  for (const auto& a : r.arguments) j["arguments"].push_back({{"name", a.name}, {"value", expr_json(a.value)}});
-  for (const auto& [name, v] : r.variants)
-    j["variants"][name] = {{"severity", v.severity ? json(std::string(to_string(*v.severity))) : json()},
-                           {"source", v.source},
-                           {"sources", v.sources},
-                           {"line", v.line}};
-  for (const auto& [lang, lt] : r.text) j["text"][lang] = language_json(lt);
-  return j;
+void put_language(CompactWriter& w, const LanguageText& lt, int depth = 0) {
+  w.put_int(lt.line);
+  w.put_bool(lt.title.has_value());
+  if (lt.title) put_text(w, *lt.title);
+  w.put_bool(lt.remediation_line.has_value());
+  if (lt.remediation_line) w.put_int(*lt.remediation_line);
+  w.put_uint(lt.remediation.size());
+  for (const auto& [who, t] : lt.remediation) {
+    w.put_string(who);
+    put_text(w, t);
+  }
+  w.put_uint(lt.variants.size());
+  for (const auto& v : lt.variants) {
+    w.put_string(v.name);
+    put_language(w, v.text, depth + 1);
+  }
 }
 
-Rule rule_from(const json& j) {
-  Rule r;
-  r.id = j.at("id").get<std::string>();
-  r.severity = severity_from(j.at("severity"));
-  r.source = j.at("source").get<std::string>();
-  r.sources = j.at("sources").get<std::map<std::string, std::string>>();
-  r.each = opt_expr_from(j.at("each"));
-  r.as = j.at("as").get<std::string>();
-  r.when = opt_expr_from(j.at("when"));
-  for (const auto& a : j.at("arguments")) r.arguments.push_back({a.at("name").get<std::string>(), expr_from(a.at("value"))});
-  r.variant = opt_expr_from(j.at("variant"));
-  for (const auto& [name, v] : j.at("variants").items()) {
-    VariantDef d;
-    if (!v.at("severity").is_null()) d.severity = severity_from(v.at("severity"));
-    d.source = v.at("source").get<std::string>();
-    d.sources = v.at("sources").get<std::map<std::string, std::string>>();
-    d.line = v.at("line").get<int>();
-    r.variants.emplace(name, std::move(d));
+LanguageText get_language(CompactReader& r, int depth = 0) {
+  // Variants do not nest in the files; the form allows one level more than they use.
+  if (depth > 2) r.fail("language texts nested too deep");
+  LanguageText lt;
+  lt.line = r.get_int32();
+  if (r.get_bool()) lt.title = get_text(r);
+  if (r.get_bool()) lt.remediation_line = r.get_int32();
+  for (std::size_t n = r.get_count(3); n > 0; --n) {
+    std::string who = r.get_string();
+    lt.remediation.emplace_hint(lt.remediation.end(), std::move(who), get_text(r));
   }
-  for (const auto& [lang, lt] : j.at("text").items()) r.text.emplace(lang, language_from(lt));
-  r.follows_from = j.at("follows_from").get<std::vector<std::string>>();
-  r.follows_from_line = j.at("follows_from_line").get<int>();
-  r.file = j.at("file").get<std::string>();
-  r.line = j.at("line").get<int>();
-  r.text_line = j.at("text_line").get<int>();
-  return r;
+  const std::size_t variants = r.get_count(5);
+  lt.variants.reserve(variants);
+  for (std::size_t i = 0; i < variants; ++i) {
+    std::string name = r.get_string();
+    lt.variants.push_back({std::move(name), get_language(r, depth + 1)});
+  }
+  return lt;
+}
+
+void put_rule(CompactWriter& w, const Rule& rule) {
+  w.put_string(rule.id);
+  put_severity(w, rule.severity);
+  w.put_string(rule.source);
+  put_string_map(w, rule.sources);
+  put_opt_expr(w, rule.each);
+  w.put_string(rule.as);
+  put_opt_expr(w, rule.when);
+  w.put_uint(rule.arguments.size());
+  for (const auto& a : rule.arguments) {
+    w.put_string(a.name);
+    put_expr(w, a.value);
+  }
+  put_opt_expr(w, rule.variant);
+  w.put_uint(rule.variants.size());
+  for (const auto& [name, v] : rule.variants) {
+    w.put_string(name);
+    w.put_bool(v.severity.has_value());
+    if (v.severity) put_severity(w, *v.severity);
+    w.put_string(v.source);
+    put_string_map(w, v.sources);
+    w.put_int(v.line);
+  }
+  w.put_uint(rule.text.size());
+  for (const auto& [lang, lt] : rule.text) {
+    w.put_string(lang);
+    put_language(w, lt);
+  }
+  w.put_uint(rule.follows_from.size());
+  for (const auto& id : rule.follows_from) w.put_string(id);
+  w.put_int(rule.follows_from_line);
+  w.put_string(rule.file);
+  w.put_int(rule.line);
+  w.put_int(rule.text_line);
+}
+
+Rule get_rule(CompactReader& r) {
+  Rule rule;
+  rule.id = r.get_string();
+  rule.severity = get_severity(r);
+  rule.source = r.get_string();
+  rule.sources = get_string_map(r);
+  rule.each = get_opt_expr(r);
+  rule.as = r.get_string();
+  rule.when = get_opt_expr(r);
+  const std::size_t arguments = r.get_count(3);
+  rule.arguments.reserve(arguments);
+  for (std::size_t i = 0; i < arguments; ++i) {
+    std::string name = r.get_string();
+    rule.arguments.push_back({std::move(name), get_expr(r)});
+  }
+  rule.variant = get_opt_expr(r);
+  for (std::size_t n = r.get_count(5); n > 0; --n) {
+    std::string name = r.get_string();
+    VariantDef d;
+    if (r.get_bool()) d.severity = get_severity(r);
+    d.source = r.get_string();
+    d.sources = get_string_map(r);
+    d.line = r.get_int32();
+    rule.variants.emplace_hint(rule.variants.end(), std::move(name), std::move(d));
+  }
+  for (std::size_t n = r.get_count(6); n > 0; --n) {
+    std::string lang = r.get_string();
+    rule.text.emplace_hint(rule.text.end(), std::move(lang), get_language(r));
+  }
+  const std::size_t follows = r.get_count();
+  rule.follows_from.reserve(follows);
+  for (std::size_t i = 0; i < follows; ++i) rule.follows_from.push_back(r.get_string());
+  rule.follows_from_line = r.get_int32();
+  rule.file = r.get_string();
+  rule.line = r.get_int32();
+  rule.text_line = r.get_int32();
+  return rule;
 }
 
 } // namespace
 
-json Catalogue::to_json() const {
-  json j = {{"rules", json::array()}, {"duplicates", json::array()}};
-  for (const auto& r : rules_) j["rules"].push_back(rule_json(r));
-  for (const auto& d : duplicates_)
-    j["duplicates"].push_back({{"id", d.id}, {"file", d.file}, {"line", d.line}, {"first_file", d.first_file}, {"first_line", d.first_line}});
-  return j;
+void Catalogue::write(CompactWriter& w) const {
+  w.put_uint(rules_.size());
+  for (const auto& r : rules_) put_rule(w, r);
+  w.put_uint(duplicates_.size());
+  for (const auto& d : duplicates_) {
+    w.put_string(d.id);
+    w.put_string(d.file);
+    w.put_int(d.line);
+    w.put_string(d.first_file);
+    w.put_int(d.first_line);
+  }
 }
 
-Catalogue Catalogue::from_json(const json& j) {
+Catalogue Catalogue::read(CompactReader& r) {
   Catalogue cat;
-  try {
-    for (const auto& r : j.at("rules")) {
-      cat.index_.emplace(r.at("id").get<std::string>(), cat.rules_.size());
-      cat.rules_.push_back(rule_from(r));
-    }
-    for (const auto& d : j.at("duplicates"))
-      cat.duplicates_.push_back({d.at("id").get<std::string>(), d.at("file").get<std::string>(), d.at("line").get<int>(),
-                                 d.at("first_file").get<std::string>(), d.at("first_line").get<int>()});
-  } catch (const json::exception& e) {
-    throw ConfigError(std::string("built-in rules: malformed catalogue: ") + e.what());
+  const std::size_t rules = r.get_count(16);
+  cat.rules_.reserve(rules);
+  for (std::size_t i = 0; i < rules; ++i) {
+    Rule rule = get_rule(r);
+    if (!cat.index_.emplace(rule.id, cat.rules_.size()).second) r.fail("rule '" + rule.id + "' twice");
+    cat.rules_.push_back(std::move(rule));
+  }
+  for (std::size_t n = r.get_count(5); n > 0; --n) {
+    DuplicateRule d;
+    d.id = r.get_string();
+    d.file = r.get_string();
+    d.line = r.get_int32();
+    d.first_file = r.get_string();
+    d.first_line = r.get_int32();
+    cat.duplicates_.push_back(std::move(d));
   }
   return cat;
 }

@@ -12,6 +12,7 @@
 
 #include "rules/expr.hpp"
 #include "rules/finding.hpp"
+#include "util/compact.hpp"
 
 namespace certdoctor::rules {
 
@@ -150,11 +151,11 @@ public:
   /// `base` with the rules of `dirs` laid over it, as if base's directories came first.
   static Catalogue load(Catalogue base, const std::vector<std::filesystem::path>& dirs);
 
-  /// The loaded catalogue as JSON (rules with their files and lines, expressions as text,
-  /// duplicates), for the built-in data compiled into the binary; from_json() reads it back
-  /// (expressions parsed again) and throws ConfigError on anything malformed.
-  nlohmann::json to_json() const;
-  static Catalogue from_json(const nlohmann::json& j);
+  /// The loaded catalogue in the compact form (rules with their files and lines, expressions as
+  /// text, duplicates), for the built-in data compiled into the binary; read() reads it back
+  /// (each expression parsed when first used: Expr::deferred) and throws ConfigError on anything malformed.
+  void write(CompactWriter& w) const;
+  static Catalogue read(CompactReader& r);
 
   bool operator==(const Catalogue&) const = default;
 

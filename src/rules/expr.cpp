@@ -4,13 +4,25 @@
 
 #include "rules/expr_tree.hpp"
 
+#include <mutex>
+
 namespace certdoctor::rules {
 
 using nlohmann::json;
 
 struct Expr::Impl {
   std::string text;
-  detail::NodePtr root;
+  // The tree, parsed at most once; an expression made by deferred() parses it on first use,
+  // under `once`, so checks running at once may share it.
+  mutable std::once_flag once;
+  mutable detail::NodePtr root;
+
+  const detail::Node& tree() const {
+    std::call_once(once, [this] {
+      if (!root) root = detail::parse_tree(text);
+    });
+    return *root;
+  }
 };
 
 Expr Expr::parse(std::string_view text) {
@@ -20,12 +32,18 @@ Expr Expr::parse(std::string_view text) {
   return Expr(std::move(impl));
 }
 
+Expr Expr::deferred(std::string text) {
+  auto impl = std::make_shared<Impl>();
+  impl->text = std::move(text);
+  return Expr(std::move(impl));
+}
+
 json Expr::evaluate(const json& view, const std::vector<Binding>& bound) const {
-  return detail::evaluate_tree(*impl_->root, impl_->text, view, bound);
+  return detail::evaluate_tree(impl_->tree(), impl_->text, view, bound);
 }
 
 bool Expr::test(const json& view, const std::vector<Binding>& bound) const {
-  return detail::test_tree(*impl_->root, impl_->text, view, bound);
+  return detail::test_tree(impl_->tree(), impl_->text, view, bound);
 }
 
 const std::string& Expr::text() const { return impl_->text; }
@@ -39,18 +57,18 @@ bool yields(const detail::Node& n, const json& value) {
 }
 } // namespace
 
-bool Expr::yields_literal(const json& value) const { return yields(*impl_->root, value); }
+bool Expr::yields_literal(const json& value) const { return yields(impl_->tree(), value); }
 
-std::vector<std::string> Expr::free_paths() const { return detail::free_paths(*impl_->root); }
+std::vector<std::string> Expr::free_paths() const { return detail::free_paths(impl_->tree()); }
 
 std::vector<ShapeIssue> Expr::check_shape(const json& shape, const std::map<std::string, json>& bound) const {
   std::vector<ShapeIssue> issues;
-  detail::infer_shape(*impl_->root, impl_->text, shape, bound, &issues);
+  detail::infer_shape(impl_->tree(), impl_->text, shape, bound, &issues);
   return issues;
 }
 
 std::optional<json> Expr::infer_shape(const json& shape, const std::map<std::string, json>& bound) const {
-  json s = detail::infer_shape(*impl_->root, impl_->text, shape, bound, nullptr);
+  json s = detail::infer_shape(impl_->tree(), impl_->text, shape, bound, nullptr);
   if (s.is_null()) return std::nullopt;
   return s;
 }

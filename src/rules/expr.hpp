@@ -91,6 +91,11 @@ public:
   /// arguments, an invalid literal regular expression or nesting deeper than 64 levels.
   static Expr parse(std::string_view text);
 
+  /// An expression whose text parse() has already accepted (the built-in rules data, parsed when
+  /// the build wrote it): the tree is parsed on first use, once, safely from several threads, so
+  /// a command pays only for the expressions it evaluates.
+  static Expr deferred(std::string text);
+
   /// The value of the expression. Identifiers resolve to `bound` (later entries shadow earlier
   /// ones), then to the keys of `view`; anything missing is null. Throws EvalError.
   nlohmann::json evaluate(const nlohmann::json& view, const std::vector<Binding>& bound = {}) const;

@@ -87,3 +87,45 @@ TEST_CASE("pipeline::Knowledge: the compiled form keeps every line and text of t
   std::ofstream(sakura, std::ios::binary) << profile;
   CHECK(!Knowledge::from_files({}).same_data(copy));
 }
+
+TEST_CASE("pipeline::Knowledge: a damaged compiled form is refused, not misread") {
+  const auto span = builtin_data();
+  const std::vector<std::uint8_t> form(span.begin(), span.end());
+  // Cut short anywhere (a few places across the catalogue, the data, the labels): a ConfigError.
+  for (std::size_t n : {std::size_t{0}, std::size_t{10}, form.size() / 3, form.size() / 2, form.size() - 1}) {
+    const std::vector<std::uint8_t> cut(form.begin(), form.begin() + static_cast<long>(n));
+    CHECK_THROWS_WITH_AS(Knowledge({}, cut), doctest::Contains("built-in rules data"), certdoctor::ConfigError);
+  }
+  // Another layout (its first bytes differ) and trailing bytes.
+  std::vector<std::uint8_t> other = form;
+  other[5] ^= 1;
+  CHECK_THROWS_WITH_AS(Knowledge({}, other), doctest::Contains("not the form"), certdoctor::ConfigError);
+  std::vector<std::uint8_t> longer = form;
+  longer.push_back(0);
+  CHECK_THROWS_WITH_AS(Knowledge({}, longer), doctest::Contains("bytes after the end"), certdoctor::ConfigError);
+}
+
+TEST_CASE("pipeline::Knowledge: the expressions of the compiled form evaluate as those parsed from the files") {
+  const Knowledge files = Knowledge::from_files({});
+  const Knowledge built_in({}, builtin_data());
+  REQUIRE(files.catalogue.rules().size() == built_in.catalogue.rules().size());
+  // The view of an empty object: every expression evaluates (to the same value) or fails alike.
+  const nlohmann::json view = nlohmann::json::object();
+  std::size_t compared = 0;
+  for (std::size_t i = 0; i < files.catalogue.rules().size(); ++i) {
+    const auto& a = files.catalogue.rules()[i];
+    const auto& b = built_in.catalogue.rules()[i];
+    REQUIRE(a.arguments.size() == b.arguments.size());
+    for (std::size_t j = 0; j < a.arguments.size(); ++j) {
+      CHECK(a.arguments[j].value.expr.free_paths() == b.arguments[j].value.expr.free_paths());
+      std::string ea, eb;
+      nlohmann::json va, vb;
+      try { va = a.arguments[j].value.expr.evaluate(view); } catch (const std::exception& e) { ea = e.what(); }
+      try { vb = b.arguments[j].value.expr.evaluate(view); } catch (const std::exception& e) { eb = e.what(); }
+      CHECK(va == vb);
+      CHECK(ea == eb);
+      ++compared;
+    }
+  }
+  CHECK(compared > 100);
+}
