@@ -221,8 +221,8 @@ int run_batch(const std::vector<std::string>& args) {
   po::options_description visible(batch_help_text);
   visible.add_options()("help,h", po::bool_switch(&help), "show this help")(
       "concurrency", po::value(&concurrency)->default_value(8)->value_name("N"),
-      "checks in flight at once, 1 to 256 (no per-server limit yet: keep N modest when many domains share one "
-      "hosting server, whose refusals would count as the domains' findings)")(
+      "checks in flight at once, 1 to 256 (each server is asked within the --max-... limits; more checks "
+      "than the machine can run in time end incomplete, naming the questions not completed, never failed)")(
       "summary", po::bool_switch(&summary), "counts per verdict and per finding id at the end, on standard error")(
       "resume", po::value(&resume)->value_name("FILE"),
       "write to FILE (appending) instead of standard output, skipping the domains FILE already holds")(

@@ -15,12 +15,12 @@ void to_json(nlohmann::json& j, const HttpExchange& v) {
   j = nlohmann::json::object();
   CD_PUT(url); CD_PUT(address); CD_PUT(outcome); CD_PUT(status); CD_PUT(location); CD_PUT(next_url);
   CD_PUT(server); CD_PUT(content_type); CD_PUT(body_bytes); CD_PUT(body_truncated); CD_PUT(body_excerpt);
-  CD_PUT(body_sha256); CD_PUT(error); CD_PUT(elapsed_ms); CD_PUT(started_ms); CD_PUT(addresses_resolved); CD_PUT(tls_version);
+  CD_PUT(body_sha256); CD_PUT(error); CD_PUT(elapsed_ms); CD_PUT(started_ms); CD_PUT(addresses_resolved); CD_PUT(tls_version); CD_PUT(deadline_cut);
 }
 void from_json(const nlohmann::json& j, HttpExchange& v) {
   CD_GET(url); CD_GET(address); CD_GET(outcome); CD_GET(status); CD_GET(location); CD_GET(next_url);
   CD_GET(server); CD_GET(content_type); CD_GET(body_bytes); CD_GET(body_truncated); CD_GET(body_excerpt);
-  CD_GET(body_sha256); CD_GET(error); CD_GET(elapsed_ms); CD_GET(started_ms); CD_GET(addresses_resolved); CD_GET(tls_version);
+  CD_GET(body_sha256); CD_GET(error); CD_GET(elapsed_ms); CD_GET(started_ms); CD_GET(addresses_resolved); CD_GET(tls_version); CD_GET(deadline_cut);
 }
 
 void to_json(nlohmann::json& j, const UnknownHostProbe& v) {
@@ -54,11 +54,11 @@ void from_json(const nlohmann::json& j, CertificateFact& v) {
 void to_json(nlohmann::json& j, const TlsProbe& v) {
   j = nlohmann::json::object();
   CD_PUT(name); CD_PUT(family); CD_PUT(address); CD_PUT(outcome); CD_PUT(error);
-  CD_PUT(chain); CD_PUT(verified); CD_PUT(verify_error); CD_PUT(trust_store); CD_PUT(elapsed_ms);
+  CD_PUT(chain); CD_PUT(verified); CD_PUT(verify_error); CD_PUT(trust_store); CD_PUT(elapsed_ms); CD_PUT(deadline_cut);
 }
 void from_json(const nlohmann::json& j, TlsProbe& v) {
   CD_GET(name); CD_GET(family); CD_GET(address); CD_GET(outcome); CD_GET(error);
-  CD_GET(chain); CD_GET(verified); CD_GET(verify_error); CD_GET(trust_store); CD_GET(elapsed_ms);
+  CD_GET(chain); CD_GET(verified); CD_GET(verify_error); CD_GET(trust_store); CD_GET(elapsed_ms); CD_GET(deadline_cut);
 }
 
 void to_json(nlohmann::json& j, const WebFacts& v) {

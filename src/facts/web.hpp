@@ -79,6 +79,9 @@ struct HttpExchange {
   // by the probe: the first hop goes to the chain's address, an IP literal to itself).
   std::vector<std::string> addresses_resolved;
   std::string tls_version;   // an https hop's negotiated protocol ("TLSv1.2", "TLSv1.3"), "" for http
+  // A timeout (or an end at the deadline) of a request whose time was cut short by the check's
+  // own deadline rather than by the request's limit or the CA's budget: our side ended it.
+  bool deadline_cut = false;
 };
 
 /// How the server at one address answers a name it has no site for, next to how it answers the
@@ -148,6 +151,7 @@ struct TlsProbe {
   std::string verify_error;  // OpenSSL's reason when it does not
   std::string trust_store;   // "system" or the --ca-file path
   double elapsed_ms = 0;
+  bool deadline_cut = false;  // as HttpExchange::deadline_cut
 };
 
 /// Everything the web probe gathered.

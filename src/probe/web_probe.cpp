@@ -308,6 +308,7 @@ struct Transfer {
   EVP_MD_CTX* sha = nullptr;           // SHA-256 of every body byte read
   std::string address;                 // the address dialled ("" when libcurl resolves the name)
   long limit = 0;                      // the transfer's own time limit, in ms
+  bool deadline_cut = false;           // that limit is what was left of the check's deadline
   bool holds_slot = false;             // a connection slot of the batch's politeness is held
   Clock::time_point waiting_since{};   // when it began to wait for a slot
   const AddressPolicy* policy = nullptr;  // checked on every socket libcurl opens
@@ -594,6 +595,7 @@ class Worker {
     t.excerpt = request_.excerpt;
     t.max_header = request_.max_header;
     t.limit = limit;
+    t.deadline_cut = !t.budget_cut && limit < request_.hop_timeout.count();
     t.sha = EVP_MD_CTX_new();
     if (t.sha && EVP_DigestInit_ex(t.sha, EVP_sha256(), nullptr) != 1) {
       EVP_MD_CTX_free(t.sha);
@@ -873,6 +875,7 @@ class Worker {
         curl_easy_setopt(t.easy, CURLOPT_TIMEOUT_MS, left);
         curl_easy_setopt(t.easy, CURLOPT_CONNECTTIMEOUT_MS, left);
         t.budget_cut = false;  // the deadline, not the CA's budget, now cuts it
+        t.deadline_cut = true;
       }
       launch(std::move(*it));
       it = waiting_.erase(it);
@@ -954,6 +957,7 @@ class Worker {
         // A handshake that completed without a certificate, or garbage instead of TLS.
         p.outcome = result == outcome::response || result == outcome::error || result == outcome::reset ? outcome::tls_error : result;
         p.error = result == outcome::response ? "the server sent no certificate" : detail;
+        p.deadline_cut = t.deadline_cut && (p.outcome == outcome::timeout || p.outcome == outcome::connect_timeout);
       }
       return;
     }
@@ -1010,6 +1014,7 @@ class Worker {
     x.elapsed_ms = elapsed;
     x.address = ip ? ip : "";
     x.outcome = result;
+    x.deadline_cut = t.deadline_cut && (result == outcome::timeout || result == outcome::connect_timeout);
     long status = 0;
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &status);
     x.status = static_cast<int>(status);
@@ -1050,26 +1055,27 @@ class Worker {
       result = connect_time == 0 ? outcome::connect_timeout : outcome::timeout;
     }
     const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - t.started).count();
-    auto mark = [&](std::string& o, std::string& error, double& ms) {
+    auto mark = [&](std::string& o, std::string& error, double& ms, bool& cut) {
       if (o != outcome::not_sent) return false;
       o = result;
       error = why;
       ms = elapsed;
+      cut = started;  // ended by the check's deadline, not by the server
       return true;
     };
     if (t.kind == Transfer::tls) {
       auto& p = result_.tls[t.index];
-      mark(p.outcome, p.error, p.elapsed_ms);
+      mark(p.outcome, p.error, p.elapsed_ms, p.deadline_cut);
       return;
     }
     if (t.kind == Transfer::unknown_host) {
       auto& x = slot_of(result_.http[t.index], t.slot);
-      mark(x.outcome, x.error, x.elapsed_ms);
+      mark(x.outcome, x.error, x.elapsed_ms, x.deadline_cut);
       return;
     }
     auto& c = result_.http[t.index];
     auto& hop = c.hops.back();
-    if (mark(hop.outcome, hop.error, hop.elapsed_ms)) {
+    if (mark(hop.outcome, hop.error, hop.elapsed_ms, hop.deadline_cut)) {
       c.stop = "failed";
       c.elapsed_ms = chain_ms(t.index);
     }

@@ -85,7 +85,9 @@ json derive_certs(const facts::Facts& f, const json& names, const RenewalSchedul
     if (!chosen) continue;
     const json* nv = find_name(names, n.name);
     json c = {{"name", n.name}, {"display", nv ? nv->value("display", n.name) : n.name}, {"role", n.role},
-              {"address", chosen->address}, {"outcome", chosen->outcome}, {"error", chosen->error},
+              // A handshake our own deadline ended is not the server's failure: not sent in time.
+              {"address", chosen->address}, {"outcome", chosen->deadline_cut ? std::string("not-sent") : chosen->outcome},
+              {"error", chosen->error},
               {"verified", chosen->verified}, {"verify_error", chosen->verify_error}, {"has_leaf", false},
               {"days_left", nullptr}, {"expired", false}, {"covers_name", false}, {"leaf", nullptr},
               {"issuer_cn", ""}, {"not_after", ""}, {"not_before", ""}, {"revoked_intermediate", nullptr},

@@ -244,6 +244,9 @@ json judge_chain(const facts::HttpChallenge& c, const RedirectPolicy& policy, co
 
   std::string cause = cause_of(c, last, violation, offsite_host, page, policy);
   std::string kind = cause == "unreachable" ? (c.hops.empty() ? std::string(outcome::not_sent) : last.outcome) : "";
+  // A request our own deadline ended before the server's time was up (its limit was what was
+  // left of the check's deadline) is no timeout of the server's: the deadline came first.
+  if (cause == "unreachable" && !c.hops.empty() && last.deadline_cut) kind = outcome::not_sent;
   if (over_budget) {
     // One hop alone too slow is the plain timeout (Boulder names both "Timeout after connect");
     // the chain's time is a cause of its own once a redirect was followed.

@@ -21,6 +21,22 @@ using nlohmann::json;
 
 bool failed(const facts::Lookup& l) { return l.failed(); }
 
+// A question to one of our recursive resolvers that did not complete on our side: never sent
+// (our deadline, our politeness limits, our address policy), no response from our resolver in
+// time, our resolver unreachable, or a local error. None of these says anything about the
+// domain: the question's answer is unknown. (A resolver that cannot reach the domain's servers
+// answers SERVFAIL, which is evidence; silence from our own resolver is not.)
+bool unfinished_recursive(const facts::Lookup& l) {
+  const std::string& o = l.outcome;
+  return o == "timeout" || o == "not-sent" || o == "error" || o == "connection-refused" || o == "not-allowed";
+}
+
+// One line naming a question that did not complete, for the diagnosis' list of what could not
+// be checked: "AAAA www.example.jp @192.0.2.53: timeout".
+std::string unfinished_text(const facts::Lookup& l) {
+  return l.qtype + " " + l.qname + (l.server.empty() ? std::string() : " @" + l.server) + ": " + l.outcome;
+}
+
 // RFC 8914 codes 1-12 are DNSSEC problems (unsupported algorithm ... no Zone Key bit set).
 bool dnssec_ede(const facts::Lookup& l) {
   return std::any_of(l.ede.begin(), l.ede.end(), [](const facts::ExtendedErrorFact& e) { return e.code >= 1 && e.code <= 12; });
@@ -266,6 +282,9 @@ json answers_unlike(const facts::Facts& f, const facts::NameFacts& n) {
     if (t.name != n.name) continue;
     auto it = by_address.find(t.address);
     if (it == by_address.end()) continue;
+    // A handshake that did not finish in time (the server's time or ours) tells nothing about
+    // which server is there: only a refusal or a failed handshake is compared besides a chain.
+    if (t.outcome == "timeout" || t.outcome == "connect-timeout" || t.outcome == "not-sent" || t.outcome == "error") continue;
     it->second.cert = t.outcome == "handshake" && !t.chain.empty() ? t.chain.front().sha256 : t.outcome;
   }
   std::set<std::tuple<std::string, std::string, std::string, std::string>> v4;
@@ -501,10 +520,15 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   out["ca_fallback_address"] = fallback;
   out["on_host"] = host_known && (!v4.empty() || !v6.empty()) && off_all.empty();
 
+  // A question our side did not complete (see unfinished_recursive) leaves its answer unknown:
+  // a name is "nodata" only when both questions were answered, and its other failures are
+  // judged only from questions that were.
+  const bool a_unknown = unfinished_recursive(n.a), aaaa_unknown = unfinished_recursive(n.aaaa);
   std::string status;
   if (!addresses.empty()) status = "ok";
   else if (n.a.outcome == "nxdomain" || n.aaaa.outcome == "nxdomain") status = "nxdomain";
   else if (n.a.outcome == "servfail" || n.aaaa.outcome == "servfail") status = "servfail";
+  else if (a_unknown || aaaa_unknown) status = "unknown";
   else if (failed(n.a) || failed(n.aaaa)) status = n.a.transport_failed() ? n.a.outcome : n.aaaa.outcome;
   else status = "nodata";
   if (status == "refused" || status == "rcode") status = "servfail";
@@ -512,11 +536,17 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   // domain's: the name's state is unknown and no failure is held against it.
   if (!resolver_usable && status != "ok") status = "unknown";
   out["status"] = status;
+  // The questions about this name that our side did not complete: with an address of one
+  // family known and the other family's question unfinished, what the CA would dial (IPv6
+  // first) is not known either.
+  json unfinished = json::array();
+  for (const auto* l : {&n.a, &n.aaaa})
+    if (unfinished_recursive(*l)) unfinished.push_back(unfinished_text(*l));
 
   // Lookups that failed, with the server that failed them, for dns-servfail's evidence.
   json failures = json::array();
   for (const auto* l : {&n.a, &n.aaaa})
-    if (resolver_usable && failed(*l))
+    if (resolver_usable && failed(*l) && !unfinished_recursive(*l))
       failures.push_back({{"qtype", l->qtype}, {"outcome", l->outcome}, {"rcode", l->rcode}, {"server", l->server},
                           {"ede", ede_text(*l)}, {"error", l->error}});
   out["failures"] = failures;
@@ -547,6 +577,21 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
     out["caa"]["verdict"] = "not-checked";
     out["caa"]["reason"] = "resolver-unavailable";
   }
+  // The climb stopped at a level whose question our side did not complete (the first failed
+  // level decides, as in the CA's climb): nothing is known about that level, so neither is the
+  // decision.
+  if (out["caa"]["verdict"] == "lookup-failed") {
+    for (const auto& l : n.caa) {
+      if (l.outcome == "answer" || l.outcome == "nodata" || l.outcome == "nxdomain") continue;
+      if (unfinished_recursive(l)) {
+        out["caa"]["verdict"] = "not-checked";
+        out["caa"]["reason"] = "lookup-unfinished";
+        unfinished.push_back(unfinished_text(l));
+      }
+      break;
+    }
+  }
+  out["unfinished"] = unfinished;
 
   json provider_answers = json::array();
   for (const auto* list : {&n.provider_a, &n.provider_aaaa})
@@ -557,7 +602,26 @@ json derive_name(const facts::NameFacts& n, const facts::Facts& f, const json& h
   return out;
 }
 
-json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data, bool resolver_usable) {
+// Whether the zone's servers answer at all, as far as the check saw: one of the delegated
+// servers answered authoritatively for the zone, or our resolver got an answer (records, NODATA
+// or NXDOMAIN) for a certified name, which it can only have had from those servers.
+// A timeout at the zone's own servers then says nothing about them. So too when our resolver
+// gave no verdict at all on the names (every question unfinished on our side): only a resolver
+// that answered SERVFAIL (or another error) for them confirms that the servers are silent.
+bool zone_answers(const facts::Facts& f) {
+  for (const auto& s : f.delegation.servers)
+    if (s.in_parent && s.soa.aa && s.soa.outcome == "answer") return true;
+  bool any_verdict = false;
+  for (const auto& n : f.names)
+    for (const auto* l : {&n.a, &n.aaaa}) {
+      if (l->outcome == "answer" || l->outcome == "nodata" || l->outcome == "nxdomain") return true;
+      if (!unfinished_recursive(*l)) any_verdict = true;
+    }
+  return !any_verdict && !f.names.empty();
+}
+
+json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data, bool resolver_usable,
+                       bool answers) {
   json out = d;
   std::vector<std::string> only_parent, only_child;
   for (const auto& n : d.parent_ns)
@@ -569,6 +633,7 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
   out["mismatch"] = d.status == "delegated" && !d.child_ns.empty() && (!only_parent.empty() || !only_child.empty());
 
   json lame = json::array();
+  json unfinished = json::array();
   std::size_t answering = 0;
   for (const auto& s : d.servers) {
     // Lameness is about delegated servers; a server named only in the child's NS set shows up
@@ -582,6 +647,28 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
       ++answering;
       continue;
     }
+    // A question our side never sent (our deadline, our politeness limit) or that failed
+    // locally says nothing about the server; nor does a timeout while the zone's servers are
+    // seen answering (another delegated server answered, or our resolver got its answers from
+    // them): under our own load the silence may be ours. Such a server is not judged: it is
+    // listed as unfinished, not lame.
+    if (s.address_source == "unresolved") {
+      // The probe names why the server's name did not resolve: "... (OUTCOME)". Our resolver's
+      // silence leaves the name, and so the server, unknown.
+      const std::string& e = s.soa.error;
+      const auto open = e.rfind('(');
+      facts::Lookup name_lookup;
+      name_lookup.outcome = open == std::string::npos || e.empty() || e.back() != ')' ? "" : e.substr(open + 1, e.size() - open - 2);
+      if (unfinished_recursive(name_lookup)) {
+        unfinished.push_back("A " + s.name + ": " + name_lookup.outcome);
+        continue;
+      }
+    }
+    const std::string& o = s.soa.outcome;
+    if (s.address_source != "unresolved" && (o == "not-sent" || o == "error" || (o == "timeout" && answers))) {
+      unfinished.push_back("SOA " + d.zone + " @" + s.name + (s.address.empty() ? "" : " (" + s.address + ")") + ": " + o);
+      continue;
+    }
     std::string why = s.soa.outcome;
     if (s.soa.outcome == "answer" || s.soa.outcome == "nodata" || s.soa.outcome == "referral") why = "not authoritative";
     if (!s.soa.rcode.empty() && s.soa.rcode != "NOERROR") why = s.soa.rcode;
@@ -591,7 +678,8 @@ json derive_delegation(const facts::DelegationFacts& d, const json& provider, co
   out["lame_servers"] = lame;
   out["lame_names"] = json::array();
   for (const auto& l : lame) out["lame_names"].push_back(l["name"].get<std::string>() + (l["address"].get<std::string>().empty() ? "" : " (" + l["address"].get<std::string>() + ")") + ": " + l["reason"].get<std::string>());
-  out["all_lame"] = !lame.empty() && answering == 0;
+  out["all_lame"] = !lame.empty() && answering == 0 && unfinished.empty();
+  out["unfinished"] = unfinished;
   out["answering_servers"] = answering;
 
   // Are the nameservers the provider's own?
@@ -706,7 +794,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json resolvers = derive_resolvers(f);
   const bool resolver_usable = resolvers["usable"].get<bool>();
   view["resolvers"] = resolvers;
-  json delegation = derive_delegation(f.delegation, provider, ctx.data, resolver_usable);
+  json delegation = derive_delegation(f.delegation, provider, ctx.data, resolver_usable, zone_answers(f));
   json host = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
   view["host"] = host;
   json names = json::array();
@@ -749,7 +837,34 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   view["main_name_ok"] = main_ok;
   // Without a usable resolver nothing about the names was learnt: the diagnosis is incomplete
   // even when every question was sent and came back (a resolver that refuses).
-  view["diagnosis"] = {{"complete", f.incomplete.empty() && resolver_usable}, {"incomplete", f.incomplete}};
+  // Steps our side did not complete (a question not sent, or unanswered by our own resolver, or
+  // a nameserver left unjudged) leave what depends on them unknown: the diagnosis is incomplete,
+  // and says which steps.
+  json unfinished = json::array();
+  for (const auto& n : names)
+    for (const auto& u : n["unfinished"])
+      if (std::find(unfinished.begin(), unfinished.end(), u) == unfinished.end()) unfinished.push_back(u);
+  // The delegation's servers matter only when none of them could be judged: one server that
+  // answered is enough for the CA's resolver, which tries the others.
+  if (delegation["answering_servers"].get<std::size_t>() == 0)
+    for (const auto& u : delegation["unfinished"]) unfinished.push_back(u);
+  // A walk from the root that our side cut short (a referral question not sent, or unanswered
+  // while the zone is seen answering) found no delegation to judge: the nameserver rules and the
+  // provider by its nameservers are unknown, not "not delegated".
+  if (f.delegation.status == "failed") {
+    const bool answers = zone_answers(f);
+    for (const auto& w : f.delegation.walk) {
+      const std::string& o = w.lookup.outcome;
+      if (o == "not-sent" || o == "error" || (o == "timeout" && answers)) {
+        unfinished.push_back("NS " + f.delegation.zone + " @" + (w.lookup.server_name.empty() ? w.lookup.server : w.lookup.server_name) +
+                             " (" + w.zone + "): " + o);
+        break;
+      }
+    }
+  }
+  view["diagnosis"] = {{"complete", f.incomplete.empty() && resolver_usable && unfinished.empty()},
+                       {"incomplete", f.incomplete},
+                       {"unfinished", unfinished}};
 
   RateLimitPolicy policy;
   // A CA model without limits (absent, or `rate_limits: none`, as Pebble) makes the rate-limit
@@ -782,6 +897,47 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
     for (const auto& w : web["names"])
       if (w["name"] == n["name"]) n["web"] = w;
   view["web"] = web;
+  // What the web part could not judge because our side cut it short: a certified name with an
+  // address for the CA and no chain that decides (none requested, or every deciding chain cut by
+  // the deadline before an answer: unreachable kind "not-sent").
+  json& diag = view["diagnosis"];
+  if (f.request.web) {
+    for (const auto& n : view["names"]) {
+      if (n["status"] != "ok" || n["ca_first_address"].is_null()) continue;
+      const std::string first = n["ca_first_address"];
+      if (contains(n["unreachable_addresses"].get<std::vector<std::string>>(), first)) continue;
+      bool decided = false;
+      for (const auto& ch : web["challenges"])
+        if (ch["name"] == n["name"] && ch.value("decisive", false) && ch.value("unreachable_kind", "") != "not-sent")
+          decided = true;
+      if (!decided)
+        diag["unfinished"].push_back("HTTP http://" + n["name"].get<std::string>() + "/.well-known/acme-challenge/ @" +
+                                     first + ": not-sent");
+    }
+  }
+  // Without a source naming the hosting server, a question about it our side did not complete
+  // (reverse DNS, the providers' nameservers, the account's name) may be the one that would have
+  // named it: whether the addresses are the host's is then unknown, not "not named".
+  if (!host["known"].get<bool>() && resolver_usable) {
+    auto note = [&](const facts::Lookup& l) {
+      const std::string& o = l.outcome;
+      if (o == "timeout" || o == "not-sent" || o == "error") diag["unfinished"].push_back(unfinished_text(l));
+    };
+    for (const auto& r : f.reverse) {
+      note(r.ptr);
+      for (const auto& l : r.forward) note(l);
+    }
+    for (const auto& p : f.provider_nameservers)
+      for (const auto& l : p.addresses) note(l);
+    for (const auto& n : f.names)
+      for (const auto* list : {&n.provider_a, &n.provider_aaaa})
+        for (const auto& l : *list) note(l);
+    for (const auto& a : f.accounts) {
+      note(a.a);
+      note(a.aaaa);
+    }
+  }
+  if (!diag["unfinished"].empty()) diag["complete"] = false;
   view["renewal"] = derive_renewal(web);
   view["provider"]["texts"] = provider_texts(view["provider"], view["renewal"]);
   return view;

@@ -245,3 +245,189 @@ TEST_CASE("view::derive resolvers: nameservers elsewhere are not judged against 
   const auto ids = fired(view_of(healthy));
   CHECK(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("ns-not-provider", 0) == 0; }));
 }
+
+// Our own overload: single questions that our side did not complete while the resolver answered
+// the rest (a busy machine, a batch's deadline or per-server limit). None of them is a finding
+// against the domain; the diagnosis is incomplete and names them.
+namespace {
+
+bool fires(const std::vector<std::string>& ids, const std::string& id) {
+  return std::any_of(ids.begin(), ids.end(), [&](const std::string& x) { return x == id || x.rfind(id + "/", 0) == 0; });
+}
+
+/// facts_with("answer", "nodata") delegated to its two answering servers only.
+facts::Facts healthy() {
+  auto f = facts_with("answer", "nodata");
+  f.delegation.servers.pop_back();
+  f.delegation.parent_ns = {"ns1.example.net", "ns2.example.net"};
+  return f;
+}
+
+} // namespace
+
+TEST_CASE("view::derive unfinished: www's questions timed out at our resolver while the main name answered") {
+  for (const std::string outcome : {"timeout", "not-sent", "error"}) {
+    CAPTURE(outcome);
+    auto f = healthy();
+    f.names[1].a = lookup("www.example.jp", "A", outcome);
+    f.names[1].aaaa = lookup("www.example.jp", "AAAA", outcome);
+    const json v = view_of(f);
+    CHECK(v["resolvers"]["usable"].get<bool>());
+    CHECK(v["names"][0]["status"] == "ok");
+    CHECK(v["names"][1]["status"] == "unknown");
+    CHECK(v["names"][1]["failures"].empty());
+    CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+    CHECK(v["diagnosis"]["unfinished"].size() == 2);
+    CHECK(v["diagnosis"]["unfinished"][0] == "A www.example.jp @192.0.2.53: " + outcome);
+    const auto ids = fired(v);
+    CHECK(fires(ids, "check-unfinished"));
+    CHECK_FALSE(fires(ids, "www-not-covered"));
+    CHECK_FALSE(blames_domain_dns(ids));
+  }
+}
+
+TEST_CASE("view::derive unfinished: an address known, the other family's question unfinished") {
+  auto f = healthy();
+  f.names[0].aaaa = lookup("example.jp", "AAAA", "timeout");
+  const json v = view_of(f);
+  CHECK(v["names"][0]["status"] == "ok");
+  CHECK(v["names"][0]["failures"].empty());
+  // Whether an AAAA the CA would dial first exists is not known.
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  const auto ids = fired(v);
+  CHECK(fires(ids, "check-unfinished"));
+  CHECK_FALSE(fires(ids, "dns-servfail"));
+}
+
+TEST_CASE("view::derive unfinished: NODATA for A and no answer for AAAA is not 'no address'") {
+  auto f = healthy();
+  f.names[0].a = lookup("example.jp", "A", "nodata");
+  f.names[0].aaaa = lookup("example.jp", "AAAA", "timeout");
+  const json v = view_of(f);
+  CHECK(v["names"][0]["status"] == "unknown");
+  const auto ids = fired(v);
+  CHECK_FALSE(fires(ids, "dns-no-address"));
+  CHECK(fires(ids, "check-unfinished"));
+  // The same with both answered is the domain's: no address.
+  f.names[0].aaaa = lookup("example.jp", "AAAA", "nodata");
+  CHECK(fires(fired(view_of(f)), "dns-no-address"));
+}
+
+TEST_CASE("view::derive unfinished: a CAA level not sent (another check's question in flight at the deadline)") {
+  auto f = healthy();
+  for (auto& n : f.names) {
+    n.caa.back() = lookup("jp", "CAA", "not-sent");
+    n.caa.back().error = "not sent before the deadline (waiting for the same question asked by another check)";
+  }
+  const json v = view_of(f);
+  for (const auto& n : v["names"]) {
+    CHECK(n["caa"]["verdict"] == "not-checked");
+    CHECK(n["caa"]["reason"] == "lookup-unfinished");
+  }
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  CHECK(v["diagnosis"]["unfinished"] == json::array({"CAA jp @192.0.2.53: not-sent"}));
+  const auto ids = fired(v);
+  CHECK_FALSE(fires(ids, "caa-lookup-failed"));
+  CHECK(fires(ids, "check-unfinished"));
+  // A SERVFAIL at the same level is the domain's (Boulder fails issuance on it).
+  for (auto& n : f.names) n.caa.back() = lookup("jp", "CAA", "servfail");
+  f.names[0].caa.back() = lookup("jp", "CAA", "servfail");
+  const auto servfail = fired(view_of(f));
+  CHECK(fires(servfail, "caa-lookup-failed"));
+}
+
+TEST_CASE("view::derive unfinished: a CAA level unfinished above the relevant set decides nothing") {
+  auto f = healthy();
+  // example.jp holds CAA records: the climb stops there, the TLD's question does not matter.
+  f.names[0].caa[0] = lookup("example.jp", "CAA", "answer");
+  f.names[1].caa[1] = lookup("example.jp", "CAA", "answer");
+  for (auto& n : f.names) n.caa.back() = lookup("jp", "CAA", "timeout");
+  const json v = view_of(f);
+  CHECK(v["names"][0]["caa"]["verdict"] == "permitted");
+  CHECK(v["diagnosis"]["complete"].get<bool>());
+}
+
+TEST_CASE("view::derive unfinished: delegated servers our side did not hear from") {
+  SUBCASE("one server's SOA timed out while the other answered: not lame, nothing unfinished that matters") {
+    auto f = healthy();
+    f.delegation.servers[1].soa = lookup("example.jp", "SOA", "timeout", "192.0.2.102");
+    f.delegation.servers[1].soa.recursion_desired = false;
+    const json v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].empty());
+    CHECK(v["delegation"]["unfinished"].size() == 1);
+    CHECK(v["diagnosis"]["complete"].get<bool>());
+    CHECK_FALSE(fires(fired(v), "ns-lame"));
+  }
+  SUBCASE("every server's questions not sent (the batch's per-server limit at the deadline)") {
+    auto f = healthy();
+    for (auto& s : f.delegation.servers) {
+      s.soa.outcome = "not-sent";
+      s.soa.aa = false;
+      s.soa.answer.clear();
+    }
+    const json v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].empty());
+    CHECK_FALSE(v["delegation"]["all_lame"].get<bool>());
+    CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+    const auto ids = fired(v);
+    CHECK_FALSE(fires(ids, "ns-lame"));
+    CHECK(fires(ids, "check-unfinished"));
+  }
+  SUBCASE("every server timed out while our resolver got the names' answers from them") {
+    auto f = healthy();
+    for (auto& s : f.delegation.servers) {
+      s.soa.outcome = "timeout";
+      s.soa.aa = false;
+      s.soa.answer.clear();
+    }
+    const json v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].empty());
+    CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+    CHECK_FALSE(fires(fired(v), "ns-lame"));
+  }
+  SUBCASE("every server timed out and the resolver SERVFAILs: the domain's (lame, dns-servfail)") {
+    auto f = facts_with("servfail", "nodata");
+    f.delegation.servers.pop_back();
+    for (auto& s : f.delegation.servers) {
+      s.soa.outcome = "timeout";
+      s.soa.aa = false;
+      s.soa.answer.clear();
+    }
+    const json v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].size() == 2);
+    CHECK(v["diagnosis"]["complete"].get<bool>());
+    const auto ids = fired(v);
+    CHECK(fires(ids, "ns-lame"));
+    CHECK(fires(ids, "dns-servfail"));
+    CHECK_FALSE(fires(ids, "check-unfinished"));
+  }
+  SUBCASE("a server whose name our resolver did not answer for is not judged; one that does not exist is lame") {
+    auto f = facts_with("answer", "nodata");
+    f.delegation.servers.back().soa.error = "the nameserver's name does not resolve (timeout)";
+    json v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].empty());
+    CHECK(v["delegation"]["unfinished"] == json::array({"A ns3.example.org: timeout"}));
+    f.delegation.servers.back().soa.error = "the nameserver's name does not resolve (nxdomain)";
+    v = view_of(f);
+    CHECK(v["delegation"]["lame_servers"].size() == 1);
+  }
+}
+
+TEST_CASE("view::derive unfinished: every server timed out and our resolver gave no verdict either") {
+  auto f = healthy();
+  for (auto& n : f.names) {
+    n.a = lookup(n.name, "A", "timeout");
+    n.aaaa = lookup(n.name, "AAAA", "timeout");
+  }
+  for (auto& s : f.delegation.servers) {
+    s.soa.outcome = "timeout";
+    s.soa.aa = false;
+    s.soa.answer.clear();
+  }
+  const json v = view_of(f);
+  CHECK(v["delegation"]["lame_servers"].empty());
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  const auto ids = fired(v);
+  CHECK_FALSE(blames_domain_dns(ids));
+  CHECK(fires(ids, "check-unfinished"));
+}

@@ -1039,3 +1039,131 @@ TEST_CASE("web rules: every finding renders in both languages for every provider
         }
       }
 }
+
+// Our own deadline cutting the web part short is never the server's fault: no http-unreachable,
+// the diagnosis incomplete with the request named.
+TEST_CASE("derive_web: challenge requests our deadline cut or never made") {
+  auto unfinished_of = [](const json& v) { return v["diagnosis"]["unfinished"].get<std::vector<std::string>>(); };
+  SUBCASE("every chain answered: complete") {
+    auto f = base();
+    f.request.web = true;
+    f.request.allow_reserved = true;  // 203.0.113.10 is a documentation address
+    f.web.http = {chain({response(url0, 404, "", "nginx")}),
+                  chain({response("http://www.example.jp" + kToken, 404, "", "nginx")}, "answer", "www.example.jp")};
+    const json v = view_of(f);
+    CHECK(unfinished_of(v).empty());
+    CHECK(v["diagnosis"]["complete"].get<bool>());
+  }
+  SUBCASE("the chain of www not sent before the deadline") {
+    auto f = base();
+    f.request.web = true;
+    f.request.allow_reserved = true;  // 203.0.113.10 is a documentation address
+    f.web.http = {chain({response(url0, 404, "", "nginx")}),
+                  chain({failure("http://www.example.jp" + kToken, "not-sent")}, "deadline", "www.example.jp")};
+    const json v = view_of(f);
+    CHECK(v["web"]["challenges"][1]["unreachable_kind"] == "not-sent");
+    CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+    CHECK(unfinished_of(v) ==
+          std::vector<std::string>{"HTTP http://www.example.jp/.well-known/acme-challenge/ @203.0.113.10: not-sent"});
+    const auto findings = rules::evaluate(catalogue(), v);
+    CHECK_FALSE(std::any_of(findings.begin(), findings.end(), [](const rules::Finding& x) { return x.id == "http-unreachable"; }));
+    // The same chain timing out at the server is the server's.
+    f.web.http[1] = chain({failure("http://www.example.jp" + kToken, "timeout")}, "failed", "www.example.jp");
+    CHECK(has(fired(f), "http-unreachable/timeout"));
+  }
+  SUBCASE("no chain at all for a name with an address (the web worker never got to it)") {
+    auto f = base();
+    f.request.web = true;
+    f.request.allow_reserved = true;  // 203.0.113.10 is a documentation address
+    f.web.http = {chain({response(url0, 404, "", "nginx")})};
+    const json v = view_of(f);
+    CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+    CHECK(unfinished_of(v).size() == 1);
+  }
+  SUBCASE("--no-web: nothing of the web is expected") {
+    auto f = base();
+    f.request.web = false;
+    f.web.probed = false;
+    CHECK(unfinished_of(view_of(f)).empty());
+  }
+}
+
+TEST_CASE("derive: the hosting server unknown while a question that could name it is unfinished") {
+  auto f = base();
+  f.request.web = false;
+  f.web.probed = false;
+  facts::ReverseFact r;
+  r.address = "203.0.113.10";
+  r.ptr.qname = "10.113.0.203.in-addr.arpa";
+  r.ptr.qtype = "PTR";
+  r.ptr.server = "192.0.2.53";
+  r.ptr.recursion_desired = true;
+  r.ptr.outcome = "nxdomain";
+  f.reverse = {r};
+  json v = view_of(f);
+  CHECK_FALSE(v["host"]["known"].get<bool>());
+  CHECK(v["diagnosis"]["complete"].get<bool>());
+  f.reverse[0].ptr.outcome = "not-sent";
+  v = view_of(f);
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  CHECK(v["diagnosis"]["unfinished"] == json::array({"PTR 10.113.0.203.in-addr.arpa @192.0.2.53: not-sent"}));
+}
+
+TEST_CASE("derive_web: a timeout our deadline cut is not the server's; one at the server's own limit is") {
+  auto f = base();
+  f.request.web = true;
+  f.request.allow_reserved = true;
+  auto cut = failure(url0, "connect-timeout");
+  cut.elapsed_ms = 150;
+  cut.started_ms = 0;
+  cut.deadline_cut = true;
+  f.web.http = {chain({cut}, "failed"), chain({response("http://www.example.jp" + kToken, 404, "", "nginx")}, "answer", "www.example.jp")};
+  facts::TlsProbe tls;
+  tls.name = "example.jp";
+  tls.family = "ipv4";
+  tls.address = "203.0.113.10";
+  tls.outcome = "connect-timeout";
+  tls.deadline_cut = true;
+  f.web.tls = {tls};
+  json v = view_of(f);
+  CHECK(v["web"]["challenges"][0]["unreachable_kind"] == "not-sent");
+  CHECK_FALSE(v["diagnosis"]["complete"].get<bool>());
+  auto ids = fired(f);
+  CHECK_FALSE(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("http-unreachable", 0) == 0 || id.rfind("https-unavailable", 0) == 0; }));
+  // The same timeouts at the request's own limit are the server's.
+  f.web.http[0].hops[0].deadline_cut = false;
+  f.web.tls[0].deadline_cut = false;
+  ids = fired(f);
+  CHECK(has(ids, "http-unreachable/connect-timeout"));
+  CHECK(std::any_of(ids.begin(), ids.end(), [](const std::string& id) { return id.rfind("https-unavailable", 0) == 0; }));
+  // Facts written before the flag existed read as not cut (the server's), as they were judged.
+  json j = f.web.http[0].hops[0];
+  j.erase("deadline_cut");
+  CHECK_FALSE(j.get<facts::HttpExchange>().deadline_cut);
+}
+
+TEST_CASE("derive: a handshake that did not finish is no evidence that an IPv6 address is another server") {
+  auto f = base();
+  f.request.allow_reserved = true;
+  for (auto& n : f.names) n.aaaa = answer(n.name, "AAAA", "2001:db8:10::10");
+  f.web.http = {chain({response(url0, 404, "", "nginx")}),
+                chain({response(url0, 404, "", "nginx")}, "answer", "example.jp", "ipv6", "2001:db8:10::10")};
+  facts::CertificateFact leaf_fact;
+  leaf_fact.sha256 = "aa";
+  facts::TlsProbe v4;
+  v4.name = "example.jp";
+  v4.family = "ipv4";
+  v4.address = "203.0.113.10";
+  v4.outcome = "handshake";
+  v4.chain = {leaf_fact};
+  facts::TlsProbe v6 = v4;
+  v6.family = "ipv6";
+  v6.address = "2001:db8:10::10";
+  v6.outcome = "connect-timeout";
+  v6.chain.clear();
+  f.web.tls = {v4, v6};
+  CHECK(view_of(f)["names"][0]["off_host_aaaa"].empty());
+  // A refused port 443 on the IPv6 address alone is a difference.
+  f.web.tls[1].outcome = "refused";
+  CHECK(view_of(f)["names"][0]["off_host_aaaa"].size() == 1);
+}
