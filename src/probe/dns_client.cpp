@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,9 @@ struct DnsLoop::Impl {
   struct Channel {
     ares_channel ch = nullptr;
     int active = 0;  // ares_send calls whose callback has not come yet
+    // The IDs of those queries. c-ares matches an answer to the first query of its ID and drops it
+    // when the question differs, so two queries in flight on one channel never share an ID.
+    std::unordered_set<std::uint16_t> ids;
   };
 
   // The `arg` of one ares_send call. c-ares calls the callback exactly once per ares_send
@@ -164,6 +168,7 @@ struct DnsLoop::Impl {
     Impl* impl;
     std::uint64_t id;
     Channel* channel;
+    std::uint16_t qid;
   };
 
   Impl() { init_library(); }
@@ -174,6 +179,9 @@ struct DnsLoop::Impl {
     for (auto* list : {&to_send, &done})
       for (auto& p : *list) release(p, nullptr);
     for (auto& [id, p] : in_flight) release(p, nullptr);
+    for (auto& [t, p] : later) release(p, nullptr);
+    for (auto& [key, q] : rate)
+      for (auto& p : q.queue) release(p, nullptr);
     for (auto& [key, c] : channels)
       ares_destroy(c.ch);
   }
@@ -186,6 +194,13 @@ struct DnsLoop::Impl {
   std::unordered_map<std::uint64_t, Pending> in_flight; // keyed by Ticket::id
   Clock::time_point next_expiry = Clock::time_point::max();  // earliest deadline in flight
   std::deque<Pending> done;                      // results waiting for their callback
+  std::multimap<Clock::time_point, Pending> later;  // waiting for another check's answer
+  struct RateQueue {
+    std::deque<Pending> queue;
+    Clock::time_point next{};  // when the server's rate gives the next token
+  };
+  std::map<std::string, RateQueue> rate;         // waiting for a server's query rate, by server
+  Clock::time_point next_rate = Clock::time_point::max();
   std::uint64_t next_ticket = 1;
   std::random_device random;
   bool destroying = false;
@@ -279,9 +294,11 @@ struct DnsLoop::Impl {
     Impl* impl = ticket->impl;
     std::uint64_t id = ticket->id;
     Channel* channel = ticket->channel;
+    const std::uint16_t qid = ticket->qid;
     delete ticket;
     if (impl->destroying)
       return;
+    channel->ids.erase(qid);
     if (--channel->active == 0)
       impl->busy.erase(channel);
     // Exceptions must not unwind through c-ares; the only ones possible here are bad_alloc.
@@ -343,12 +360,104 @@ struct DnsLoop::Impl {
     }
   }
 
+  // Ends a query whose deadline passed before it was sent, or in flight.
+  void too_late(Pending p) {
+    // A query never sent is not a silent server: the facts say so (outcome "not-sent"),
+    // with what held it back when that was the batch's limits.
+    if (p.attempts == 0)
+      finish(std::move(p), DnsResult::Status::not_sent,
+             p.waiting.empty() ? "not sent before the deadline" : "not sent before the deadline (" + p.waiting + ")");
+    else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
+  }
+
+  static std::string rate_key(const Pending& p) {
+    return p.result.server.to_string() + (p.result.flags.recursion_desired ? "|rd" : "");
+  }
+
+  // Hands one query to c-ares.
+  void send(Pending p, Clock::time_point now) {
+    std::string error;
+    Channel* channel = channel_for(p.result.server, p.owner->options.attempt_timeout, error);
+    if (channel == nullptr) {
+      finish(std::move(p), DnsResult::Status::error, error);
+      return;
+    }
+    // ares_send keeps the ID it is given; an unpredictable one guards against off-path
+    // spoofing (RFC 5452 section 4.3), and none in flight on the channel has it. Retries keep
+    // it when it is still free, so that a late answer to an earlier attempt still counts.
+    std::uint16_t qid = static_cast<std::uint16_t>((p.packet[0] << 8) | p.packet[1]);
+    if (p.attempts == 0 || channel->ids.count(qid)) {
+      do
+        qid = static_cast<std::uint16_t>(random());
+      while (channel->ids.count(qid));
+      p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
+      p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
+    }
+    if (p.attempts == 0) p.first_sent = now;
+    channel->ids.insert(qid);
+    ++p.attempts;
+    ++p.owner->sent;
+    next_expiry = std::min(next_expiry, p.deadline());
+    std::uint64_t id = next_ticket++;
+    // Registered before ares_send, which may call back at once (e.g. no route to the server).
+    auto it = in_flight.emplace(id, std::move(p)).first;
+    const std::vector<std::uint8_t>& packet = it->second.packet;
+    ++channel->active;
+    busy.insert(channel);
+    ares_send(channel->ch, packet.data(), static_cast<int>(packet.size()), &Impl::on_answer,
+              new Ticket{this, id, channel, qid});
+  }
+
+  // Sends the queries waiting for a server's rate, in order, while it gives tokens.
+  void drain_rates(Clock::time_point now) {
+    if (now < next_rate) return;
+    next_rate = Clock::time_point::max();
+    for (auto it = rate.begin(); it != rate.end();) {
+      RateQueue& q = it->second;
+      if (q.next > now) {
+        next_rate = std::min(next_rate, q.next);
+        ++it;
+        continue;
+      }
+      while (!q.queue.empty()) {
+        Pending& p = q.queue.front();
+        if (!p.owner->alive) {
+          release(p, nullptr);
+          q.queue.pop_front();
+          continue;
+        }
+        if (now >= p.deadline()) {
+          too_late(std::move(p));
+          q.queue.pop_front();
+          continue;
+        }
+        const auto wait = p.owner->options.shared->politeness.dns_send(p.result.server.to_string(),
+                                                                        p.result.flags.recursion_desired, now);
+        if (wait > Clock::duration::zero()) {
+          q.next = now + wait;
+          next_rate = std::min(next_rate, q.next);
+          break;
+        }
+        Pending ready = std::move(p);
+        q.queue.pop_front();
+        send(std::move(ready), now);
+      }
+      if (q.queue.empty()) it = rate.erase(it);
+      else ++it;
+    }
+  }
+
   // Hands queued queries to c-ares, or ends them if their deadline has passed. In a batch, a
-  // query may instead be answered by another check's answer, or wait (for that answer, or for
-  // the server's rate): it then stays queued, and the time to look again is returned.
+  // query may instead be answered by another check's answer, or wait: for that answer (looked
+  // for again shortly), or for the server's rate (in the server's queue, in order, so that only
+  // its first query is looked at until a token comes). Returns the time to look again.
   Clock::time_point flush() {
-    Clock::time_point wake = Clock::time_point::max();
-    std::deque<Pending> later;
+    const auto now = Clock::now();
+    while (!later.empty() && later.begin()->first <= now) {
+      to_send.push_back(std::move(later.begin()->second));
+      later.erase(later.begin());
+    }
+    drain_rates(now);
     while (!to_send.empty()) {
       Pending p = std::move(to_send.front());
       to_send.pop_front();
@@ -356,14 +465,8 @@ struct DnsLoop::Impl {
         release(p, nullptr);
         continue;
       }
-      const auto now = Clock::now();
       if (now >= p.deadline()) {
-        // A query never sent is not a silent server: the facts say so (outcome "not-sent"),
-        // with what held it back when that was the batch's limits.
-        if (p.attempts == 0)
-          finish(std::move(p), DnsResult::Status::not_sent,
-                 p.waiting.empty() ? "not sent before the deadline" : "not sent before the deadline (" + p.waiting + ")");
-        else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
+        too_late(std::move(p));
         continue;
       }
       const DnsClient::Options& options = p.owner->options;
@@ -378,53 +481,38 @@ struct DnsLoop::Impl {
           }
           if (o.claim == AnswerCache::Claim::wait) {
             p.waiting = "waiting for the same question asked by another check";
-            wake = std::min({wake, now + std::chrono::milliseconds(2), p.deadline()});
-            later.push_back(std::move(p));
+            next_expiry = std::min(next_expiry, p.deadline());
+            later.emplace(now + std::chrono::milliseconds(2), std::move(p));
             continue;
           }
           p.claimed = true;
         }
-        if (auto wait = options.shared->politeness.dns_send(p.result.server.to_string(), p.result.flags.recursion_desired, now);
-            wait > Clock::duration::zero()) {
+        const std::string key = rate_key(p);
+        auto queued = rate.find(key);
+        const bool behind = queued != rate.end() && !queued->second.queue.empty();
+        const auto wait = behind ? Clock::duration::zero()
+                                 : options.shared->politeness.dns_send(p.result.server.to_string(),
+                                                                       p.result.flags.recursion_desired, now);
+        if (behind || wait > Clock::duration::zero()) {
           p.waiting = "waiting for the query rate limit of " + p.result.server.to_string();
-          wake = std::min({wake, now + wait, p.deadline()});
-          later.push_back(std::move(p));
+          next_expiry = std::min(next_expiry, p.deadline());
+          RateQueue& q = rate[key];
+          if (!behind) {
+            q.next = now + wait;
+            next_rate = std::min(next_rate, q.next);
+          }
+          q.queue.push_back(std::move(p));
           continue;
         }
       }
-      std::string error;
-      Channel* channel = channel_for(p.result.server, options.attempt_timeout, error);
-      if (channel == nullptr) {
-        finish(std::move(p), DnsResult::Status::error, error);
-        continue;
-      }
-      if (p.attempts == 0) {
-        // ares_send keeps the ID it is given; an unpredictable one guards against off-path
-        // spoofing (RFC 5452 section 4.3). Retries keep it, so that a late answer to an
-        // earlier attempt still counts.
-        std::uint16_t qid = static_cast<std::uint16_t>(random());
-        p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
-        p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
-        p.first_sent = Clock::now();
-      }
-      ++p.attempts;
-      ++p.owner->sent;
-      next_expiry = std::min(next_expiry, p.deadline());
-      std::uint64_t id = next_ticket++;
-      // Registered before ares_send, which may call back at once (e.g. no route to the server).
-      auto it = in_flight.emplace(id, std::move(p)).first;
-      const std::vector<std::uint8_t>& packet = it->second.packet;
-      ++channel->active;
-      busy.insert(channel);
-      ares_send(channel->ch, packet.data(), static_cast<int>(packet.size()), &Impl::on_answer,
-                new Ticket{this, id, channel});
+      send(std::move(p), now);
     }
-    to_send = std::move(later);
-    return wake;
+    return std::min(later.empty() ? Clock::time_point::max() : later.begin()->first, next_rate);
   }
 
-  // Completes as timed out every query in flight whose deadline has passed. c-ares keeps asking
-  // until its attempt's time; its late answer finds nothing and is dropped.
+  // Completes as timed out every query in flight whose deadline has passed (c-ares keeps asking
+  // until its attempt's time; its late answer finds nothing and is dropped), and as not sent
+  // every waiting one.
   void expire(Clock::time_point now) {
     if (now < next_expiry) return;
     next_expiry = Clock::time_point::max();
@@ -438,6 +526,29 @@ struct DnsLoop::Impl {
         next_expiry = std::min(next_expiry, deadline);
         ++it;
       }
+    }
+    for (auto it = later.begin(); it != later.end();) {
+      if (now >= it->second.deadline()) {
+        too_late(std::move(it->second));
+        it = later.erase(it);
+      } else {
+        next_expiry = std::min(next_expiry, it->second.deadline());
+        ++it;
+      }
+    }
+    for (auto it = rate.begin(); it != rate.end();) {
+      std::deque<Pending> kept;
+      for (auto& p : it->second.queue) {
+        if (now >= p.deadline()) {
+          too_late(std::move(p));
+        } else {
+          next_expiry = std::min(next_expiry, p.deadline());
+          kept.push_back(std::move(p));
+        }
+      }
+      it->second.queue = std::move(kept);
+      if (it->second.queue.empty()) it = rate.erase(it);
+      else ++it;
     }
   }
 
@@ -528,7 +639,7 @@ struct DnsLoop::Impl {
     process(fds, 0);
   }
 
-  bool idle() const { return to_send.empty() && in_flight.empty() && done.empty(); }
+  bool idle() const { return to_send.empty() && in_flight.empty() && done.empty() && later.empty() && rate.empty(); }
 };
 
 DnsLoop::DnsLoop() : impl_(std::make_unique<Impl>()) {}
