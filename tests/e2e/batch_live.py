@@ -249,9 +249,9 @@ def main(argv):
               f"{', '.join(f'{t:.1f}' for t in hostile_times)} s")
         if len(done_at) != len(picked) + len(hostile):
             problems.append(f"many: {len(done_at)} reports for {len(picked) + len(hostile)} domains")
-        # The slowest healthy scenario of the list takes about 2 s alone (its DNS, a redirect); the
+        # The slowest scenario of the list takes a few seconds alone (up to 4 s seen under load); the
         # hostile ones run to about 10 s (the CA's chain budget, their deadline).
-        if not healthy_times or healthy_times[-1] > 5:
+        if not healthy_times or healthy_times[-1] > 6:
             problems.append(f"many: healthy checks done at {healthy_times}: delayed by the hostile servers")
         if len(slow_times) != 3 or slow_times[0] < 5:
             problems.append(f"many: slow and silent servers' checks done at {slow_times}: too early to have met them")
