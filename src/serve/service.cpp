@@ -1,5 +1,7 @@
 #include "serve/service.hpp"
 
+#include "probe/engine.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -103,6 +105,8 @@ Service::Service(Config config, const pipeline::Knowledge& knowledge)
   config_.defaults.allow_reserved = config_.lab;
   config_.defaults.policy = config_.lab ? probe::AddressPolicy::Mode::lab : probe::AddressPolicy::Mode::internet;
   const std::size_t n = std::max<std::size_t>(config_.workers, 1);
+  // Every worker's check runs its probes on the one engine loop.
+  engine_ = std::make_shared<probe::Engine>();
   for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -157,7 +161,9 @@ void Service::run_job(const std::shared_ptr<Job>& job) {
   std::optional<facts::Facts> gathered;
   std::int64_t record_id = 0;
   try {
-    facts::Facts f = pipeline::gather(job->options, k_);
+    pipeline::CheckOptions options = job->options;
+    options.engine = engine_;
+    facts::Facts f = pipeline::gather(options, k_);
     const auto d = pipeline::diagnose(f, k_, "en");
     verdict = d.report.verdict;
     pipeline::RecordOptions ro;
