@@ -494,7 +494,10 @@ class Worker : public CurlOwner {
       end_all();
       return Clock::time_point::max();
     }
-    return std::min(start_waiting(), request_.deadline);
+    // Requests waiting for a connection slot are looked at again when the batch's limits said
+    // to, not at every turn of the loop.
+    if (!waiting_.empty() && now >= retry_at_) retry_at_ = start_waiting();
+    return std::min(waiting_.empty() ? Clock::time_point::max() : retry_at_, request_.deadline);
   }
 
   bool done() const { return ended_ || (closed_ && transfers_.empty() && waiting_.empty() && parked_.empty()); }
@@ -868,8 +871,11 @@ class Worker : public CurlOwner {
     if (request_.shared && !t->address.empty()) {
       bool queued = false;
       for (const auto& w : waiting_) queued = queued || w->address == t->address;
-      if (queued || request_.shared->politeness.web_open(t->address, Clock::now()) > Clock::duration::zero()) {
-        t->waiting_since = Clock::now();
+      const auto now = Clock::now();
+      const auto wait = queued ? Clock::duration::zero() : request_.shared->politeness.web_open(t->address, now);
+      if (queued || wait > Clock::duration::zero()) {
+        t->waiting_since = now;
+        if (!queued) retry_at_ = std::min(retry_at_, now + wait);
         waiting_.push_back(std::move(t));
         return;
       }
@@ -1131,7 +1137,8 @@ class Worker : public CurlOwner {
   CURLM* multi_ = nullptr;
   DnsLoop& dns_loop_;
   bool closed_ = false;
-  bool ended_ = false;                                         // the deadline ended what was open
+  bool ended_ = false;
+  Clock::time_point retry_at_{};                               // when to look at waiting_ again                                         // the deadline ended what was open
   std::set<std::string> seen_;                                 // name|address
   std::map<std::string, std::size_t> per_family_;              // name|family -> addresses taken
   std::map<std::uint64_t, std::unique_ptr<Transfer>> parked_;  // requests waiting for their lookup
