@@ -5,9 +5,10 @@
 #include <exception>
 #include <mutex>
 #include <set>
-#include <thread>
+#include <optional>
 #include <vector>
 
+#include "pipeline/runner.hpp"
 #include "util/domain.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -92,91 +93,96 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
   CheckOptions base = o.base;
   if (!base.shared) base.shared = std::make_shared<probe::SharedProbes>(base.politeness);
 
-  std::mutex mutex;  // the reader, the summary and the callbacks
+  std::mutex mutex;  // the summary and the callbacks
   BatchSummary s;
-  bool input_done = false;
   std::exception_ptr failure;  // a bad CSV header, or a callback that threw
 
-  // Takes the next item of this shard to check (under the mutex); nullopt at the end.
-  const auto take = [&]() -> std::optional<BatchItem> {
-    if (input_done || failure) return std::nullopt;
-    std::optional<BatchItem> item;
+  // A line's error, or our failure on it, in the summary and to on_error (under the mutex).
+  const auto line_error = [&](const BatchItem& item, int status, Message message) {
+    ++s.bad_lines;
+    worsen(s.status, status);
     try {
-      item = next_planned(reader, o, s, on_error);
+      on_error(BatchLineError{item.line, printable(item.domain, 200), std::move(message)});
     } catch (...) {
-      failure = std::current_exception();
+      if (!failure) failure = std::current_exception();
     }
-    if (!item) input_done = true;
-    return item;
+  };
+  const auto failed = [&](const BatchItem& item, std::exception_ptr error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const UsageError& e) {
+      // An item whose options the knowledge refuses (an unknown provider): its line, and go on.
+      line_error(item, exit_usage,
+                 Message{"batch-line-invalid", {{"line", std::to_string(item.line)}, {"detail", e.what()}}});
+    } catch (const std::exception& e) {
+      // Our own failure, never the domain's: reported on its line as an incomplete check.
+      line_error(item, exit_incomplete,
+                 Message{"batch-check-failed", {{"line", std::to_string(item.line)},
+                                                {"domain", printable(item.domain)}, {"detail", e.what()}}});
+    }
   };
 
-  const auto worker = [&] {
-    while (true) {
-      std::optional<BatchItem> item;
+  {
+    // The probes of every check run on one engine; each diagnosis on the runner's pool.
+    CheckRunner runner(k, base.engine);
+    for (;;) {
+      runner.wait_below(o.concurrency);
       {
         const std::lock_guard<std::mutex> lock(mutex);
-        try {
-          item = take();
-        } catch (...) {
-          if (!failure) failure = std::current_exception();
-          input_done = true;
-        }
+        if (failure) break;
       }
-      if (!item) return;
+      std::optional<BatchItem> item;
+      try {
+        // Only this thread reads; on_error is still called under the mutex.
+        std::unique_lock<std::mutex> lock(mutex);
+        item = next_planned(reader, o, s, on_error);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        if (!failure) failure = std::current_exception();
+        break;
+      }
+      if (!item) break;
       const CheckOptions c = options_for(*item, base);
       const auto started = std::chrono::steady_clock::now();
       try {
         validate(c, k);  // the item's provider and addresses against the knowledge
-        facts::Facts f = gather(c, k);
-        Diagnosis d = diagnose(f, k, o.lang, DiagnoseOptions{.picture = false});  // JSON only: no HTML picture
-        const int status = exit_status(d);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        failed(*item, std::current_exception());
+        continue;
+      }
+      runner.submit(c, [&, item = *item, started](facts::Facts* f, std::exception_ptr error) {
+        if (!f) {
+          const std::lock_guard<std::mutex> lock(mutex);
+          failed(item, error);
+          return;
+        }
+        std::optional<Diagnosis> d;
+        try {
+          d.emplace(diagnose(*f, k, o.lang, DiagnoseOptions{.picture = false}));  // JSON only: no HTML picture
+        } catch (...) {
+          const std::lock_guard<std::mutex> lock(mutex);
+          failed(item, std::current_exception());
+          return;
+        }
+        const int status = exit_status(*d);
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         const std::lock_guard<std::mutex> lock(mutex);
         ++s.checked;
         worsen(s.status, status);
-        ++s.verdicts[d.report.verdict];
+        ++s.verdicts[d->report.verdict];
         std::set<std::string> ids;
-        for (const auto& finding : d.findings) ids.insert(finding.id);
+        for (const auto& finding : d->findings) ids.insert(finding.id);
         for (const auto& id : ids) ++s.findings[id];
         try {
-          on_result(BatchResult{*item, f, d, status, seconds});
+          on_result(BatchResult{item, *f, *d, status, seconds});
         } catch (...) {
           if (!failure) failure = std::current_exception();
-          input_done = true;
         }
-      } catch (const UsageError& e) {
-        // An item whose options the knowledge refuses (an unknown provider): its line, and go on.
-        const std::lock_guard<std::mutex> lock(mutex);
-        ++s.bad_lines;
-        worsen(s.status, exit_usage);
-        try {
-          on_error(BatchLineError{item->line, printable(item->domain, 200),
-                                  Message{"batch-line-invalid", {{"line", std::to_string(item->line)}, {"detail", e.what()}}}});
-        } catch (...) {
-          if (!failure) failure = std::current_exception();
-          input_done = true;
-        }
-      } catch (const std::exception& e) {
-        // Our own failure, never the domain's: reported on its line as an incomplete check.
-        const std::lock_guard<std::mutex> lock(mutex);
-        ++s.bad_lines;
-        worsen(s.status, exit_incomplete);
-        try {
-          on_error(BatchLineError{item->line, printable(item->domain, 200),
-                                  Message{"batch-check-failed", {{"line", std::to_string(item->line)},
-                                                                 {"domain", printable(item->domain)}, {"detail", e.what()}}}});
-        } catch (...) {
-          if (!failure) failure = std::current_exception();
-          input_done = true;
-        }
-      }
+      });
     }
-  };
-
-  std::vector<std::thread> threads;
-  threads.reserve(o.concurrency);
-  for (std::size_t i = 0; i < o.concurrency; ++i) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+    runner.drain();
+  }
   if (failure) std::rethrow_exception(failure);
   return s;
 }

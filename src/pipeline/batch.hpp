@@ -2,9 +2,10 @@
 // Many checks from one input: the items of a BatchReader run with at most `concurrency` checks in
 // flight, each under its own deadline, and each result is handed to the caller as it completes.
 //
-// Each check is `gather` + `diagnose`, as `certdoctor check` runs them: its probes use their own
-// threads (a DNS loop, a web worker, an outside-sources worker), so a batch of N in flight runs
-// about 3N probe threads. A single event loop shared by every check of a batch is not built yet.
+// Each check is `gather` + `diagnose`, as `certdoctor check` runs them: the probes of every check
+// in flight run on one probe::Engine (one loop thread for all DNS, HTTP, TLS and outside
+// sources), and each diagnosis on a pool of as many threads as cores (CheckRunner), so a batch
+// runs a fixed number of threads whatever its concurrency.
 //
 // Memory stays bounded: an item is read from the input only when a check slot is free (no queue
 // beyond the checks in flight), and a check's facts and diagnosis are dropped once the callback

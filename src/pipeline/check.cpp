@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "probe/dns_client.hpp"
+#include "probe/engine.hpp"
 #include "probe/dns_probe.hpp"
 #include "probe/outside_probe.hpp"
 #include "probe/resolv_conf.hpp"
@@ -76,7 +77,7 @@ void validate(const CheckOptions& o, const Knowledge& k) {
     if (!k.classifier.classify(ip).valid) throw UsageError(Message{"server-ip-invalid", {{"value", printable(ip)}}});
 }
 
-facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
+probe::ProbeJob probe_job(const CheckOptions& o, const Knowledge& k) {
   DomainName d = parse_domain(o.domain);
   const std::string ct_url = o.ct_url.empty() ? probe::default_ct_url : o.ct_url;
   const std::string status_url = o.status_url.empty() ? probe::default_status_url : o.status_url;
@@ -84,7 +85,9 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   const auto started = std::chrono::steady_clock::now();
   const auto deadline = started + std::chrono::milliseconds(static_cast<long long>(o.timeout_s * 1000));
 
-  facts::Facts f;
+  probe::ProbeJob job;
+  job.started = started;
+  facts::Facts& f = job.facts;
   f.tool_version = CERTDOCTOR_VERSION;
   f.collected_at = now_rfc3339();
   f.domain = d.ascii;
@@ -105,7 +108,7 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   f.request.web = o.web;
   f.request.ca_file = o.ca_file;
 
-  probe::DnsProbeRequest req;
+  probe::DnsProbeRequest& req = job.dns;
   facts::NameFacts main_name;
   main_name.name = d.ascii;
   main_name.display = d.unicode;
@@ -148,8 +151,8 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
     }
   req.deadline = deadline;
 
-  // The outside sources run in their own thread, overlapping the DNS questions.
-  probe::OutsideRequest oreq;
+  // The outside sources run on the engine beside the DNS questions.
+  probe::OutsideRequest& oreq = job.outside;
   oreq.registered_domain = d.registered;
   oreq.ct_url = ct_url;
   f.request.ct_url = ct_url;
@@ -159,13 +162,11 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   oreq.use_cache = o.use_cache;
   oreq.deadline = deadline;
   oreq.shared = o.shared;
-  probe::OutsideProbe outside(oreq);
-  outside.start();
 
   // The web probe takes each name's addresses as the resolver's answers arrive, so HTTP and TLS
   // run while the rest of DNS (delegation walk, CAA, provider nameservers) is still asked.
-  // Addresses the CA could not reach (private, documentation) are not requested.
-  probe::WebRequest wreq;
+  // Addresses the CA could not reach (private, documentation) are not requested (`usable`).
+  probe::WebRequest& wreq = job.web_request;
   wreq.ca_file = o.ca_file;
   wreq.deadline = deadline;
   wreq.origin = started;
@@ -174,50 +175,45 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
   // The CA's one deadline for the whole fetch: following a chain past it judges nothing.
   if (const double budget = view::chain_budget_seconds(k.data.ca(o.ca)); budget > 0)
     wreq.chain_budget = std::chrono::milliseconds(static_cast<long long>(budget * 1000));
-  // A copy of the classifier: the web worker may outlive this function when it is stuck.
+  // A copy of the classifier: the job outlives this function.
   wreq.usable = [classifier = k.classifier, allow = o.allow_reserved](const std::string& a) {
     return !classifier.unreachable_for_ca(classifier.classify(a), allow);
   };
   wreq.policy = probe::AddressPolicy(o.policy);
-  if (o.progress)
-    wreq.on_result = [progress = o.progress, started](const probe::WebStep& s) {
+  job.web = o.web;
+  if (o.progress) {
+    // The steps as they happen, for a page that follows the check. The job outlives this
+    // function, so each callback holds copies of what it uses; they run on the engine's thread.
+    const auto tell = [progress = o.progress, started](ProgressEvent e) {
+      e.at_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      progress(e);
+    };
+    wreq.on_result = [tell](const probe::WebStep& s) {
       ProgressEvent e = event(s.kind, s.name, "", s.address);
       e.url = s.url;
       e.outcome = s.outcome;
       e.status = s.status;
-      e.at_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-      progress(e);
+      tell(e);
     };
-  const auto tell = [&](ProgressEvent e) {
-    if (!o.progress) return;
-    e.at_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    o.progress(e);
-  };
-  if (o.progress)
-    req.on_ask = [&](const probe::AskStep& s) {
-      tell(event(s.step, s.qname, s.qtype, s.address, s.server, s.level));
+    req.on_ask = [tell](const probe::AskStep& s) { tell(event(s.step, s.qname, s.qtype, s.address, s.server, s.level)); };
+    // Called by the engine after it has handed the addresses to the web probe.
+    req.on_addresses = [tell, web = o.web, usable = wreq.usable, max = wreq.max_addresses](const facts::NameFacts& name,
+                                                                                          const facts::Lookup& lookup) {
+      std::string list;
+      std::size_t connects = 0;
+      for (const auto& a : lookup.values(lookup.qtype)) list += (list.empty() ? "" : ", ") + a;
+      tell(event("addresses", name.name, lookup.qtype, list));
+      if (web)
+        for (const auto& a : lookup.values(lookup.qtype))
+          if (connects < max && (!usable || usable(a))) {
+            ++connects;
+            tell(event("connect", name.name, lookup.qtype, a));
+          }
     };
-  probe::WebProbe web(wreq);
-  if (o.web) web.start();
-  if (o.web || o.progress) {
-    req.on_addresses = [&](const facts::NameFacts& name, const facts::Lookup& lookup) {
-      std::vector<std::string> usable;
-      const auto all = lookup.values(lookup.qtype);
-      for (const auto& a : all)
-        if (!k.classifier.unreachable_for_ca(k.classifier.classify(a), o.allow_reserved)) usable.push_back(a);
-      if (o.progress) {
-        std::string list;
-        for (const auto& a : all) list += (list.empty() ? "" : ", ") + a;
-        tell(event("addresses", name.name, lookup.qtype, list));
-        if (o.web)
-          for (std::size_t i = 0; i < usable.size() && i < wreq.max_addresses; ++i)
-            tell(event("connect", name.name, lookup.qtype, usable[i]));
-      }
-      if (o.web) web.add(name.name, lookup.qtype == "AAAA" ? "ipv6" : "ipv4", usable);
-    };
+    job.on_stage = [tell, domain = d.ascii](const std::string& stage) { tell(event(stage, domain)); };
   }
 
-  probe::DnsClient::Options copts;
+  probe::DnsClient::Options& copts = job.dns_options;
   // Each attempt gets a share of the deadline so that a dead server leaves time for the rest.
   copts.attempt_timeout =
       std::chrono::milliseconds(std::clamp<long long>(static_cast<long long>(o.timeout_s * 1000 / 6), 300, 2000));
@@ -239,17 +235,14 @@ facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
       return policy.refusal(server.address);
     };
   }
-  probe::DnsClient client(copts);
-  probe::gather_dns(client, req, f);
-  f.dns_elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  tell(event("dns-done", d.ascii));
-  outside.finish(f.ct, f.ca_status);
-  if (o.web) {
-    web.finish(f.web);
-    tell(event("web-done", d.ascii));
-  }
-  f.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-  return f;
+  return job;
+}
+
+facts::Facts gather(const CheckOptions& o, const Knowledge& k) {
+  probe::ProbeJob job = probe_job(o, k);
+  if (o.engine) return o.engine->run(std::move(job));
+  probe::Engine engine;
+  return engine.run(std::move(job));
 }
 
 Diagnosis diagnose(const facts::Facts& facts, const Knowledge& k, const std::string& lang, const DiagnoseOptions& options) {

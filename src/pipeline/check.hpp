@@ -15,6 +15,11 @@
 #include "report/report.hpp"
 #include "rules/engine.hpp"
 
+namespace certdoctor::probe {
+class Engine;
+struct ProbeJob;
+} // namespace certdoctor::probe
+
 namespace certdoctor::pipeline {
 
 /// One step of a check as it happens, for a front end that shows progress (`serve`'s page).
@@ -62,6 +67,9 @@ struct CheckOptions {
   /// What the checks of one batch share (politeness, answers, CT): one object for all of them.
   /// nullptr (a lone check): nothing waits and nothing is shared.
   std::shared_ptr<probe::SharedProbes> shared;
+  /// The engine whose one loop runs the probes (probe::Engine): one for all the checks of a
+  /// batch, a worker or the service. nullptr: gather() runs the check on an engine of its own.
+  std::shared_ptr<probe::Engine> engine;
   // Which addresses the probes may connect to (the service: internet, or lab under --lab). Every
   // HTTP and TLS socket and every DNS question to a server other than the configured resolvers
   // and root servers is checked; a refused step is a fact ("not-allowed"), never a connection.
@@ -75,9 +83,15 @@ struct CheckOptions {
 /// UsageError naming the option and the fix.
 void validate(const CheckOptions&, const Knowledge&);
 
-/// Gathers every fact of one domain. Network conditions become facts, never exceptions;
-/// throws UsageError for a domain that cannot be parsed.
+/// Gathers every fact of one domain on `engine` (or an engine of its own): the check is one
+/// item of the engine, as each of a batch is. Network conditions become facts, never
+/// exceptions; throws UsageError for a domain that cannot be parsed.
 facts::Facts gather(const CheckOptions&, const Knowledge&);
+
+/// What gather() hands the engine for one check: the probes' requests under the check's deadline
+/// (counted from now) and the facts' request part. Throws UsageError for a domain that cannot be
+/// parsed. For front ends that submit many checks to one engine (batch, worker).
+probe::ProbeJob probe_job(const CheckOptions&, const Knowledge&);
 
 /// The judgement of a set of facts: the rule view, the findings and the report in `lang`.
 struct Diagnosis {

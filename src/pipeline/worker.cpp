@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "pipeline/runner.hpp"
 #include "util/error.hpp"
 
 namespace certdoctor::pipeline {
@@ -107,10 +108,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// One check running in its own thread; the loop's thread does every database call.
+// One check on the engine; the loop's thread does every database call.
 struct Job {
   store::Leased item;
-  std::thread thread;
   bool finished = false;  // under the mutex
   bool lost = false;
   std::optional<store::Record> record;
@@ -131,6 +131,8 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
   std::condition_variable cv;
   std::list<std::unique_ptr<Job>> jobs;
   auto next_renew = Clock::now() + renew_every;
+  // Every leased check's probes on one engine, its diagnosis and record on the runner's pool.
+  CheckRunner runner(k, o.base.engine);
 
   const auto event = [&](WorkerEvent::Kind kind, const Job& j) {
     WorkerEvent e;
@@ -147,28 +149,41 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
     Job* j = job.get();
     on_event(event(WorkerEvent::started, *j));
     jobs.push_back(std::move(job));
-    j->thread = std::thread([&, j] {
-      std::optional<store::Record> record;
-      std::string error;
-      bool permanent = false;
-      try {
-        const CheckOptions c = options_of(j->item, o.base);
-        validate(c, k);
-        const facts::Facts f = gather(c, k);
-        const Diagnosis d = diagnose(f, k, "en", DiagnoseOptions{.picture = false});  // recorded, not rendered
-        record = record_of(f, d.view, d.findings, d.report.verdict, k, record_options_of(j->item, o.record));
-      } catch (const UsageError& e) {  // the item's own input: it will not get better
-        error = e.what();
-        permanent = true;
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
+    // The job's end, on the runner's pool: diagnosis and the record, then the loop's thread is told.
+    const auto settle_job = [&, j](std::optional<store::Record> record, std::string error, bool permanent) {
       std::lock_guard lock(m);
       j->record = std::move(record);
       j->error = std::move(error);
       j->permanent = permanent;
       j->finished = true;
       cv.notify_all();
+    };
+    CheckOptions c;
+    try {
+      c = options_of(j->item, o.base);
+      validate(c, k);
+    } catch (const UsageError& e) {  // the item's own input: it will not get better
+      settle_job(std::nullopt, e.what(), true);
+      return;
+    } catch (const std::exception& e) {
+      settle_job(std::nullopt, e.what(), false);
+      return;
+    }
+    runner.submit(c, [&, settle_job](facts::Facts* f, std::exception_ptr failure) {
+      std::optional<store::Record> record;
+      std::string error;
+      bool permanent = false;
+      try {
+        if (!f) std::rethrow_exception(failure);
+        const Diagnosis d = diagnose(*f, k, "en", DiagnoseOptions{.picture = false});  // recorded, not rendered
+        record = record_of(*f, d.view, d.findings, d.report.verdict, k, record_options_of(j->item, o.record));
+      } catch (const UsageError& e) {  // the item's own input: it will not get better
+        error = e.what();
+        permanent = true;
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      settle_job(std::move(record), std::move(error), permanent);
     });
   };
 
@@ -197,10 +212,6 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
     on_event(event(WorkerEvent::lost, j));
   };
 
-  const auto join_all = [&] {
-    for (auto& j : jobs)
-      if (j->thread.joinable()) j->thread.join();
-  };
 
   try {
     for (;;) {
@@ -216,10 +227,7 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
             ++it;
           }
       }
-      for (auto& j : ended) {
-        j->thread.join();
-        settle(*j);
-      }
+      for (auto& j : ended) settle(*j);
       bool nothing_to_lease = false;
       if (!stop && jobs.size() < concurrency) {
         auto got = q.lease(id, concurrency - jobs.size(), o.lease_seconds, o.max_attempts);
@@ -257,9 +265,10 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
       });
     }
   } catch (...) {
-    join_all();
+    runner.drain();
     throw;
   }
+  runner.drain();
   return stats;
 }
 

@@ -64,8 +64,8 @@ struct WorkerStats {
   std::size_t done = 0, failed = 0, retried = 0, lost = 0;
 };
 
-/// Drains the queue: leases up to `concurrency` items, runs each check (gather and diagnose, in
-/// a thread of its own), records it and marks the item done in one transaction (Queue::complete),
+/// Drains the queue: leases up to `concurrency` items, runs each check (its probes on one
+/// probe::Engine for all of them, diagnosis on a small pool: CheckRunner), records it and marks the item done in one transaction (Queue::complete),
 /// renewing the leases while the checks run. An item whose lease was lost to another worker is
 /// not recorded (the other one records it). When `stop` becomes true no more items are leased
 /// and the function returns once the checks it holds are recorded; with `once` it returns when

@@ -17,7 +17,9 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -125,16 +127,39 @@ std::string to_string(DnsResult::Status status) {
   return "error";
 }
 
-struct DnsClient::Impl {
+// What the loop keeps of each client: its options, its deadline, its counters. Queries hold
+// it, so a query of a client that is gone is dropped without its callback.
+struct DnsClient::State {
+  DnsClient::Options options;
+  Clock::time_point deadline = Clock::time_point::max();
+  std::size_t sent = 0;
+  std::size_t shared_answers = 0;
+  std::size_t pending = 0;  // queries whose callback has not run
+  bool alive = true;
+};
+
+struct DnsLoop::Impl {
   struct Pending {
+    std::shared_ptr<DnsClient::State> owner;
     DnsResult result;
     std::function<void(DnsResult)> cb;
     std::vector<std::uint8_t> packet;
     int attempts = 0;
     Clock::time_point first_sent{};
+    std::optional<Clock::time_point> until;  // the query's own deadline, before the client's
     std::optional<std::string> server_zone;  // see DnsClient::query
     bool claimed = false;                    // asked on behalf of the shared answers
     std::string waiting;                     // why it is not sent yet (batch limits)
+
+    Clock::time_point deadline() const { return until ? std::min(*until, owner->deadline) : owner->deadline; }
+  };
+
+  struct Channel {
+    ares_channel ch = nullptr;
+    int active = 0;  // ares_send calls whose callback has not come yet
+    // The IDs of those queries. c-ares matches an answer to the first query of its ID and drops it
+    // when the question differs, so two queries in flight on one channel never share an ID.
+    std::unordered_set<std::uint16_t> ids;
   };
 
   // The `arg` of one ares_send call. c-ares calls the callback exactly once per ares_send
@@ -142,41 +167,54 @@ struct DnsClient::Impl {
   struct Ticket {
     Impl* impl;
     std::uint64_t id;
+    Channel* channel;
+    std::uint16_t qid;
   };
 
-  explicit Impl(Options o) : options(o) {
-    options.attempt_timeout = std::max(options.attempt_timeout, std::chrono::milliseconds(1));
-    options.tries = std::max(options.tries, 1);
-    init_library();
-  }
+  Impl() { init_library(); }
 
   ~Impl() {
     destroying = true;
     // Questions asked for the shared answers are released, so that other checks ask them.
-    if (options.shared) {
-      for (auto* list : {&to_send, &done})
-        for (auto& p : *list) release(p, nullptr);
-      for (auto& [id, p] : in_flight) release(p, nullptr);
-    }
-    for (auto& [key, ch] : channels)
-      ares_destroy(ch);
+    for (auto* list : {&to_send, &done})
+      for (auto& p : *list) release(p, nullptr);
+    for (auto& [id, p] : in_flight) release(p, nullptr);
+    for (auto& [t, p] : later) release(p, nullptr);
+    for (auto& [key, q] : rate)
+      for (auto& p : q.queue) release(p, nullptr);
+    for (auto& [key, c] : channels)
+      ares_destroy(c.ch);
   }
 
-  Options options;
-  std::map<std::string, ares_channel> channels; // one per server, keyed by DnsServer::to_string()
+  static constexpr std::size_t max_idle_channels = 256;
+  // One channel per server and attempt time, keyed by DnsServer::to_string() and the time.
+  std::map<std::string, Channel> channels;
+  std::set<Channel*> busy;                       // channels with queries in flight
   std::deque<Pending> to_send;                   // new queries and retries, not yet with c-ares
   std::unordered_map<std::uint64_t, Pending> in_flight; // keyed by Ticket::id
+  Clock::time_point next_expiry = Clock::time_point::max();  // earliest deadline in flight
   std::deque<Pending> done;                      // results waiting for their callback
+  std::multimap<Clock::time_point, Pending> later;  // waiting for another check's answer
+  struct RateQueue {
+    std::deque<Pending> queue;
+    Clock::time_point next{};  // when the server's rate gives the next token
+  };
+  std::map<std::string, RateQueue> rate;         // waiting for a server's query rate, by server
+  Clock::time_point next_rate = Clock::time_point::max();
   std::uint64_t next_ticket = 1;
   std::random_device random;
-  std::size_t sent = 0;
-  std::size_t shared_answers = 0;
   bool destroying = false;
+  struct Watch {
+    Channel* channel;
+    ares_socket_t fd;
+    short events;
+  };
+  std::vector<Watch> watches;                    // of the last prepare()
 
   void release(Pending& p, const DnsResult* result) {
     if (!p.claimed) return;
     p.claimed = false;
-    options.shared->answers.complete(p.result, p.server_zone, result, Clock::now());
+    p.owner->options.shared->answers.complete(p.result, p.server_zone, result, Clock::now());
   }
 
   void finish(Pending p, DnsResult::Status status, std::string error) {
@@ -189,13 +227,25 @@ struct DnsClient::Impl {
     done.push_back(std::move(p));
   }
 
-  // Returns the channel for `server`, creating it on first use; nullptr with `error` set if
-  // c-ares refuses.
-  ares_channel channel_for(const DnsServer& server, std::string& error) {
-    std::string key = server.to_string();
+  // Returns the channel for `server` with this attempt time, creating it on first use; nullptr
+  // with `error` set if c-ares refuses.
+  Channel* channel_for(const DnsServer& server, std::chrono::milliseconds attempt_timeout, std::string& error) {
+    std::string key = server.to_string() + "/" + std::to_string(attempt_timeout.count());
     auto it = channels.find(key);
     if (it != channels.end())
-      return it->second;
+      return &it->second;
+    // A long run meets many servers: channels with nothing in flight are closed before their
+    // sockets add up.
+    if (channels.size() >= max_idle_channels) {
+      for (auto c = channels.begin(); c != channels.end();) {
+        if (c->second.active == 0) {
+          ares_destroy(c->second.ch);
+          c = channels.erase(c);
+        } else {
+          ++c;
+        }
+      }
+    }
 
     ares_options o{};
     // NOCHECKRESP hands SERVFAIL/REFUSED/NOTIMP responses to us instead of retrying them.
@@ -204,7 +254,7 @@ struct DnsClient::Impl {
     // responses are retried over TCP (RFC 7766). STAYOPEN keeps the UDP socket between our
     // attempts, so that a late answer to an earlier attempt still arrives.
     o.flags = ARES_FLAG_NOCHECKRESP | ARES_FLAG_NOSEARCH | ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN;
-    o.timeout = static_cast<int>(std::min<long long>(options.attempt_timeout.count(), 3'600'000));
+    o.timeout = static_cast<int>(std::min<long long>(attempt_timeout.count(), 3'600'000));
     o.tries = 1; // retries are ours, so that each attempt gets exactly attempt_timeout
     o.ednspsz = 4096;
     o.domains = nullptr;
@@ -236,17 +286,21 @@ struct DnsClient::Impl {
       error = std::string("cannot set the DNS server: ") + ares_strerror(rc);
       return nullptr;
     }
-    channels.emplace(key, ch);
-    return ch;
+    return &channels.emplace(key, Channel{ch, 0, {}}).first->second;
   }
 
   static void on_answer(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
     auto* ticket = static_cast<Ticket*>(arg);
     Impl* impl = ticket->impl;
     std::uint64_t id = ticket->id;
+    Channel* channel = ticket->channel;
+    const std::uint16_t qid = ticket->qid;
     delete ticket;
     if (impl->destroying)
       return;
+    channel->ids.erase(qid);
+    if (--channel->active == 0)
+      impl->busy.erase(channel);
     // Exceptions must not unwind through c-ares; the only ones possible here are bad_alloc.
     try {
       impl->answered(id, status, abuf, alen);
@@ -261,6 +315,7 @@ struct DnsClient::Impl {
     Pending p = std::move(it->second);
     in_flight.erase(it);
     using S = DnsResult::Status;
+    const int tries = p.owner->options.tries;
     switch (status) {
     case ARES_SUCCESS:
       try {
@@ -272,14 +327,14 @@ struct DnsClient::Impl {
       }
       return;
     case ARES_ETIMEOUT:
-      if (p.attempts < options.tries) {
-        to_send.push_back(std::move(p)); // sent again by run(), outside c-ares
+      if (p.attempts < tries) {
+        to_send.push_back(std::move(p)); // sent again by step(), outside c-ares
         return;
       }
     {
       std::string why = "no response after " + std::to_string(p.attempts) +
                         (p.attempts == 1 ? " try" : " tries") + " of " +
-                        std::to_string(options.attempt_timeout.count()) + " ms";
+                        std::to_string(p.owner->options.attempt_timeout.count()) + " ms";
       finish(std::move(p), S::timeout, std::move(why));
       return;
     }
@@ -290,7 +345,7 @@ struct DnsClient::Impl {
       // c-ares also reports this for an unreachable address, a socket it cannot open, and for
       // every query in flight to a server whose idle TCP connection the server closed; the
       // last is why it is worth another try.
-      if (p.attempts < options.tries) {
+      if (p.attempts < tries) {
         to_send.push_back(std::move(p));
         return;
       }
@@ -305,86 +360,195 @@ struct DnsClient::Impl {
     }
   }
 
-  // Hands queued queries to c-ares, or times them out if the deadline has passed. In a batch,
-  // a query may instead be answered by another check's answer, or wait (for that answer, or for
-  // the server's rate): it then stays queued, and the time to look again is returned.
-  Clock::time_point flush(bool late) {
-    Clock::time_point wake = Clock::time_point::max();
-    std::deque<Pending> later;
+  // Ends a query whose deadline passed before it was sent, or in flight.
+  void too_late(Pending p) {
+    // A query never sent is not a silent server: the facts say so (outcome "not-sent"),
+    // with what held it back when that was the batch's limits.
+    if (p.attempts == 0)
+      finish(std::move(p), DnsResult::Status::not_sent,
+             p.waiting.empty() ? "not sent before the deadline" : "not sent before the deadline (" + p.waiting + ")");
+    else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
+  }
+
+  static std::string rate_key(const Pending& p) {
+    return p.result.server.to_string() + (p.result.flags.recursion_desired ? "|rd" : "");
+  }
+
+  // Hands one query to c-ares.
+  void send(Pending p, Clock::time_point now) {
+    std::string error;
+    Channel* channel = channel_for(p.result.server, p.owner->options.attempt_timeout, error);
+    if (channel == nullptr) {
+      finish(std::move(p), DnsResult::Status::error, error);
+      return;
+    }
+    // ares_send keeps the ID it is given; an unpredictable one guards against off-path
+    // spoofing (RFC 5452 section 4.3), and none in flight on the channel has it. Retries keep
+    // it when it is still free, so that a late answer to an earlier attempt still counts.
+    std::uint16_t qid = static_cast<std::uint16_t>((p.packet[0] << 8) | p.packet[1]);
+    if (p.attempts == 0 || channel->ids.count(qid)) {
+      do
+        qid = static_cast<std::uint16_t>(random());
+      while (channel->ids.count(qid));
+      p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
+      p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
+    }
+    if (p.attempts == 0) p.first_sent = now;
+    channel->ids.insert(qid);
+    ++p.attempts;
+    ++p.owner->sent;
+    next_expiry = std::min(next_expiry, p.deadline());
+    std::uint64_t id = next_ticket++;
+    // Registered before ares_send, which may call back at once (e.g. no route to the server).
+    auto it = in_flight.emplace(id, std::move(p)).first;
+    const std::vector<std::uint8_t>& packet = it->second.packet;
+    ++channel->active;
+    busy.insert(channel);
+    ares_send(channel->ch, packet.data(), static_cast<int>(packet.size()), &Impl::on_answer,
+              new Ticket{this, id, channel, qid});
+  }
+
+  // Sends the queries waiting for a server's rate, in order, while it gives tokens.
+  void drain_rates(Clock::time_point now) {
+    if (now < next_rate) return;
+    next_rate = Clock::time_point::max();
+    for (auto it = rate.begin(); it != rate.end();) {
+      RateQueue& q = it->second;
+      if (q.next > now) {
+        next_rate = std::min(next_rate, q.next);
+        ++it;
+        continue;
+      }
+      while (!q.queue.empty()) {
+        Pending& p = q.queue.front();
+        if (!p.owner->alive) {
+          release(p, nullptr);
+          q.queue.pop_front();
+          continue;
+        }
+        if (now >= p.deadline()) {
+          too_late(std::move(p));
+          q.queue.pop_front();
+          continue;
+        }
+        const auto wait = p.owner->options.shared->politeness.dns_send(p.result.server.to_string(),
+                                                                        p.result.flags.recursion_desired, now);
+        if (wait > Clock::duration::zero()) {
+          q.next = now + wait;
+          next_rate = std::min(next_rate, q.next);
+          break;
+        }
+        Pending ready = std::move(p);
+        q.queue.pop_front();
+        send(std::move(ready), now);
+      }
+      if (q.queue.empty()) it = rate.erase(it);
+      else ++it;
+    }
+  }
+
+  // Hands queued queries to c-ares, or ends them if their deadline has passed. In a batch, a
+  // query may instead be answered by another check's answer, or wait: for that answer (looked
+  // for again shortly), or for the server's rate (in the server's queue, in order, so that only
+  // its first query is looked at until a token comes). Returns the time to look again.
+  Clock::time_point flush() {
+    const auto now = Clock::now();
+    while (!later.empty() && later.begin()->first <= now) {
+      to_send.push_back(std::move(later.begin()->second));
+      later.erase(later.begin());
+    }
+    drain_rates(now);
     while (!to_send.empty()) {
       Pending p = std::move(to_send.front());
       to_send.pop_front();
-      if (late) {
-        // A query never sent is not a silent server: the facts say so (outcome "not-sent"),
-        // with what held it back when that was the batch's limits.
-        if (p.attempts == 0)
-          finish(std::move(p), DnsResult::Status::not_sent,
-                 p.waiting.empty() ? "not sent before the deadline" : "not sent before the deadline (" + p.waiting + ")");
-        else finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
+      if (!p.owner->alive) {
+        release(p, nullptr);
         continue;
       }
+      if (now >= p.deadline()) {
+        too_late(std::move(p));
+        continue;
+      }
+      const DnsClient::Options& options = p.owner->options;
       if (options.shared) {
-        const auto now = Clock::now();
         if (p.attempts == 0 && !p.claimed) {
           auto o = options.shared->answers.claim(p.result, p.server_zone, now);
           if (o.claim == AnswerCache::Claim::hit) {
             p.result = std::move(*o.result);
-            ++shared_answers;
+            ++p.owner->shared_answers;
             done.push_back(std::move(p));
             continue;
           }
           if (o.claim == AnswerCache::Claim::wait) {
             p.waiting = "waiting for the same question asked by another check";
-            wake = std::min(wake, now + std::chrono::milliseconds(2));
-            later.push_back(std::move(p));
+            next_expiry = std::min(next_expiry, p.deadline());
+            later.emplace(now + std::chrono::milliseconds(2), std::move(p));
             continue;
           }
           p.claimed = true;
         }
-        if (auto wait = options.shared->politeness.dns_send(p.result.server.to_string(), p.result.flags.recursion_desired, now);
-            wait > Clock::duration::zero()) {
+        const std::string key = rate_key(p);
+        auto queued = rate.find(key);
+        const bool behind = queued != rate.end() && !queued->second.queue.empty();
+        const auto wait = behind ? Clock::duration::zero()
+                                 : options.shared->politeness.dns_send(p.result.server.to_string(),
+                                                                       p.result.flags.recursion_desired, now);
+        if (behind || wait > Clock::duration::zero()) {
           p.waiting = "waiting for the query rate limit of " + p.result.server.to_string();
-          wake = std::min(wake, now + wait);
-          later.push_back(std::move(p));
+          next_expiry = std::min(next_expiry, p.deadline());
+          RateQueue& q = rate[key];
+          if (!behind) {
+            q.next = now + wait;
+            next_rate = std::min(next_rate, q.next);
+          }
+          q.queue.push_back(std::move(p));
           continue;
         }
       }
-      std::string error;
-      ares_channel ch = channel_for(p.result.server, error);
-      if (ch == nullptr) {
-        finish(std::move(p), DnsResult::Status::error, error);
-        continue;
-      }
-      if (p.attempts == 0) {
-        // ares_send keeps the ID it is given; an unpredictable one guards against off-path
-        // spoofing (RFC 5452 section 4.3). Retries keep it, so that a late answer to an
-        // earlier attempt still counts.
-        std::uint16_t qid = static_cast<std::uint16_t>(random());
-        p.packet[0] = static_cast<std::uint8_t>(qid >> 8);
-        p.packet[1] = static_cast<std::uint8_t>(qid & 0xff);
-        p.first_sent = Clock::now();
-      }
-      ++p.attempts;
-      ++sent;
-      std::uint64_t id = next_ticket++;
-      // Registered before ares_send, which may call back at once (e.g. no route to the server).
-      auto it = in_flight.emplace(id, std::move(p)).first;
-      const std::vector<std::uint8_t>& packet = it->second.packet;
-      ares_send(ch, packet.data(), static_cast<int>(packet.size()), &Impl::on_answer,
-                new Ticket{this, id});
+      send(std::move(p), now);
     }
-    to_send = std::move(later);
-    return wake;
+    return std::min(later.empty() ? Clock::time_point::max() : later.begin()->first, next_rate);
   }
 
-  // Completes everything in flight as timed out.
-  void cancel_all() {
-    for (auto& [key, ch] : channels)
-      ares_cancel(ch);
-    // ares_cancel has called back for every query; anything left would be a c-ares surprise.
-    while (!in_flight.empty()) {
-      auto node = in_flight.extract(in_flight.begin());
-      finish(std::move(node.mapped()), DnsResult::Status::timeout, "no response before the deadline");
+  // Completes as timed out every query in flight whose deadline has passed (c-ares keeps asking
+  // until its attempt's time; its late answer finds nothing and is dropped), and as not sent
+  // every waiting one.
+  void expire(Clock::time_point now) {
+    if (now < next_expiry) return;
+    next_expiry = Clock::time_point::max();
+    for (auto it = in_flight.begin(); it != in_flight.end();) {
+      const auto deadline = it->second.deadline();
+      if (now >= deadline || !it->second.owner->alive) {
+        Pending p = std::move(it->second);
+        it = in_flight.erase(it);
+        finish(std::move(p), DnsResult::Status::timeout, "no response before the deadline");
+      } else {
+        next_expiry = std::min(next_expiry, deadline);
+        ++it;
+      }
+    }
+    for (auto it = later.begin(); it != later.end();) {
+      if (now >= it->second.deadline()) {
+        too_late(std::move(it->second));
+        it = later.erase(it);
+      } else {
+        next_expiry = std::min(next_expiry, it->second.deadline());
+        ++it;
+      }
+    }
+    for (auto it = rate.begin(); it != rate.end();) {
+      std::deque<Pending> kept;
+      for (auto& p : it->second.queue) {
+        if (now >= p.deadline()) {
+          too_late(std::move(p));
+        } else {
+          next_expiry = std::min(next_expiry, p.deadline());
+          kept.push_back(std::move(p));
+        }
+      }
+      it->second.queue = std::move(kept);
+      if (it->second.queue.empty()) it = rate.erase(it);
+      else ++it;
     }
   }
 
@@ -392,6 +556,8 @@ struct DnsClient::Impl {
     while (!done.empty()) {
       Pending p = std::move(done.front());
       done.pop_front();
+      if (!p.owner->alive) continue;
+      --p.owner->pending;
       if (p.cb)
         p.cb(std::move(p.result));
     }
@@ -402,113 +568,165 @@ struct DnsClient::Impl {
     return static_cast<int>(std::clamp<long long>(ms, 0, 3'600'000));
   }
 
-  // Waits for socket activity or a timeout (at most until `deadline`) and lets c-ares process it.
-  void wait_and_process(Clock::time_point deadline) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    int timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 3'600'000));
-    timeval maxtv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+  Clock::time_point step() {
+    while (true) {
+      const Clock::time_point wake = flush();
+      expire(Clock::now());
+      if (!done.empty()) {
+        deliver(); // callbacks may queue more queries
+        continue;
+      }
+      return std::min(wake, next_expiry);
+    }
+  }
 
-    struct Watch {
-      ares_channel ch;
-      ares_socket_t fd;
-      short events;
-    };
-    std::vector<Watch> watches;
-    for (auto& [key, ch] : channels) {
+  void prepare(std::vector<pollfd>& fds, int& timeout_ms) {
+    watches.clear();
+    timeval maxtv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    for (Channel* c : busy) {
       ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-      int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+      int bits = ares_getsock(c->ch, socks, ARES_GETSOCK_MAXNUM);
       for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
         short events = 0;
         if (ARES_GETSOCK_READABLE(bits, i))
           events |= POLLIN;
         if (ARES_GETSOCK_WRITABLE(bits, i))
           events |= POLLOUT;
-        if (events != 0)
-          watches.push_back({ch, socks[i], events});
+        if (events != 0) {
+          watches.push_back({c, socks[i], events});
+          fds.push_back({socks[i], events, 0});
+        }
       }
       timeval tv{};
-      timeval* t = ares_timeout(ch, &maxtv, &tv);
+      timeval* t = ares_timeout(c->ch, &maxtv, &tv);
       if (t != nullptr)
         timeout_ms = std::min(timeout_ms, ceil_ms(*t));
     }
+  }
 
-    std::vector<pollfd> fds;
-    fds.reserve(watches.size());
-    for (const Watch& w : watches)
-      fds.push_back({w.fd, w.events, 0});
-    int n = ::poll(fds.data(), fds.size(), timeout_ms);
-    if (n < 0 && errno != EINTR)
-      n = 0; // treated as a timeout; c-ares then handles its own timers
-
+  void process(const std::vector<pollfd>& fds, std::size_t first) {
     // A channel with no ready socket still gets called, so that c-ares expires its timers.
-    std::map<ares_channel, bool> touched;
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      short re = fds[i].revents;
+    std::set<Channel*> touched;
+    for (std::size_t i = 0; i < watches.size() && first + i < fds.size(); ++i) {
+      short re = fds[first + i].revents;
       if (re == 0)
         continue;
       bool err = re & (POLLERR | POLLHUP | POLLNVAL);
-      ares_socket_t r = ((re & POLLIN) || err) && (watches[i].events & POLLIN) ? fds[i].fd : ARES_SOCKET_BAD;
-      ares_socket_t w = ((re & POLLOUT) || err) && (watches[i].events & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
+      ares_socket_t r = ((re & POLLIN) || err) && (watches[i].events & POLLIN) ? watches[i].fd : ARES_SOCKET_BAD;
+      ares_socket_t w = ((re & POLLOUT) || err) && (watches[i].events & POLLOUT) ? watches[i].fd : ARES_SOCKET_BAD;
       if (r == ARES_SOCKET_BAD && w == ARES_SOCKET_BAD)
         continue;
-      ares_process_fd(watches[i].ch, r, w);
-      touched[watches[i].ch] = true;
+      touched.insert(watches[i].channel);
+      ares_process_fd(watches[i].channel->ch, r, w);
     }
-    for (auto& [key, ch] : channels)
-      if (!touched.count(ch))
-        ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    // A copy: callbacks from c-ares change `busy`.
+    const std::vector<Channel*> channels_busy(busy.begin(), busy.end());
+    for (Channel* c : channels_busy)
+      if (!touched.count(c))
+        ares_process_fd(c->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+    watches.clear();
   }
+
+  // Waits for socket activity or a timeout (at most until `until`) and lets c-ares process it.
+  void wait_and_process(Clock::time_point until) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now()).count();
+    int timeout_ms = static_cast<int>(std::clamp<long long>(left, 0, 3'600'000));
+    std::vector<pollfd> fds;
+    prepare(fds, timeout_ms);
+    int n = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (n < 0)
+      for (auto& f : fds) f.revents = 0; // treated as a timeout; c-ares then handles its own timers
+    process(fds, 0);
+  }
+
+  bool idle() const { return to_send.empty() && in_flight.empty() && done.empty() && later.empty() && rate.empty(); }
 };
 
-DnsClient::DnsClient(Options options) : impl_(std::make_unique<Impl>(options)) {}
+DnsLoop::DnsLoop() : impl_(std::make_unique<Impl>()) {}
 
-DnsClient::~DnsClient() = default;
+DnsLoop::~DnsLoop() = default;
+
+std::chrono::steady_clock::time_point DnsLoop::step() { return impl_->step(); }
+
+void DnsLoop::prepare(std::vector<pollfd>& fds, int& timeout_ms) { impl_->prepare(fds, timeout_ms); }
+
+void DnsLoop::process(const std::vector<pollfd>& fds, std::size_t first) { impl_->process(fds, first); }
+
+bool DnsLoop::idle() const { return impl_->idle(); }
+
+namespace {
+
+std::shared_ptr<DnsClient::State> make_state(DnsClient::Options o) {
+  auto s = std::make_shared<DnsClient::State>();
+  o.attempt_timeout = std::max(o.attempt_timeout, std::chrono::milliseconds(1));
+  o.tries = std::max(o.tries, 1);
+  s->options = std::move(o);
+  return s;
+}
+
+} // namespace
+
+DnsClient::DnsClient(Options options)
+    : own_(std::make_unique<DnsLoop>()), loop_(own_.get()), state_(make_state(std::move(options))) {}
+
+DnsClient::DnsClient(Options options, DnsLoop& loop) : loop_(&loop), state_(make_state(std::move(options))) {}
+
+DnsClient::~DnsClient() {
+  // On a shared loop, this client's queries are dropped as the loop meets them (their shared
+  // questions released); a loop of its own goes with it.
+  state_->alive = false;
+}
 
 void DnsClient::query(const DnsServer& server, std::string qname, std::uint16_t qtype,
                       dns::QueryFlags flags, std::function<void(DnsResult)> cb,
-                      std::optional<std::string> server_zone) {
-  Impl::Pending p;
+                      std::optional<std::string> server_zone,
+                      std::optional<std::chrono::steady_clock::time_point> deadline) {
+  DnsLoop::Impl& d = *loop_->impl_;
+  DnsLoop::Impl::Pending p;
+  p.owner = state_;
+  p.until = deadline;
   p.server_zone = std::move(server_zone);
   p.result.server = server;
   p.result.qname = std::move(qname);
   p.result.qtype = qtype;
   p.result.flags = flags;
   p.cb = std::move(cb);
+  ++state_->pending;
   try {
     p.packet = dns::build_query(0, p.result.qname, qtype, flags); // ID set when sent
   } catch (const Error& e) {
-    impl_->finish(std::move(p), DnsResult::Status::error, e.what());
+    d.finish(std::move(p), DnsResult::Status::error, e.what());
     return;
   }
-  if (impl_->options.refuse) {
-    if (auto why = impl_->options.refuse(server); !why.empty()) {
-      impl_->finish(std::move(p), DnsResult::Status::not_allowed, AddressPolicy::explain(server.address, why));
+  if (state_->options.refuse) {
+    if (auto why = state_->options.refuse(server); !why.empty()) {
+      d.finish(std::move(p), DnsResult::Status::not_allowed, AddressPolicy::explain(server.address, why));
       return;
     }
   }
-  impl_->to_send.push_back(std::move(p));
+  d.to_send.push_back(std::move(p));
+}
+
+void DnsClient::set_deadline(std::chrono::steady_clock::time_point deadline) {
+  state_->deadline = deadline;
+  loop_->impl_->next_expiry = std::min(loop_->impl_->next_expiry, deadline);
 }
 
 void DnsClient::run(std::chrono::steady_clock::time_point deadline) {
-  Impl& d = *impl_;
+  DnsLoop::Impl& d = *loop_->impl_;
+  set_deadline(deadline);
   while (true) {
-    bool late = Clock::now() >= deadline;
-    // What flush leaves queued waits for the batch's limits or another check's answer.
-    const Clock::time_point wake = d.flush(late);
-    if (late && !d.in_flight.empty())
-      d.cancel_all();
-    if (!d.done.empty()) {
-      d.deliver(); // callbacks may queue more queries
-      continue;
-    }
-    if (d.in_flight.empty() && d.to_send.empty())
+    const Clock::time_point wake = d.step();
+    if (d.idle())
       return;
     d.wait_and_process(std::min(deadline, wake));
   }
 }
 
-std::size_t DnsClient::queries_sent() const { return impl_->sent; }
+std::size_t DnsClient::pending() const { return state_->pending; }
 
-std::size_t DnsClient::answers_shared() const { return impl_->shared_answers; }
+std::size_t DnsClient::queries_sent() const { return state_->sent; }
+
+std::size_t DnsClient::answers_shared() const { return state_->shared_answers; }
 
 } // namespace certdoctor::probe

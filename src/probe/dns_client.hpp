@@ -11,6 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+struct pollfd;
 
 namespace certdoctor::probe {
 
@@ -51,7 +54,46 @@ struct DnsResult {
 /// "not_allowed".
 std::string to_string(DnsResult::Status status);
 
-/// Sends queries to chosen servers and collects their results; single-threaded, driven by run().
+class DnsClient;
+
+/// The sockets and queues of DNS queries: c-ares channels (one per server and attempt time),
+/// the queries waiting to be sent, in flight and answered. Single-threaded. A DnsClient made
+/// alone has a loop of its own; the clients of many checks share one (probe::Engine), each query
+/// with its client's deadline, so that one check's deadline ends only its own queries.
+class DnsLoop {
+ public:
+  DnsLoop();
+  /// Cancels whatever is still pending; no callback is called.
+  ~DnsLoop();
+  DnsLoop(const DnsLoop&) = delete;
+  DnsLoop& operator=(const DnsLoop&) = delete;
+
+  /// Sends what may be sent, ends the queries whose deadline has passed (not sent, or timed
+  /// out) and runs the callbacks of every completed query (which may queue more). Returns the
+  /// latest time to call it again (a deadline, a batch limit's wait); c-ares' own timers are
+  /// in prepare()'s timeout.
+  std::chrono::steady_clock::time_point step();
+
+  /// The sockets c-ares waits on, appended to `fds` (events POLLIN/POLLOUT), and `timeout_ms`
+  /// lowered to c-ares' next timer. process() takes the same entries back with their revents.
+  void prepare(std::vector<struct pollfd>& fds, int& timeout_ms);
+  /// Lets c-ares read and write the ready sockets among `fds` (the entries prepare() added,
+  /// from `first` on) and expire its timers.
+  void process(const std::vector<struct pollfd>& fds, std::size_t first);
+
+  /// No query waits to be sent, is in flight or awaits its callback.
+  bool idle() const;
+
+  struct Impl;
+
+ private:
+  friend class DnsClient;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Sends queries to chosen servers and collects their results; single-threaded. A client made
+/// alone is driven by run(); one made on a shared DnsLoop is driven by the loop's owner and ends
+/// its queries by its own deadline (set_deadline).
 class DnsClient {
 public:
   struct Options {
@@ -69,34 +111,48 @@ public:
     std::function<std::string(const DnsServer& server)> refuse;
   };
 
+  /// A client with a loop of its own, driven by run().
   explicit DnsClient(Options options);
+  /// A client on `loop`, which must outlive it; its queries end by set_deadline's time.
+  DnsClient(Options options, DnsLoop& loop);
   /// Cancels whatever is still pending; the callbacks of those queries are not called.
   ~DnsClient();
   DnsClient(const DnsClient&) = delete;
   DnsClient& operator=(const DnsClient&) = delete;
 
   /// Queues one query for `qname` (presentation format) to exactly this server, with these
-  /// header bits and EDNS0 parameters. `cb` is called once, later, from inside run(); it may
-  /// call query() again. A name that cannot be encoded completes with Status::error.
+  /// header bits and EDNS0 parameters. `cb` is called once, later, from inside run() (or the
+  /// shared loop's step()); it may call query() again. A name that cannot be encoded completes
+  /// with Status::error.
   /// `server_zone`, for a delegation walk's question without recursion: the zone the server
   /// serves ("" the root), so that its referral for a zone cut can answer the walks of other
   /// names below that cut in a batch.
+  /// `deadline`: this query's own, earlier than the client's.
   void query(const DnsServer& server, std::string qname, std::uint16_t qtype, dns::QueryFlags flags,
-             std::function<void(DnsResult)> cb, std::optional<std::string> server_zone = std::nullopt);
+             std::function<void(DnsResult)> cb, std::optional<std::string> server_zone = std::nullopt,
+             std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt);
 
-  /// Sends queued queries and processes I/O until nothing is pending or `deadline` passes;
-  /// queries still pending then complete with Status::timeout. Exceptions thrown by callbacks
-  /// propagate; calling run() again resumes.
+  /// Queries still open then complete with Status::timeout (in flight) or not_sent.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+
+  /// For a client with a loop of its own: sends queued queries and processes I/O until nothing
+  /// is pending or `deadline` passes; queries still pending then complete with Status::timeout.
+  /// Exceptions thrown by callbacks propagate; calling run() again resumes.
   void run(std::chrono::steady_clock::time_point deadline);
 
+  /// Queries whose callback has not run yet.
+  std::size_t pending() const;
   /// Number of query packets handed to the network so far, retries included.
   std::size_t queries_sent() const;
   /// Number of queries answered by another check's answer (a batch's shared answers).
   std::size_t answers_shared() const;
 
+  struct State;
+
 private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<DnsLoop> own_;
+  DnsLoop* loop_;
+  std::shared_ptr<State> state_;
 };
 
 } // namespace certdoctor::probe

@@ -547,4 +547,18 @@ void gather_dns(DnsClient& client, const DnsProbeRequest& request, facts::Facts&
   g.finish();
 }
 
+class DnsGather::Impl : public Gatherer {
+ public:
+  using Gatherer::Gatherer;
+};
+
+DnsGather::DnsGather(DnsClient& client, const DnsProbeRequest& request, facts::Facts& out)
+    : impl_(std::make_unique<Impl>(client, request, out)) {}
+
+DnsGather::~DnsGather() = default;
+
+void DnsGather::start() { impl_->start(); }
+
+void DnsGather::finish() { impl_->finish(); }
+
 } // namespace certdoctor::probe

@@ -4,6 +4,7 @@
 // as the outcome of a lookup, for the rules to weigh.
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,25 @@ struct DnsProbeRequest {
 /// Runs every lookup of the request on `client` until done or the deadline, and stores the
 /// results in `out.names`, `out.delegation`, `out.provider_nameservers` and `out.incomplete`.
 void gather_dns(DnsClient& client, const DnsProbeRequest& request, facts::Facts& out);
+
+/// The same as a state machine on a client whose loop someone else drives (probe::Engine):
+/// start() asks the first questions, whose answers ask the next ones; once `client.pending()`
+/// is 0 (or the deadline has passed and the loop ended the rest), finish() completes the facts.
+/// `client`, `request` and `out` must outlive it.
+class DnsGather {
+ public:
+  DnsGather(DnsClient& client, const DnsProbeRequest& request, facts::Facts& out);
+  ~DnsGather();
+  DnsGather(const DnsGather&) = delete;
+  DnsGather& operator=(const DnsGather&) = delete;
+  void start();
+  void finish();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
 
 /// The reverse-DNS name of an IPv4 or IPv6 address ("10.113.0.203.in-addr.arpa",
 /// nibbles under ip6.arpa); "" for text that is no address.

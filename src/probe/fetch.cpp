@@ -6,13 +6,13 @@
 
 #include <curl/curl.h>
 
-namespace certdoctor::probe {
+#include "probe/curl_owner.hpp"
 
-namespace {
+namespace certdoctor::probe {
 
 using Clock = std::chrono::steady_clock;
 
-struct Transfer {
+struct Fetch::Transfer {
   const FetchRequest* request = nullptr;
   FetchResult* result = nullptr;
   CURL* easy = nullptr;
@@ -21,6 +21,10 @@ struct Transfer {
   Clock::time_point started;
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
+
+namespace {
+
+using Transfer = Fetch::Transfer;
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -89,70 +93,102 @@ void curl_global() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+Fetch::Fetch(FetchRequest request, Clock::time_point deadline, void* multi)
+    : request_(std::move(request)), multi_(multi), t_(std::make_unique<Transfer>()) {
+  curl_global();
+  result_.url = request_.url;
+  Transfer& t = *t_;
+  t.request = &request_;
+  t.result = &result_;
+  t.started = Clock::now();
+  const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - t.started);
+  const auto limit = std::min(request_.timeout, remaining);
+  if (limit.count() <= 0) {
+    result_.outcome = "timeout";
+    result_.error = "no time left before the deadline";
+    t.done = true;
+    return;
+  }
+  t.easy = curl_easy_init();
+  if (!t.easy) {
+    result_.outcome = "error";
+    result_.error = "cannot initialise libcurl";
+    t.done = true;
+    return;
+  }
+  CURL* e = t.easy;
+  curl_easy_setopt(e, CURLOPT_URL, request_.url.c_str());
+  // Only web URLs: a --ct-url of file:// or a redirect to gopher:// must not be followed.
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
+  // Signals are not thread-safe; the probe runs on its own thread.
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(limit.count()));
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(request_.max_bytes));
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "certdoctor/" CERTDOCTOR_VERSION);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<CurlOwner*>(this));
+  if (curl_multi_add_handle(static_cast<CURLM*>(multi_), e) != CURLM_OK) {
+    result_.outcome = "error";
+    result_.error = "cannot start the transfer";
+    t.done = true;
+    curl_easy_cleanup(e);
+    t.easy = nullptr;
+  }
+}
+
+Fetch::~Fetch() { release(); }
+
+void Fetch::release() {
+  if (!t_->easy) return;
+  curl_multi_remove_handle(static_cast<CURLM*>(multi_), t_->easy);
+  curl_easy_cleanup(t_->easy);
+  t_->easy = nullptr;
+}
+
+bool Fetch::done() const { return t_->done; }
+
+void Fetch::on_done(CURL* easy, CURLcode code) {
+  if (easy != t_->easy || t_->done) return;
+  classify(*t_, code);
+  result_.elapsed_ms = ms_since(t_->started);
+  t_->done = true;
+  release();
+}
+
+void Fetch::end(const std::string& why) {
+  if (t_->done) return;
+  t_->done = true;
+  result_.outcome = why.empty() ? "timeout" : "error";
+  result_.error = why.empty() ? "no complete answer before the deadline" : why;
+  result_.body.clear();
+  result_.elapsed_ms = ms_since(t_->started);
+  release();
+}
+
 std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Clock::time_point deadline) {
   curl_global();
   std::vector<FetchResult> results(requests.size());
-  std::vector<Transfer> transfers(requests.size());
-  for (std::size_t i = 0; i < requests.size(); ++i) results[i].url = requests[i].url;
-
   std::unique_ptr<CURLM, MultiDeleter> multi(curl_multi_init());
   if (!multi) {
-    for (auto& r : results) {
-      r.outcome = "error";
-      r.error = "cannot initialise libcurl";
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      results[i].url = requests[i].url;
+      results[i].outcome = "error";
+      results[i].error = "cannot initialise libcurl";
     }
     return results;
   }
-
-  const auto start = Clock::now();
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    Transfer& t = transfers[i];
-    t.request = &requests[i];
-    t.result = &results[i];
-    t.started = start;
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start);
-    const auto limit = std::min(requests[i].timeout, remaining);
-    if (limit.count() <= 0) {
-      t.result->outcome = "timeout";
-      t.result->error = "no time left before the deadline";
-      t.done = true;
-      continue;
-    }
-    t.easy = curl_easy_init();
-    if (!t.easy) {
-      t.result->outcome = "error";
-      t.result->error = "cannot initialise libcurl";
-      t.done = true;
-      continue;
-    }
-    CURL* e = t.easy;
-    curl_easy_setopt(e, CURLOPT_URL, requests[i].url.c_str());
-    // Only web URLs: a --ct-url of file:// or a redirect to gopher:// must not be followed.
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 3L);
-    // Signals are not thread-safe; the probe runs on its own thread.
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(limit.count()));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(limit.count()));
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(requests[i].max_bytes));
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "certdoctor/" CERTDOCTOR_VERSION);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_buffer);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
-      t.result->outcome = "error";
-      t.result->error = "cannot start the transfer";
-      t.done = true;
-    }
-  }
-
-  int running = 0;
+  std::vector<std::unique_ptr<Fetch>> fetches;
+  for (const auto& r : requests) fetches.push_back(std::make_unique<Fetch>(r, deadline, multi.get()));
   bool multi_failed = false;
   for (;;) {
+    int running = 0;
     if (curl_multi_perform(multi.get(), &running) != CURLM_OK) {
       multi_failed = true;
       break;
@@ -160,31 +196,22 @@ std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Cl
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
-      Transfer* t = nullptr;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &t);
-      if (!t) continue;
-      classify(*t, msg->data.result);
-      t->result->elapsed_ms = ms_since(t->started);
-      t->done = true;
+      CurlOwner* owner = nullptr;
+      CURL* easy = msg->easy_handle;
+      const CURLcode code = msg->data.result;
+      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+      if (owner) owner->on_done(easy, code);
     }
-    if (running == 0) break;
+    if (std::all_of(fetches.begin(), fetches.end(), [](const auto& f) { return f->done(); })) break;
     const auto now = Clock::now();
     if (now >= deadline) break;
     // curl_multi_poll also wakes for libcurl's own timers, so each transfer's limit is kept.
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 1, 1000)), nullptr);
   }
-
-  for (auto& t : transfers) {
-    if (!t.easy) continue;
-    if (!t.done) {
-      t.result->outcome = multi_failed ? "error" : "timeout";
-      t.result->error = multi_failed ? "libcurl failed" : "no complete answer before the deadline";
-      t.result->body.clear();
-      t.result->elapsed_ms = ms_since(t.started);
-    }
-    curl_multi_remove_handle(multi.get(), t.easy);
-    curl_easy_cleanup(t.easy);
+  for (std::size_t i = 0; i < fetches.size(); ++i) {
+    fetches[i]->end(multi_failed ? "libcurl failed" : "");
+    results[i] = fetches[i]->result();
   }
   return results;
 }

@@ -3,8 +3,11 @@
 // inside one overall deadline, and a cap on the body size. Failures are returned as data.
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "probe/curl_owner.hpp"
 
 namespace certdoctor::probe {
 
@@ -26,6 +29,32 @@ struct FetchResult {
   std::string body;
   std::string error;
   double elapsed_ms = 0;
+};
+
+/// One GET on a libcurl multi handle someone else drives (probe::Engine, or fetch_all): the
+/// transfer carries this object as its CurlOwner in CURLOPT_PRIVATE. Started at construction.
+class Fetch : public CurlOwner {
+ public:
+  /// `multi`: a CURLM that outlives this object.
+  Fetch(FetchRequest request, std::chrono::steady_clock::time_point deadline, void* multi);
+  /// Removes the transfer from the multi handle.
+  ~Fetch() override;
+  Fetch(const Fetch&) = delete;
+  Fetch& operator=(const Fetch&) = delete;
+  bool done() const;
+  /// Ends it if still open: "timeout" (`why` empty: the deadline) or "error" with `why`.
+  void end(const std::string& why = "");
+  const FetchResult& result() const { return result_; }
+  void on_done(CURL* easy, CURLcode code) override;
+
+  struct Transfer;
+
+ private:
+  void release();
+  FetchRequest request_;
+  FetchResult result_;
+  void* multi_;
+  std::unique_ptr<Transfer> t_;
 };
 
 /// libcurl's global initialisation, once per process; call before starting threads that use it.

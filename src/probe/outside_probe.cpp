@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -249,187 +247,210 @@ void parse_status_json(const std::string& body, facts::StatusFacts& out) {
   }
 }
 
-struct OutsideProbe::State {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool done = false;
-  facts::CtFacts ct;
-  facts::StatusFacts status;
-};
+class OutsideCheck::Impl {
+ public:
+  Impl(OutsideRequest request, void* multi) : request_(std::move(request)), multi_(multi) {}
 
-namespace {
-
-// Reads both sources for `request`; all results are data.
-void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFacts& status);
-
-} // namespace
-
-OutsideProbe::OutsideProbe(OutsideRequest request)
-    : request_(std::move(request)), state_(std::make_shared<State>()) {}
-
-OutsideProbe::~OutsideProbe() {
-  if (!worker_.joinable()) return;
-  bool done;
-  {
-    std::lock_guard lock(state_->mutex);
-    done = state_->done;
-  }
-  if (done) worker_.join();
-  else worker_.detach(); // it holds its own copies; it ends at its transfers' time limits
-}
-
-void OutsideProbe::start() {
-  if (started_) return;
-  started_ = true;
-  worker_ = std::thread([request = request_, state = state_] {
-    facts::CtFacts ct;
-    facts::StatusFacts status;
-    gather(request, ct, status);
-    std::lock_guard lock(state->mutex);
-    state->ct = std::move(ct);
-    state->status = std::move(status);
-    state->done = true;
-    state->cv.notify_all();
-  });
-}
-
-void OutsideProbe::finish(facts::CtFacts& ct, facts::StatusFacts& status) {
-  start();
-  std::unique_lock lock(state_->mutex);
-  if (state_->cv.wait_until(lock, request_.deadline + std::chrono::milliseconds(250), [&] { return state_->done; })) {
-    ct = state_->ct;
-    status = state_->status;
-    lock.unlock();
-    if (worker_.joinable()) worker_.join();
-    return;
-  }
-  lock.unlock();
-  ct = facts::CtFacts{};
-  status = facts::StatusFacts{};
-  ct.query_domain = request_.registered_domain;
-  for (auto [fetch, url] : {std::pair{&ct.fetch, request_.ct_url}, std::pair{&status.fetch, request_.status_url}}) {
-    if (disabled(url) || (fetch == &ct.fetch && request_.registered_domain.empty())) {
-      fetch->outcome = "disabled";
-      continue;
-    }
-    fetch->url = fetch == &ct.fetch ? ct_query_url(url, request_.registered_domain) : url;
-    fetch->outcome = "timeout";
-    fetch->error = "no complete answer before the deadline";
-  }
-}
-
-namespace {
-
-void gather(const OutsideRequest& request, facts::CtFacts& ct, facts::StatusFacts& status) {
-  try {
-    const Cache cache(request.use_cache ? default_cache_dir(request.cache_dir) : std::string());
-    const auto wall_now = std::chrono::system_clock::now();
-    ct.query_domain = request.registered_domain;
-    bool ct_on = !disabled(request.ct_url) && !request.registered_domain.empty();
-    bool status_on = !disabled(request.status_url);
-    if (ct_on) ct.fetch.url = ct_query_url(request.ct_url, request.registered_domain);
-    else ct.fetch.outcome = "disabled";
-    if (status_on) status.fetch.url = request.status_url;
-    else status.fetch.outcome = "disabled";
-
-    // A fresh cached answer is used only when it still parses; otherwise it is fetched again.
-    auto from_cache = [&](facts::FetchFact& fetch, std::chrono::seconds lifetime, auto&& parse) {
-      const auto entry = cache.get(fetch.url, lifetime, wall_now);
-      if (!entry) return false;
-      facts::FetchFact saved = fetch;
-      fetch.outcome = "ok";
-      fetch.http_status = entry->status;
-      fetch.from_cache = true;
-      fetch.fetched_at = facts::format_utc_time(entry->fetched_at);
-      parse(entry->body);
-      if (fetch.outcome == "ok") return true;
-      fetch = saved;
-      return false;
-    };
-    // In a batch, another check of the same registered domain may have the answer already, or
-    // be fetching it: it is then taken from that check (as from the disk cache) and not asked
-    // again. A failed fetch is not shared: the next check asks again.
-    bool ct_mine = false, status_mine = false;
-    auto from_batch = [&](auto& table, const std::string& key, auto& facts, bool& mine) {
-      if (!request.shared) return false;
-      auto value = table.get(key, request.deadline, mine);
-      if (value) {
-        facts = std::move(*value);
-        facts.fetch.from_cache = true;
-        return true;
+  void start() {
+    try {
+      cache_.emplace(request_.use_cache ? default_cache_dir(request_.cache_dir) : std::string());
+      ct_.fact.query_domain = request_.registered_domain;
+      ct_.on = !disabled(request_.ct_url) && !request_.registered_domain.empty();
+      status_.on = !disabled(request_.status_url);
+      if (ct_.on) ct_.fact.fetch.url = ct_query_url(request_.ct_url, request_.registered_domain);
+      else ct_.fact.fetch.outcome = "disabled";
+      if (status_.on) status_.fact.fetch.url = request_.status_url;
+      else status_.fact.fetch.outcome = "disabled";
+      // In a batch, another check of the same registered domain may have the answer already, or
+      // be fetching it: it is then taken from that check (as from the disk cache) and not asked
+      // again. A failed fetch is not shared: the next check asks again.
+      if (request_.shared) {  // a lone check shares nothing
+        if (ct_.on) ct_.waiting = true;
+        if (status_.on) status_.waiting = true;
       }
-      if (mine) return false;
-      facts.fetch.outcome = "timeout";
-      facts.fetch.error = "no answer before the deadline (another check of this batch was asking the same)";
-      return true;
-    };
-    if (request.shared) {  // a lone check shares nothing
-      if (ct_on && from_batch(request.shared->ct, ct.fetch.url, ct, ct_mine)) ct_on = false;
-      if (status_on && from_batch(request.shared->status, status.fetch.url, status, status_mine)) status_on = false;
+      advance(ct_, request_.shared ? &request_.shared->ct : nullptr);
+      advance(status_, request_.shared ? &request_.shared->status : nullptr);
+    } catch (const std::exception& e) {
+      failed(e);
     }
-    // Whatever the fetches below give, the checks waiting for them hear of it.
-    struct Publish {
-      const OutsideRequest& request;
-      facts::CtFacts& ct;
-      facts::StatusFacts& status;
-      bool ct_mine, status_mine;
-      ~Publish() {
-        if (ct_mine) {
-          if (ct.fetch.outcome == "ok") request.shared->ct.put(ct.fetch.url, ct, ct_cache_lifetime);
-          else request.shared->ct.drop(ct.fetch.url);
-        }
-        if (status_mine) {
-          if (status.fetch.outcome == "ok") request.shared->status.put(status.fetch.url, status, status_cache_lifetime);
-          else request.shared->status.drop(status.fetch.url);
-        }
+  }
+
+  SteadyClock::time_point step(SteadyClock::time_point now) {
+    try {
+      if (now >= request_.deadline) {
+        end();
+        return SteadyClock::time_point::max();
       }
-    } publish{request, ct, status, ct_mine, status_mine};
+      advance(ct_, request_.shared ? &request_.shared->ct : nullptr);
+      advance(status_, request_.shared ? &request_.shared->status : nullptr);
+    } catch (const std::exception& e) {
+      failed(e);
+    }
+    // Another check's fetch is looked for again shortly.
+    if (ct_.waiting || status_.waiting) return std::min(now + std::chrono::milliseconds(5), request_.deadline);
+    return request_.deadline;
+  }
 
-    bool ct_cached = ct_on && from_cache(ct.fetch, ct_cache_lifetime, [&](const std::string& body) {
-                       parse_ct_json(body, request.registered_domain, ct);
-                     });
-    bool status_cached = status_on && from_cache(status.fetch, status_cache_lifetime, [&](const std::string& body) {
-                           parse_status_json(body, status);
-                         });
+  bool done() const { return ct_.settled() && status_.settled(); }
 
-    std::vector<FetchRequest> requests;
-    std::vector<facts::FetchFact*> targets;
-    if (ct_on && !ct_cached) {
-      // crt.sh's database is often slow to answer; the status page is small and fast.
-      requests.push_back(FetchRequest{ct.fetch.url, std::chrono::seconds(30)});
-      targets.push_back(&ct.fetch);
-    }
-    if (status_on && !status_cached) {
-      requests.push_back(FetchRequest{status.fetch.url, std::chrono::seconds(10)});
-      targets.push_back(&status.fetch);
-    }
-    if (requests.empty()) return;
-    const auto results = fetch_all(requests, request.deadline);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      const FetchResult& r = results[i];
-      facts::FetchFact& fetch = *targets[i];
-      std::int64_t fetched_s = 0;
-      fetch.fetched_at = now_rfc3339(fetched_s);
-      fetch.outcome = r.outcome;
-      fetch.http_status = r.http_status;
-      fetch.elapsed_ms = r.elapsed_ms;
-      fetch.error = r.error;
-      if (r.outcome != "ok") continue;
-      if (&fetch == &ct.fetch) parse_ct_json(r.body, request.registered_domain, ct);
-      else parse_status_json(r.body, status);
-      if (fetch.outcome == "ok" && r.http_status == 200) cache.put(CacheEntry{r.url, fetched_s, r.http_status, r.body});
-    }
-  } catch (const std::exception& e) {
-    // Out of memory or no thread resources: the sources are then unread, which the rules report.
-    for (auto* fetch : {&ct.fetch, &status.fetch}) {
+  void finish(facts::CtFacts& ct, facts::StatusFacts& status) {
+    end();
+    ct = std::move(ct_.fact);
+    status = std::move(status_.fact);
+  }
+
+  ~Impl() { end(); }
+
+ private:
+  template <class F>
+  struct Source {
+    F fact;
+    bool on = false;
+    bool waiting = false;  // for another check of the batch
+    bool mine = false;     // the batch's fetch of it is this check's
+    bool published = false;
+    std::unique_ptr<Fetch> fetch;
+    bool settled() const { return !waiting && !fetch; }
+  };
+
+  void failed(const std::exception& e) {
+    // Out of memory: the sources are then unread, which the rules report.
+    for (auto* fetch : {&ct_.fact.fetch, &status_.fact.fetch}) {
       if (fetch->outcome == "not-fetched") {
         fetch->outcome = "error";
         fetch->error = e.what();
       }
     }
+    ct_.waiting = status_.waiting = false;
+    ct_.fetch.reset();
+    status_.fetch.reset();
+    publish(ct_, request_.shared ? &request_.shared->ct : nullptr, ct_cache_lifetime);
+    publish(status_, request_.shared ? &request_.shared->status : nullptr, status_cache_lifetime);
   }
-}
 
-} // namespace
+  void parse(facts::CtFacts& f, const std::string& body) { parse_ct_json(body, request_.registered_domain, f); }
+  void parse(facts::StatusFacts& f, const std::string& body) { parse_status_json(body, f); }
+  static std::chrono::seconds lifetime(const facts::CtFacts&) { return ct_cache_lifetime; }
+  static std::chrono::seconds lifetime(const facts::StatusFacts&) { return status_cache_lifetime; }
+  // crt.sh's database is often slow to answer; the status page is small and fast.
+  static std::chrono::seconds fetch_limit(const facts::CtFacts&) { return std::chrono::seconds(30); }
+  static std::chrono::seconds fetch_limit(const facts::StatusFacts&) { return std::chrono::seconds(10); }
+
+  // Moves one source on: from the batch, from the disk cache, from the network.
+  template <class F>
+  void advance(Source<F>& src, OnceTable<F>* table) {
+    if (!src.on) return;
+    if (src.waiting) {
+      bool mine = false;
+      auto value = table->take(src.fact.fetch.url, mine);
+      if (value) {
+        src.fact = std::move(*value);
+        src.fact.fetch.from_cache = true;
+        src.waiting = false;
+        src.on = false;
+        return;
+      }
+      if (!mine) return;  // another check is fetching it
+      src.waiting = false;
+      src.mine = true;
+      // A fresh cached answer is used only when it still parses; otherwise it is fetched again.
+      if (from_cache(src)) {
+        publish(src, table, lifetime(src.fact));
+        src.on = false;
+        return;
+      }
+    } else if (!src.fetch) {
+      if (from_cache(src)) {
+        src.on = false;
+        return;
+      }
+    }
+    if (!src.fetch) {
+      src.fetch = std::make_unique<Fetch>(FetchRequest{src.fact.fetch.url, fetch_limit(src.fact)}, request_.deadline, multi_);
+    }
+    if (!src.fetch->done()) return;
+    take_result(src, table);
+  }
+
+  template <class F>
+  bool from_cache(Source<F>& src) {
+    const auto entry = cache_->get(src.fact.fetch.url, lifetime(src.fact), std::chrono::system_clock::now());
+    if (!entry) return false;
+    facts::FetchFact saved = src.fact.fetch;
+    src.fact.fetch.outcome = "ok";
+    src.fact.fetch.http_status = entry->status;
+    src.fact.fetch.from_cache = true;
+    src.fact.fetch.fetched_at = facts::format_utc_time(entry->fetched_at);
+    parse(src.fact, entry->body);
+    if (src.fact.fetch.outcome == "ok") return true;
+    src.fact.fetch = saved;
+    return false;
+  }
+
+  template <class F>
+  void take_result(Source<F>& src, OnceTable<F>* table) {
+    const FetchResult& r = src.fetch->result();
+    facts::FetchFact& fetch = src.fact.fetch;
+    std::int64_t fetched_s = 0;
+    fetch.fetched_at = now_rfc3339(fetched_s);
+    fetch.outcome = r.outcome;
+    fetch.http_status = r.http_status;
+    fetch.elapsed_ms = r.elapsed_ms;
+    fetch.error = r.error;
+    if (r.outcome == "ok") {
+      parse(src.fact, r.body);
+      if (fetch.outcome == "ok" && r.http_status == 200) cache_->put(CacheEntry{r.url, fetched_s, r.http_status, r.body});
+    }
+    src.fetch.reset();
+    src.on = false;
+    publish(src, table, lifetime(src.fact));
+  }
+
+  // Whatever this check's fetch gave, the checks waiting for it hear of it.
+  template <class F>
+  void publish(Source<F>& src, OnceTable<F>* table, std::chrono::seconds life) {
+    if (!src.mine || src.published || !table) return;
+    src.published = true;
+    if (src.fact.fetch.outcome == "ok") table->put(src.fact.fetch.url, src.fact, life);
+    else table->drop(src.fact.fetch.url);
+  }
+
+  template <class F>
+  void end_source(Source<F>& src, OnceTable<F>* table) {
+    if (src.waiting) {
+      src.waiting = false;
+      src.fact.fetch.outcome = "timeout";
+      src.fact.fetch.error = "no answer before the deadline (another check of this batch was asking the same)";
+    }
+    if (src.fetch) {
+      if (!src.fetch->done()) src.fetch->end();
+      take_result(src, table);
+    }
+    publish(src, table, lifetime(src.fact));
+  }
+
+  void end() {
+    end_source(ct_, request_.shared ? &request_.shared->ct : nullptr);
+    end_source(status_, request_.shared ? &request_.shared->status : nullptr);
+  }
+
+  OutsideRequest request_;
+  void* multi_;
+  std::optional<Cache> cache_;
+  Source<facts::CtFacts> ct_;
+  Source<facts::StatusFacts> status_;
+};
+
+OutsideCheck::OutsideCheck(OutsideRequest request, void* multi) : impl_(std::make_unique<Impl>(std::move(request), multi)) {}
+
+OutsideCheck::~OutsideCheck() = default;
+
+void OutsideCheck::start() { impl_->start(); }
+
+std::chrono::steady_clock::time_point OutsideCheck::step(std::chrono::steady_clock::time_point now) { return impl_->step(now); }
+
+bool OutsideCheck::done() const { return impl_->done(); }
+
+void OutsideCheck::finish(facts::CtFacts& ct, facts::StatusFacts& status) { impl_->finish(ct, status); }
 
 } // namespace certdoctor::probe

@@ -7,7 +7,6 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "facts/outside.hpp"
 #include "probe/shared.hpp"
@@ -51,32 +50,30 @@ void parse_ct_json(const std::string& body, const std::string& domain, facts::Ct
 /// `out.fetch.outcome` to "malformed" with the reason in `out.fetch.error`. Never throws.
 void parse_status_json(const std::string& body, facts::StatusFacts& out);
 
-/// Both outside sources, fetched concurrently on a worker thread so that the caller can run
-/// the DNS probe meanwhile.
-class OutsideProbe {
+/// Both outside sources of one check as a state machine on the engine's libcurl multi handle
+/// (probe::Engine; every call on the engine's thread): the disk cache, then what another check of
+/// the batch has or is fetching, then the network, each fetch with its own limit inside the
+/// check's deadline.
+class OutsideCheck {
 public:
-  explicit OutsideProbe(OutsideRequest request);
-  /// Lets a worker that is still busy (finish() not called, or gave up on it) end on its own.
-  ~OutsideProbe();
-  OutsideProbe(const OutsideProbe&) = delete;
-  OutsideProbe& operator=(const OutsideProbe&) = delete;
+  /// `multi`: the engine's CURLM, which must outlive this object.
+  OutsideCheck(OutsideRequest request, void* multi);
+  ~OutsideCheck();
+  OutsideCheck(const OutsideCheck&) = delete;
+  OutsideCheck& operator=(const OutsideCheck&) = delete;
 
-  /// Starts the worker thread; later calls do nothing. Throws std::system_error when no
-  /// thread can be started.
   void start();
-  /// Waits for the worker (starting it when start() was not called) and stores the results;
-  /// a second call stores the same results again.
-  /// Returns by the request's deadline plus a quarter of a second even when the worker is stuck
-  /// (a name lookup libcurl cannot abandon): the sources still open are then "timeout".
+  /// Takes what another check fetched meanwhile; at the deadline ends what is still open.
+  /// Returns the latest time to call it again.
+  std::chrono::steady_clock::time_point step(std::chrono::steady_clock::time_point now);
+  bool done() const;
+  /// Ends what is still open ("timeout") and moves the results out.
   void finish(facts::CtFacts& ct, facts::StatusFacts& status);
 
-  struct State; // shared with the worker, which may outlive this object
+  class Impl;
 
 private:
-  OutsideRequest request_;
-  std::shared_ptr<State> state_;
-  std::thread worker_;
-  bool started_ = false;
+  std::unique_ptr<Impl> impl_;
 };
 
 } // namespace certdoctor::probe

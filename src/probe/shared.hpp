@@ -162,6 +162,20 @@ class OnceTable {
       }
     }
   }
+  /// The same without waiting: the value, `mine` (fetch it and put() or drop() it), or neither
+  /// (another check is fetching it: ask again later).
+  std::optional<T> take(const std::string& key, bool& mine) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || (!it->second.pending && SteadyClock::now() >= it->second.expires)) {
+      entries_[key] = Entry{};
+      mine = true;
+      return std::nullopt;
+    }
+    mine = false;
+    if (!it->second.pending) return it->second.value;
+    return std::nullopt;
+  }
   void put(const std::string& key, T value, SteadyClock::duration lifetime) {
     std::lock_guard lock(mutex_);
     entries_[key] = Entry{false, std::move(value), SteadyClock::now() + lifetime};

@@ -30,6 +30,7 @@
 
 #include "facts/outside.hpp"
 #include "probe/dns_probe.hpp"
+#include "probe/curl_owner.hpp"
 #include "probe/fetch.hpp"
 #include "util/url.hpp"
 
@@ -267,22 +268,8 @@ std::string verify_pem_chain(const std::vector<std::string>& pem, const std::str
 
 // --- the worker -----------------------------------------------------------------------------
 
-struct WebProbe::State {
-  std::mutex mutex;
-  std::condition_variable cv;
-  // Input from the DNS side.
-  struct Target {
-    std::string name, family, address;
-  };
-  std::deque<Target> queue;
-  std::set<std::string> seen;          // name|address
-  std::map<std::string, std::size_t> per_family;  // name|family -> count
-  bool closed = false;
-  bool stop = false;
-  CURLM* multi = nullptr;              // for curl_multi_wakeup from other threads, under mutex
-  // Output.
-  facts::WebFacts result;
-  bool done = false;
+struct WebTarget {
+  std::string name, family, address;
 };
 
 namespace {
@@ -468,76 +455,92 @@ std::string outcome_of(Transfer& t, CURLcode code) {
   }
 }
 
-class Worker {
+// The web probe of one check: its transfers on a multi handle the engine drives, its redirect
+// targets' lookups on the engine's DNS loop. Everything runs on the engine's thread.
+class Worker : public CurlOwner {
  public:
-  Worker(const WebRequest& request, std::shared_ptr<WebProbe::State> state) : request_(request), state_(std::move(state)) {}
+  Worker(WebRequest request, CURLM* multi, DnsLoop& dns) : request_(std::move(request)), multi_(multi), dns_loop_(dns) {
+    if (request_.token.empty()) request_.token = random_token();
+    result_.token = request_.token;
+    result_.probed = true;
+  }
 
-  void run() {
-    curl_global();
-    multi_ = curl_multi_init();
-    {
-      std::lock_guard lock(state_->mutex);
-      state_->multi = multi_;
+  ~Worker() override {
+    for (auto& t : waiting_) cleanup(*t);
+    for (auto& [id, t] : parked_) cleanup(*t);
+    for (auto& [easy, t] : transfers_) {
+      curl_multi_remove_handle(multi_, easy);
+      cleanup(*t);
     }
-    if (multi_) loop();
+  }
+
+  void add_addresses(const std::string& name, const std::string& family, const std::vector<std::string>& addresses) {
+    if (closed_ || ended_) return;
+    for (const auto& a : addresses) {
+      if (!seen_.insert(name + "|" + a).second) continue;
+      auto& count = per_family_[name + "|" + family];
+      if (count >= request_.max_addresses) continue;
+      ++count;
+      begin(WebTarget{name, family, a});
+    }
+  }
+
+  void close() { closed_ = true; }
+
+  // Starts what waited for a slot; at the deadline ends everything still open. Returns when to
+  // look again.
+  Clock::time_point step(Clock::time_point now) {
+    if (ended_) return Clock::time_point::max();
+    if (now >= request_.deadline) {
+      end_all();
+      return Clock::time_point::max();
+    }
+    // Requests waiting for a connection slot are looked at again when the batch's limits said
+    // to, not at every turn of the loop.
+    if (!waiting_.empty() && now >= retry_at_) retry_at_ = start_waiting();
+    return std::min(waiting_.empty() ? Clock::time_point::max() : retry_at_, request_.deadline);
+  }
+
+  bool done() const { return ended_ || (closed_ && transfers_.empty() && waiting_.empty() && parked_.empty()); }
+
+  void finish(facts::WebFacts& out) {
+    end_all();
+    if (!result_.http.empty()) result_.elapsed_ms = since_origin();
+    out = std::move(result_);
+  }
+
+  void on_done(CURL* easy, CURLcode code) override {
+    auto it = transfers_.find(easy);
+    if (it == transfers_.end()) return;
+    std::unique_ptr<Transfer> t = std::move(it->second);
+    transfers_.erase(it);
+    curl_multi_remove_handle(multi_, easy);
+    complete(*t, code);
+    cleanup(*t);
+  }
+
+ private:
+  void end_all() {
+    if (ended_) return;
+    ended_ = true;
     for (auto& t : waiting_) {
       not_started(*t);
       cleanup(*t);
     }
     waiting_.clear();
+    for (auto& [id, t] : parked_) {
+      abandon(*t);
+      cleanup(*t);
+    }
+    parked_.clear();
     for (auto& [easy, t] : transfers_) {
       abandon(*t);
       curl_multi_remove_handle(multi_, easy);
       cleanup(*t);
     }
     transfers_.clear();
-    if (!result_.http.empty()) result_.elapsed_ms = since_origin();
-    std::lock_guard lock(state_->mutex);
-    state_->multi = nullptr;
-    if (multi_) curl_multi_cleanup(multi_);
-    state_->result = std::move(result_);
-    state_->done = true;
-    state_->cv.notify_all();
-  }
-
- private:
-  void loop() {
-    for (;;) {
-      bool closed = false;
-      std::deque<WebProbe::State::Target> incoming;
-      {
-        std::lock_guard lock(state_->mutex);
-        incoming.swap(state_->queue);
-        closed = state_->closed;
-        if (state_->stop) return;
-      }
-      for (const auto& target : incoming) begin(target);
-      const auto retry = start_waiting();
-      int running = 0;
-      if (curl_multi_perform(multi_, &running) != CURLM_OK) return;
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        CURL* easy = msg->easy_handle;
-        const CURLcode code = msg->data.result;
-        auto it = transfers_.find(easy);
-        if (it == transfers_.end()) continue;
-        std::unique_ptr<Transfer> t = std::move(it->second);
-        transfers_.erase(it);
-        curl_multi_remove_handle(multi_, easy);
-        complete(*t, code);
-        cleanup(*t);
-      }
-      if (closed && transfers_.empty() && waiting_.empty()) {
-        std::lock_guard lock(state_->mutex);
-        if (state_->queue.empty()) return;
-        continue;
-      }
-      const auto now = Clock::now();
-      if (now >= request_.deadline) return;
-      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(std::min(request_.deadline, retry) - now).count();
-      curl_multi_poll(multi_, nullptr, 0, static_cast<int>(std::clamp<long long>(wait, 1, 1000)), nullptr);
-    }
+    resolutions_.clear();
+    dns_.reset();
   }
 
   long limit_ms() const {
@@ -554,7 +557,7 @@ class Worker {
     return std::chrono::duration<double, std::milli>(Clock::now() - request_.origin).count();
   }
 
-  void begin(const WebProbe::State::Target& target) {
+  void begin(const WebTarget& target) {
     if (result_.http.empty()) result_.first_request_ms = since_origin();
     facts::HttpChallenge c;
     c.name = target.name;
@@ -690,36 +693,17 @@ class Worker {
       t->resolve = curl_slist_append(t->resolve, pin(name, u->port, address).c_str());
       curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     } else if (u && !first && !request_.resolvers.empty() && !u->host.empty() && !u->ip_literal()) {
-      const auto& addresses = resolve_host(u->host);
-      c.hops.back().addresses_resolved = addresses;
-      if (addresses.empty()) {
-        c.hops.back().outcome = outcome::unresolved;
-        c.hops.back().error = "no usable A or AAAA record for " + u->host;
-        c.stop = "failed";
-        c.elapsed_ms = chain_ms(index);
-        cleanup(*t);
-        return;
-      }
-      // The lookup took time of the chain's budget too.
-      if (request_.chain_budget.count() > 0) {
-        const long left = static_cast<long>(static_cast<double>(request_.chain_budget.count()) - chain_ms(index));
-        if (left <= 0) {
-          c.hops.back().error = "the CA's time for the whole chain was spent before this request";
-          c.stop = "budget";
-          c.elapsed_ms = chain_ms(index);
-          cleanup(*t);
-          return;
-        }
-        if (left < limit) {
-          curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left);
-          curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, left);
-          t->budget_cut = true;
-          t->limit = left;
-        }
-      }
-      t->address = addresses.front();
-      t->resolve = curl_slist_append(t->resolve, pin(u->host, u->port, addresses.front()).c_str());
-      curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
+      // The request waits for the lookup (on the engine's DNS loop, never blocking it).
+      const std::uint64_t id = next_parked_++;
+      parked_.emplace(id, std::move(t));
+      resolve_host(u->host, [this, index, id, host = u->host, port = u->port](const std::vector<std::string>& addresses) {
+        auto it = parked_.find(id);
+        if (it == parked_.end()) return;
+        std::unique_ptr<Transfer> t = std::move(it->second);
+        parked_.erase(it);
+        resolved_hop(index, std::move(t), host, port, addresses);
+      });
+      return;
     } else if (u && u->host == name) {
       // Without resolvers of its own (tests), the certified name stays on the address under test.
       t->address = address;
@@ -762,33 +746,101 @@ class Worker {
     add(std::move(t));
   }
 
+  // A redirect's hop once its host is looked up: dialled on the first usable address.
+  void resolved_hop(std::size_t index, std::unique_ptr<Transfer> t, const std::string& host, int port,
+                    const std::vector<std::string>& addresses) {
+    facts::HttpChallenge& c = result_.http[index];
+    c.hops.back().addresses_resolved = addresses;
+    if (addresses.empty()) {
+      c.hops.back().outcome = outcome::unresolved;
+      c.hops.back().error = "no usable A or AAAA record for " + host;
+      c.stop = "failed";
+      c.elapsed_ms = chain_ms(index);
+      cleanup(*t);
+      return;
+    }
+    // The lookup took time of the chain's budget too.
+    if (request_.chain_budget.count() > 0) {
+      const long left = static_cast<long>(static_cast<double>(request_.chain_budget.count()) - chain_ms(index));
+      if (left <= 0) {
+        c.hops.back().error = "the CA's time for the whole chain was spent before this request";
+        c.stop = "budget";
+        c.elapsed_ms = chain_ms(index);
+        cleanup(*t);
+        return;
+      }
+      if (left < t->limit) {
+        curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, left);
+        curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, left);
+        t->budget_cut = true;
+        t->limit = left;
+      }
+    }
+    t->address = addresses.front();
+    t->resolve = curl_slist_append(t->resolve, pin(host, port, addresses.front()).c_str());
+    curl_easy_setopt(t->easy, CURLOPT_RESOLVE, t->resolve);
+    add(std::move(t));
+  }
+
   // The usable AAAA addresses then the usable A addresses of `host` in answer order, asked of
-  // the check's resolvers (the next one only when one gave no response), once per host and check.
-  const std::vector<std::string>& resolve_host(const std::string& host) {
-    if (auto it = resolved_.find(host); it != resolved_.end()) return it->second;
+  // the check's resolvers (the next one only when one gave no response), once per host and check;
+  // `then` is called with them (at once when known).
+  using Then = std::function<void(const std::vector<std::string>&)>;
+  struct Resolution {
+    std::size_t server = 0;
+    int open = 0;
+    std::optional<facts::Lookup> aaaa, a;
+    std::vector<Then> waiting;
+  };
+
+  void resolve_host(const std::string& host, Then then) {
+    if (auto it = resolved_.find(host); it != resolved_.end()) {
+      then(it->second);
+      return;
+    }
+    auto& r = resolutions_[host];
+    r.waiting.push_back(std::move(then));
+    if (r.waiting.size() == 1) ask_host(host);
+  }
+
+  void ask_host(const std::string& host) {
     if (!dns_) {
       DnsClient::Options options;
       options.attempt_timeout = std::chrono::milliseconds(1500);
       options.shared = request_.shared;
-      dns_ = std::make_unique<DnsClient>(options);
+      dns_ = std::make_unique<DnsClient>(options, dns_loop_);
+      dns_->set_deadline(request_.deadline);
     }
-    // AAAA and A are asked at once, so that the web loop waits for one round trip, not two.
-    std::optional<facts::Lookup> aaaa, a;
-    for (const auto& server : request_.resolvers) {
-      aaaa.reset();
-      a.reset();
-      dns_->query(server, host, 28, dns::QueryFlags{}, [&](DnsResult r) { aaaa = to_lookup(r); });
-      dns_->query(server, host, 1, dns::QueryFlags{}, [&](DnsResult r) { a = to_lookup(r); });
-      dns_->run(std::min(request_.deadline, Clock::now() + std::chrono::seconds(4)));
-      const bool answered = (aaaa && !aaaa->transport_failed()) || (a && !a->transport_failed());
-      if (answered) break;
-    }
-    std::vector<std::string> out;
-    for (const auto& [lookup, type] : {std::pair{&aaaa, "AAAA"}, std::pair{&a, "A"}})
-      if (*lookup && !(*lookup)->transport_failed())
-        for (const auto& addr : (*lookup)->values(type))
-          if (!request_.usable || request_.usable(addr)) out.push_back(addr);
-    return resolved_[host] = std::move(out);
+    Resolution& r = resolutions_[host];
+    r.aaaa.reset();
+    r.a.reset();
+    r.open = 2;
+    // AAAA and A are asked at once, so that the chain waits for one round trip, not two.
+    const auto until = std::min(request_.deadline, Clock::now() + std::chrono::seconds(4));
+    const DnsServer& server = request_.resolvers[r.server];
+    for (std::uint16_t type : {std::uint16_t{28}, std::uint16_t{1}})
+      dns_->query(server, host, type, dns::QueryFlags{}, [this, host, type](DnsResult result) {
+        auto it = resolutions_.find(host);
+        if (it == resolutions_.end()) return;
+        Resolution& r = it->second;
+        (type == 28 ? r.aaaa : r.a) = to_lookup(result);
+        if (--r.open > 0) return;
+        const bool answered = (r.aaaa && !r.aaaa->transport_failed()) || (r.a && !r.a->transport_failed());
+        if (!answered && r.server + 1 < request_.resolvers.size()) {
+          ++r.server;
+          ask_host(host);
+          return;
+        }
+        std::vector<std::string> out;
+        for (const auto& [lookup, name] : {std::pair{&r.aaaa, "AAAA"}, std::pair{&r.a, "A"}})
+          if (*lookup && !(*lookup)->transport_failed())
+            for (const auto& addr : (*lookup)->values(name))
+              if (!request_.usable || request_.usable(addr)) out.push_back(addr);
+        const std::vector<Then> waiting = std::move(r.waiting);
+        resolutions_.erase(it);
+        const auto& known = resolved_[host] = std::move(out);
+        for (const auto& then : waiting) then(known);
+      }, std::nullopt, until);
   }
 
   void start_tls(std::size_t index) {
@@ -821,8 +873,11 @@ class Worker {
     if (request_.shared && !t->address.empty()) {
       bool queued = false;
       for (const auto& w : waiting_) queued = queued || w->address == t->address;
-      if (queued || request_.shared->politeness.web_open(t->address, Clock::now()) > Clock::duration::zero()) {
-        t->waiting_since = Clock::now();
+      const auto now = Clock::now();
+      const auto wait = queued ? Clock::duration::zero() : request_.shared->politeness.web_open(t->address, now);
+      if (queued || wait > Clock::duration::zero()) {
+        t->waiting_since = now;
+        if (!queued) retry_at_ = std::min(retry_at_, now + wait);
         waiting_.push_back(std::move(t));
         return;
       }
@@ -904,6 +959,7 @@ class Worker {
 
   void launch(std::unique_ptr<Transfer> t) {
     CURL* e = t->easy;
+    curl_easy_setopt(e, CURLOPT_PRIVATE, static_cast<CurlOwner*>(this));
     if (curl_multi_add_handle(multi_, e) != CURLM_OK) {
       abandon(*t, "cannot start the transfer", false);
       cleanup(*t);
@@ -1092,9 +1148,17 @@ class Worker {
     t.sha = nullptr;
   }
 
-  const WebRequest& request_;
-  std::shared_ptr<WebProbe::State> state_;
+  WebRequest request_;
   CURLM* multi_ = nullptr;
+  DnsLoop& dns_loop_;
+  bool closed_ = false;
+  bool ended_ = false;
+  Clock::time_point retry_at_{};                               // when to look at waiting_ again                                         // the deadline ended what was open
+  std::set<std::string> seen_;                                 // name|address
+  std::map<std::string, std::size_t> per_family_;              // name|family -> addresses taken
+  std::map<std::uint64_t, std::unique_ptr<Transfer>> parked_;  // requests waiting for their lookup
+  std::uint64_t next_parked_ = 1;
+  std::map<std::string, Resolution> resolutions_;             // lookups of redirect targets under way
   std::map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::list<std::unique_ptr<Transfer>> waiting_;              // for a connection slot (batch)
   std::vector<std::pair<std::string, std::string>> pinned_;  // per chain: name, address
@@ -1108,77 +1172,30 @@ class Worker {
   facts::WebFacts result_;
   std::string unknown_host_ = random_unknown_host();        // one name per check
 
- public:
-  void set_token(const std::string& token) {
-    result_.token = token;
-    result_.probed = true;
-  }
 };
 
 } // namespace
 
-WebProbe::WebProbe(WebRequest request) : request_(std::move(request)), state_(std::make_shared<State>()) {
-  if (request_.token.empty()) request_.token = random_token();
-  curl_global();
+class WebCheck::Impl : public Worker {
+ public:
+  using Worker::Worker;
+};
+
+WebCheck::WebCheck(WebRequest request, void* multi, DnsLoop& dns)
+    : impl_(std::make_unique<Impl>(std::move(request), static_cast<CURLM*>(multi), dns)) {}
+
+WebCheck::~WebCheck() = default;
+
+void WebCheck::add(const std::string& name, const std::string& family, const std::vector<std::string>& addresses) {
+  impl_->add_addresses(name, family, addresses);
 }
 
-WebProbe::~WebProbe() {
-  {
-    std::lock_guard lock(state_->mutex);
-    state_->stop = true;
-    if (state_->multi) curl_multi_wakeup(state_->multi);
-  }
-  if (worker_.joinable()) worker_.detach();
-}
+void WebCheck::close() { impl_->close(); }
 
-void WebProbe::start() {
-  if (started_) return;
-  started_ = true;
-  // The worker owns copies of what it needs, so a worker that outlives finish() stays valid.
-  worker_ = std::thread([request = request_, state = state_] {
-    Worker w(request, state);
-    w.set_token(request.token);
-    w.run();
-  });
-}
+std::chrono::steady_clock::time_point WebCheck::step(std::chrono::steady_clock::time_point now) { return impl_->step(now); }
 
-void WebProbe::add(const std::string& name, const std::string& family, const std::vector<std::string>& addresses) {
-  std::lock_guard lock(state_->mutex);
-  if (state_->closed) return;
-  for (const auto& a : addresses) {
-    if (!state_->seen.insert(name + "|" + a).second) continue;
-    auto& count = state_->per_family[name + "|" + family];
-    if (count >= request_.max_addresses) continue;
-    ++count;
-    state_->queue.push_back(State::Target{name, family, a});
-  }
-  if (state_->multi) curl_multi_wakeup(state_->multi);
-}
+bool WebCheck::done() const { return impl_->done(); }
 
-void WebProbe::close() {
-  std::lock_guard lock(state_->mutex);
-  state_->closed = true;
-  if (state_->multi) curl_multi_wakeup(state_->multi);
-}
-
-void WebProbe::finish(facts::WebFacts& out) {
-  close();
-  start();
-  std::unique_lock lock(state_->mutex);
-  if (state_->cv.wait_until(lock, request_.deadline + std::chrono::milliseconds(250), [&] { return state_->done; })) {
-    out = state_->result;
-    lock.unlock();
-    if (worker_.joinable()) worker_.join();
-    return;
-  }
-  // The worker is stuck past the deadline (a name lookup libcurl cannot abandon): what it
-  // gathered stays with it; the facts say the probe ran out of time.
-  state_->stop = true;
-  if (state_->multi) curl_multi_wakeup(state_->multi);
-  lock.unlock();
-  out = facts::WebFacts{};
-  out.probed = true;
-  out.token = request_.token;
-}
+void WebCheck::finish(facts::WebFacts& out) { impl_->finish(out); }
 
 } // namespace certdoctor::probe

@@ -3,15 +3,14 @@
 // each address of each certified name. For every address it requests
 // http://NAME/.well-known/acme-challenge/TOKEN on port 80 of exactly that address and follows
 // redirects itself, hop by hop, recording each hop; and it opens port 443 with SNI NAME and
-// records the served chain. All requests run concurrently on one libcurl multi handle in a worker
-// thread that takes addresses as the DNS answers arrive, so DNS, HTTP and TLS overlap. It judges
+// records the served chain. All requests run concurrently on the engine's libcurl multi handle
+// (probe::Engine), taking addresses as the DNS answers arrive, so DNS, HTTP and TLS overlap. It judges
 // nothing: the CA's redirect policy is applied by the rules.
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "facts/web.hpp"
@@ -105,31 +104,37 @@ class TrustStore {
 /// TrustStore::shared(ca_file).verify(pem), for a single chain.
 std::string verify_pem_chain(const std::vector<std::string>& pem, const std::string& ca_file);
 
-class WebProbe {
+/// The web probe of one check, as a state machine on a libcurl multi handle and a DNS loop that
+/// probe::Engine drives on its one thread (every call on that thread). Addresses come in as the
+/// DNS answers arrive; every request runs on the multi handle, never blocking the loop: a
+/// redirect target is looked up on the DNS loop while the others go on.
+class WebCheck {
  public:
-  explicit WebProbe(WebRequest request);
-  /// Stops the worker (the deadline is then the time of destruction) and waits for it.
-  ~WebProbe();
-  WebProbe(const WebProbe&) = delete;
-  WebProbe& operator=(const WebProbe&) = delete;
+  /// `multi`: the engine's CURLM; the transfers carry a CurlOwner in CURLOPT_PRIVATE, whose
+  /// on_done the engine calls when one ends. `multi` and `dns` must outlive this object.
+  WebCheck(WebRequest request, void* multi, DnsLoop& dns);
+  /// Removes its transfers from the multi handle.
+  ~WebCheck();
+  WebCheck(const WebCheck&) = delete;
+  WebCheck& operator=(const WebCheck&) = delete;
 
-  /// Starts the worker thread; throws std::system_error when no thread can be started.
-  void start();
-  /// Adds the addresses of one certified name ("ipv4" or "ipv6"); thread-safe, may be called
-  /// from DNS callbacks while the worker runs. Duplicates and addresses beyond the cap are ignored.
+  /// Adds the addresses of one certified name ("ipv4" or "ipv6") and starts their requests.
+  /// Duplicates and addresses beyond the cap are ignored.
   void add(const std::string& name, const std::string& family, const std::vector<std::string>& addresses);
-  /// No more addresses will come; finish() then returns once every request has ended.
+  /// No more addresses will come.
   void close();
-  /// Waits for the worker (by the deadline plus a quarter of a second) and stores the results.
+  /// Starts requests whose connection slot came free; at the deadline ends everything still
+  /// open (a timeout, or not sent). Returns the latest time to call it again.
+  std::chrono::steady_clock::time_point step(std::chrono::steady_clock::time_point now);
+  /// Closed and every request ended (or the deadline came).
+  bool done() const;
+  /// Ends what is still open and moves the results out.
   void finish(facts::WebFacts& out);
 
-  struct State;
+  class Impl;
 
  private:
-  WebRequest request_;
-  std::shared_ptr<State> state_;
-  std::thread worker_;
-  bool started_ = false;
+  std::unique_ptr<Impl> impl_;
 };
 
 } // namespace certdoctor::probe

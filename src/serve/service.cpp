@@ -1,5 +1,7 @@
 #include "serve/service.hpp"
 
+#include "probe/engine.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <iostream>
@@ -116,6 +118,8 @@ Service::Service(Config config, const pipeline::Knowledge& knowledge)
     return;
   }
   const std::size_t n = std::max<std::size_t>(config_.workers, 1);
+  // Every worker's check runs its probes on the one engine loop.
+  engine_ = std::make_shared<probe::Engine>();
   for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -227,6 +231,7 @@ void Service::run_job(const std::shared_ptr<Job>& job) {
   try {
     pipeline::CheckOptions options = job->options;
     options.progress = [log = job->progress](const pipeline::ProgressEvent& e) { log->add(e); };
+    options.engine = engine_;
     facts::Facts f = pipeline::gather(options, k_);
     const auto d = pipeline::diagnose(f, k_, "en");
     verdict = d.report.verdict;

@@ -238,6 +238,7 @@ class Service {
   std::deque<std::string> job_order_;
   std::map<std::string, std::string> recent_;  // request key -> job id
   std::size_t running_ = 0, done_ = 0;
+  std::shared_ptr<probe::Engine> engine_;  // the probes of every worker's check
   std::vector<std::thread> workers_;
 };
 

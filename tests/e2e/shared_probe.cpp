@@ -3,19 +3,20 @@
 //
 //   shared_probe checks --resolver IP --root-hints FILE --rules-dir DIR --ca-file FILE
 //                       [--ct-url URL] [--timeout S] DOMAIN...
-//     Checks every domain alone, one after the other (nothing shared), then all at once, one
-//     thread each, sharing one SharedProbes. Prints JSON: per domain and run the findings, the
+//     Checks every domain alone, one after the other (nothing shared), then all at once on one
+//     probe::Engine (a calling thread each), sharing one SharedProbes. Prints JSON: per domain and run the findings, the
 //     verdict, queries sent and a digest of the DNS facts without their timings; and for the
 //     shared run the queries sent per server and the answers taken from the shared cache.
 //
 //   shared_probe web --address IP --probes K --connections M --timeout S
-//     K web probes at once (each a check of NAME-i at IP), sharing one SharedProbes that allows
+//     K web probes at once on one multi handle (each a check of NAME-i at IP), sharing one SharedProbes that allows
 //     M connections at a time to one address (M = 0: nothing shared). Prints JSON: per probe the
 //     outcome and error of every request.
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,8 @@
 #include "pipeline/check.hpp"
 #include "pipeline/knowledge.hpp"
 #include "probe/shared.hpp"
+#include "probe/curl_owner.hpp"
+#include "probe/engine.hpp"
 #include "probe/web_probe.hpp"
 
 using namespace certdoctor;
@@ -118,6 +121,8 @@ int checks(std::vector<std::string> args) {
   }
 
   auto shared = std::make_shared<probe::SharedProbes>();
+  // Every check of the shared run on one engine loop, as a batch runs them.
+  auto engine = std::make_shared<probe::Engine>();
   std::vector<facts::Facts> results(domains.size());
   std::vector<std::thread> threads;
   const auto started = std::chrono::steady_clock::now();
@@ -126,6 +131,7 @@ int checks(std::vector<std::string> args) {
       auto o = base;
       o.domain = domains[i];
       o.shared = shared;
+      o.engine = engine;
       results[i] = pipeline::gather(o, k);
     });
   for (auto& t : threads) t.join();
@@ -154,19 +160,44 @@ int web(std::vector<std::string> args) {
   }
   const auto started = std::chrono::steady_clock::now();
   std::vector<facts::WebFacts> results(static_cast<std::size_t>(probes));
-  std::vector<std::thread> threads;
-  for (int i = 0; i < probes; ++i)
-    threads.emplace_back([&, i] {
+  // Every probe on one multi handle and one DNS loop, driven here as probe::Engine drives them.
+  CURLM* multi = curl_multi_init();
+  {
+    probe::DnsLoop dns;
+    std::vector<std::unique_ptr<probe::WebCheck>> checks;
+    for (int i = 0; i < probes; ++i) {
       probe::WebRequest r;
       r.origin = started;
       r.deadline = started + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
       r.shared = shared;
-      probe::WebProbe p(r);
-      p.start();
-      p.add("site-" + std::to_string(i) + ".example", "ipv4", {address});
-      p.finish(results[static_cast<std::size_t>(i)]);
-    });
-  for (auto& t : threads) t.join();
+      checks.push_back(std::make_unique<probe::WebCheck>(r, multi, dns));
+      checks.back()->add("site-" + std::to_string(i) + ".example", "ipv4", {address});
+      checks.back()->close();
+    }
+    for (;;) {
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        probe::CurlOwner* owner = nullptr;
+        CURL* easy = msg->easy_handle;
+        const CURLcode code = msg->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+        if (owner) owner->on_done(easy, code);
+      }
+      dns.step();
+      bool all = true;
+      for (auto& c : checks) {
+        c->step(std::chrono::steady_clock::now());
+        all = all && c->done();
+      }
+      if (all) break;
+      curl_multi_poll(multi, nullptr, 0, 10, nullptr);
+    }
+    for (int i = 0; i < probes; ++i) checks[static_cast<std::size_t>(i)]->finish(results[static_cast<std::size_t>(i)]);
+  }
+  curl_multi_cleanup(multi);
   json out = json::array();
   for (const auto& w : results) {
     json requests = json::array();

@@ -6,7 +6,12 @@
 
 #include <doctest/doctest.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -475,4 +480,86 @@ TEST_CASE("DnsClient: a batch's query rate per server") {
     }
   CHECK(not_sent == 2);
   CHECK(late.queries_sent() == 1);
+}
+
+namespace {
+
+// Drives a shared loop as probe::Engine does (step, one poll, process) until `done` or 10 s.
+void drive(DnsLoop& loop, const std::function<bool()>& done) {
+  const auto give_up = Clock::now() + 10s;
+  while (!done() && Clock::now() < give_up) {
+    const auto wake = loop.step();
+    if (done()) break;
+    std::vector<pollfd> fds;
+    int timeout_ms = 50;
+    if (wake != Clock::time_point::max())
+      timeout_ms = static_cast<int>(std::clamp<long long>(
+          std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count(), 0, 50));
+    loop.prepare(fds, timeout_ms);
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0)
+      for (auto& f : fds) f.revents = 0;
+    loop.process(fds, 0);
+  }
+}
+
+} // namespace
+
+TEST_CASE("DnsLoop: clients of several checks on one loop, each under its own deadline") {
+  TestDnsServer server;
+  DnsLoop loop;
+  DnsClient::Options slow_tries;
+  slow_tries.attempt_timeout = 5000ms;
+  slow_tries.tries = 2;
+  // A: a short deadline and a server that never answers; B: a long deadline, a slow answer.
+  DnsClient::Options patient;
+  patient.attempt_timeout = 2000ms;
+  DnsClient a(slow_tries, loop), b(patient, loop);
+  const auto start = Clock::now();
+  a.set_deadline(start + 400ms);
+  b.set_deadline(start + 5s);
+  std::vector<DnsResult> got_a, got_b;
+  a.query(local(server), "silent.a.test", dns::rrtype::A, {}, [&](DnsResult r) { got_a.push_back(r); });
+  b.query(local(server), "slow.b.test", dns::rrtype::A, {}, [&](DnsResult r) { got_b.push_back(r); });
+  b.query(local(server), "a.b.test", dns::rrtype::A, {}, [&](DnsResult r) { got_b.push_back(r); });
+  CHECK(a.pending() == 1);
+  CHECK(b.pending() == 2);
+  double a_done_ms = 0;
+  drive(loop, [&] {
+    if (a.pending() == 0 && a_done_ms == 0)
+      a_done_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    return a.pending() == 0 && b.pending() == 0;
+  });
+  REQUIRE(got_a.size() == 1);
+  REQUIRE(got_b.size() == 2);
+  // A ends at its own deadline, long before its 5 s attempt: a timeout on our side.
+  CHECK(got_a[0].status == Status::timeout);
+  CHECK(got_a[0].error == "no response before the deadline");
+  CHECK(a_done_ms >= 390);
+  CHECK(a_done_ms < 2000);
+  // B is untouched by A's deadline: both answered.
+  CHECK(got_b[0].status == Status::response);
+  CHECK(got_b[1].status == Status::response);
+  CHECK(a.queries_sent() == 1);
+  CHECK(b.queries_sent() == 2);
+  CHECK(loop.idle());
+}
+
+TEST_CASE("DnsLoop: a client that goes away takes its questions with it, the others go on") {
+  TestDnsServer server;
+  DnsLoop loop;
+  auto gone = std::make_unique<DnsClient>(fast(), loop);
+  DnsClient stays(fast(), loop);
+  gone->set_deadline(Clock::now() + 5s);
+  stays.set_deadline(Clock::now() + 5s);
+  int gone_callbacks = 0;
+  std::vector<DnsResult> got;
+  gone->query(local(server), "slow.gone.test", dns::rrtype::A, {}, [&](DnsResult) { ++gone_callbacks; });
+  gone->query(local(server), "a.gone.test", dns::rrtype::A, {}, [&](DnsResult) { ++gone_callbacks; });
+  stays.query(local(server), "slow.stays.test", dns::rrtype::A, {}, [&](DnsResult r) { got.push_back(r); });
+  loop.step();  // everything sent
+  gone.reset();
+  drive(loop, [&] { return stays.pending() == 0 && loop.idle(); });
+  CHECK(gone_callbacks == 0);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].status == Status::response);
 }

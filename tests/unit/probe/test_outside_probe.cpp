@@ -1,3 +1,4 @@
+#include <curl/curl.h>
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -5,6 +6,7 @@
 
 #include "http_server.hpp"
 #include "probe/cache.hpp"
+#include "probe/curl_owner.hpp"
 #include "probe/outside_probe.hpp"
 
 using namespace certdoctor;
@@ -187,7 +189,40 @@ TEST_CASE("probe::parse_status_json") {
   }
 }
 
-TEST_CASE("probe::OutsideProbe") {
+namespace {
+
+// Runs one check's outside sources to the end on a multi handle of its own, driven as the engine
+// drives its own (transfers handed back to their CurlOwner, step() at least every 20 ms).
+void run_outside(const probe::OutsideRequest& request, facts::CtFacts& ct, facts::StatusFacts& status) {
+  CURLM* multi = curl_multi_init();
+  REQUIRE(multi);
+  {
+    probe::OutsideCheck outside(request, multi);
+    outside.start();
+    for (;;) {
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        probe::CurlOwner* owner = nullptr;
+        CURL* easy = msg->easy_handle;
+        const CURLcode code = msg->data.result;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+        if (owner) owner->on_done(easy, code);
+      }
+      outside.step(std::chrono::steady_clock::now());
+      if (outside.done()) break;
+      curl_multi_poll(multi, nullptr, 0, 20, nullptr);
+    }
+    outside.finish(ct, status);
+  }
+  curl_multi_cleanup(multi);
+}
+
+} // namespace
+
+TEST_CASE("probe::OutsideCheck") {
   test::TestHttpServer server;
   server.serve("/ct", ct_sample);
   server.serve("/status.json", status_sample);
@@ -205,9 +240,7 @@ TEST_CASE("probe::OutsideProbe") {
     request.deadline = std::chrono::steady_clock::now() + 5s;
     facts::CtFacts ct;
     facts::StatusFacts status;
-    probe::OutsideProbe first(request);
-    first.start();
-    first.finish(ct, status);
+    run_outside(request, ct, status);
     CHECK(ct.query_domain == "example.jp");
     CHECK(ct.fetch.url == server.url("/ct/?q=example.jp&output=json&deduplicate=Y"));
     CHECK(ct.fetch.outcome == "ok");
@@ -222,8 +255,7 @@ TEST_CASE("probe::OutsideProbe") {
 
     facts::CtFacts ct2;
     facts::StatusFacts status2;
-    probe::OutsideProbe second(request);
-    second.finish(ct2, status2); // without start(): the work runs in finish()
+    run_outside(request, ct2, status2);
     CHECK(ct2.fetch.from_cache);
     CHECK(ct2.fetch.outcome == "ok");
     CHECK(ct2.fetch.fetched_at == ct.fetch.fetched_at);
@@ -234,13 +266,9 @@ TEST_CASE("probe::OutsideProbe") {
     CHECK(server.hits("/status.json") == 1);
 
     request.use_cache = false;
-    probe::OutsideProbe third(request);
-    third.finish(ct2, status2);
-    CHECK_FALSE(ct2.fetch.from_cache);
-    CHECK(server.hits("/ct") == 2);
-
     facts::CtFacts ct3;
-    third.finish(ct3, status2); // the same results again, without asking again
+    run_outside(request, ct3, status2);
+    CHECK_FALSE(ct3.fetch.from_cache);
     CHECK(ct3.certificates.size() == 3);
     CHECK(server.hits("/ct") == 2);
   }
@@ -252,9 +280,7 @@ TEST_CASE("probe::OutsideProbe") {
     request.deadline = start + 1s;
     facts::CtFacts ct;
     facts::StatusFacts status;
-    probe::OutsideProbe probe(request);
-    probe.start();
-    probe.finish(ct, status);
+    run_outside(request, ct, status);
     CHECK(std::chrono::steady_clock::now() - start < 1800ms);
     CHECK(ct.fetch.outcome == "timeout");
     CHECK(status.fetch.outcome == "timeout");
@@ -268,7 +294,7 @@ TEST_CASE("probe::OutsideProbe") {
     request.deadline = std::chrono::steady_clock::now() + 5s;
     facts::CtFacts ct;
     facts::StatusFacts status;
-    probe::OutsideProbe(request).finish(ct, status);
+    run_outside(request, ct, status);
     CHECK(ct.fetch.outcome == "malformed");
     CHECK(ct.fetch.error == "the answer is not JSON");
     CHECK(status.fetch.outcome == "disabled");
