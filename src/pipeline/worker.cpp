@@ -169,7 +169,7 @@ WorkerStats run_worker(store::Queue& q, const Knowledge& k, const WorkerOptions&
       settle_job(std::nullopt, e.what(), false);
       return;
     }
-    runner.submit(c, [&, settle_job](facts::Facts* f, std::exception_ptr failure) {
+    runner.submit(c, [&, j, settle_job](facts::Facts* f, std::exception_ptr failure) {
       std::optional<store::Record> record;
       std::string error;
       bool permanent = false;
