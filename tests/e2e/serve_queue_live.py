@@ -30,11 +30,9 @@ usage: serve_queue_live.py CERTDOCTOR [--keep-lab]
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,6 +40,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "store"))
 from serve_lab import Serve, lab_env, outside_then_inside, probe_args  # noqa: E402
 import pg  # noqa: E402
+from worker_proc import WorkerProcess  # noqa: E402
 
 # (domain, the API's fields): ten distinct checks of lab domains (tests/lab/scenarios.yaml).
 CHECKS = [
@@ -72,50 +71,13 @@ def check_args(fields):
     return args
 
 
-class Worker:
+class Worker(WorkerProcess):
     """certdoctor worker in the namespace, its JSON lines collected as they come."""
 
     def __init__(self, binary, db, name, extra):
         env = lab_env()
-        cmd = [binary, "worker", "--db", db, "--id", name, "--lease", "10s", "--concurrency", "2", "--format", "json",
-               "--once", "--timeout", "30"] + probe_args(env) + extra
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, LANG="C", LC_ALL="C", USER="night"))
-        self.events = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            with self.cond:
-                self.events.append(e)
-                self.cond.notify_all()
-
-    def wait_for(self, predicate, timeout):
-        with self.cond:
-            return self.cond.wait_for(lambda: predicate(self.events), timeout)
-
-    def of(self, kind):
-        with self.cond:
-            return [e for e in self.events if e["event"] == kind]
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(30)
-
-    def finish(self, timeout):
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.reader.join(10)
-        return rc, self.proc.stderr.read()
+        super().__init__([binary, "worker", "--db", db, "--id", name, "--lease", "10s", "--concurrency", "2",
+                          "--format", "json", "--once", "--timeout", "30"] + probe_args(env) + extra)
 
 
 def inside(binary, argv):

@@ -23,7 +23,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -31,6 +30,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "store"))
 from run_scenarios import LAB, LAB_RULES, binary_argument, lab_env  # noqa: E402
 import pg  # noqa: E402
+from worker_proc import WorkerProcess  # noqa: E402
 
 # Lab domains (tests/lab/scenarios.yaml) with the options their scenarios give: healthy and
 # broken, DNS, HTTP and TLS failures, an IDN, a subdomain without www, a silent nameserver.
@@ -69,46 +69,13 @@ def check_args(opts):
     return args
 
 
-class Worker:
+class Worker(WorkerProcess):
     """A worker in the lab with its JSON lines collected as they come."""
 
     def __init__(self, binary, db, name, common, once=True):
-        cmd = [LAB, "exec", "--", binary, "worker", "--db", db, "--id", name, "--lease", "10s", "--concurrency", "2",
-               "--format", "json"] + (["--once"] if once else []) + common
         # `lab exec` ends in exec: the process is certdoctor itself, so a signal reaches it.
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, LANG="C", LC_ALL="C", USER="night"))
-        self.events = []
-        self.cond = threading.Condition()
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                e = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            with self.cond:
-                self.events.append(e)
-                self.cond.notify_all()
-
-    def wait_for(self, predicate, timeout):
-        with self.cond:
-            return self.cond.wait_for(lambda: predicate(self.events), timeout)
-
-    def of(self, kind):
-        with self.cond:
-            return [e for e in self.events if e["event"] == kind]
-
-    def finish(self, timeout):
-        try:
-            rc = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.reader.join(10)
-        return rc, self.proc.stderr.read()
+        super().__init__([LAB, "exec", "--", binary, "worker", "--db", db, "--id", name, "--lease", "10s",
+                          "--concurrency", "2", "--format", "json"] + (["--once"] if once else []) + common)
 
 
 def main(argv):
