@@ -149,6 +149,8 @@ struct DnsLoop::Impl {
     std::optional<Clock::time_point> until;  // the query's own deadline, before the client's
     std::optional<std::string> server_zone;  // see DnsClient::query
     bool claimed = false;                    // asked on behalf of the shared answers
+    std::vector<std::string> claim_keys;     // the shared entries that claim holds
+    std::string wait_key;                    // the shared entry it waits for (in `later`)
     std::string waiting;                     // why it is not sent yet (batch limits)
 
     Clock::time_point deadline() const { return until ? std::min(*until, owner->deadline) : owner->deadline; }
@@ -194,7 +196,13 @@ struct DnsLoop::Impl {
   std::unordered_map<std::uint64_t, Pending> in_flight; // keyed by Ticket::id
   Clock::time_point next_expiry = Clock::time_point::max();  // earliest deadline in flight
   std::deque<Pending> done;                      // results waiting for their callback
-  std::multimap<Clock::time_point, Pending> later;  // waiting for another check's answer
+  // Waiting for another check's answer: woken when that check's query completes on this loop
+  // (`waiters`, by the shared entry), else looked at again at the time of its key (an asker on
+  // another loop).
+  using Later = std::multimap<Clock::time_point, Pending>;
+  Later later;
+  std::unordered_multimap<std::string, Later::iterator> waiters;
+  static constexpr std::chrono::milliseconds wait_recheck{100};
   struct RateQueue {
     std::deque<Pending> queue;
     Clock::time_point next{};  // when the server's rate gives the next token
@@ -215,6 +223,31 @@ struct DnsLoop::Impl {
     if (!p.claimed) return;
     p.claimed = false;
     p.owner->options.shared->answers.complete(p.result, p.server_zone, result, Clock::now());
+    if (destroying) return;
+    // The queries waiting for these entries ask again: the shared answer, or one of them asks.
+    for (const auto& key : p.claim_keys) {
+      auto [from, to] = waiters.equal_range(key);
+      for (auto w = from; w != to; ++w) {
+        to_send.push_back(std::move(w->second->second));
+        later.erase(w->second);
+      }
+      waiters.erase(from, to);
+    }
+    p.claim_keys.clear();
+  }
+
+  // Takes a waiting query out of `later` and of the index of waiters.
+  Pending take_later(Later::iterator it) {
+    auto [from, to] = waiters.equal_range(it->second.wait_key);
+    for (auto w = from; w != to; ++w)
+      if (w->second == it) {
+        waiters.erase(w);
+        break;
+      }
+    Pending p = std::move(it->second);
+    later.erase(it);
+    p.wait_key.clear();
+    return p;
   }
 
   void finish(Pending p, DnsResult::Status status, std::string error) {
@@ -453,10 +486,7 @@ struct DnsLoop::Impl {
   // its first query is looked at until a token comes). Returns the time to look again.
   Clock::time_point flush() {
     const auto now = Clock::now();
-    while (!later.empty() && later.begin()->first <= now) {
-      to_send.push_back(std::move(later.begin()->second));
-      later.erase(later.begin());
-    }
+    while (!later.empty() && later.begin()->first <= now) to_send.push_back(take_later(later.begin()));
     drain_rates(now);
     while (!to_send.empty()) {
       Pending p = std::move(to_send.front());
@@ -482,10 +512,13 @@ struct DnsLoop::Impl {
           if (o.claim == AnswerCache::Claim::wait) {
             p.waiting = "waiting for the same question asked by another check";
             next_expiry = std::min(next_expiry, p.deadline());
-            later.emplace(now + std::chrono::milliseconds(2), std::move(p));
+            p.wait_key = o.keys.empty() ? std::string() : std::move(o.keys.front());
+            auto it = later.emplace(now + wait_recheck, std::move(p));
+            if (!it->second.wait_key.empty()) waiters.emplace(it->second.wait_key, it);
             continue;
           }
           p.claimed = true;
+          p.claim_keys = std::move(o.keys);
         }
         const std::string key = rate_key(p);
         auto queued = rate.find(key);
@@ -529,8 +562,9 @@ struct DnsLoop::Impl {
     }
     for (auto it = later.begin(); it != later.end();) {
       if (now >= it->second.deadline()) {
-        too_late(std::move(it->second));
-        it = later.erase(it);
+        auto next = std::next(it);
+        too_late(take_later(it));
+        it = next;
       } else {
         next_expiry = std::min(next_expiry, it->second.deadline());
         ++it;

@@ -165,8 +165,8 @@ AnswerCache::Outcome AnswerCache::claim(const DnsResult& q, const std::optional<
                                         SteadyClock::time_point now) {
   const std::string key = question_key(q);
   std::lock_guard lock(mutex_);
-  if (auto r = fresh(key, q.qname, now)) return {Claim::hit, std::move(r)};
-  if (auto it = entries_.find(key); it != entries_.end() && it->second.pending) return {Claim::wait, std::nullopt};
+  if (auto r = fresh(key, q.qname, now)) return {Claim::hit, std::move(r), {}};
+  if (auto it = entries_.find(key); it != entries_.end() && it->second.pending) return {Claim::wait, std::nullopt, {key}};
   std::string in_flight;
   if (server_zone) {
     const std::string server = q.server.to_string();
@@ -174,18 +174,20 @@ AnswerCache::Outcome AnswerCache::claim(const DnsResult& q, const std::optional<
     if (!top.empty()) {
       // A referral this server gave for any cut between its zone and the name answers it.
       for (const auto& cut : dns::ancestors_to_tld(q.qname)) {
-        if (auto r = fresh("R|" + server + "|" + cut, q.qname, now)) return {Claim::hit, std::move(r)};
+        if (auto r = fresh("R|" + server + "|" + cut, q.qname, now)) return {Claim::hit, std::move(r), {}};
         if (cut == top) break;
       }
       in_flight = "F|" + server + "|" + top;
       if (auto it = entries_.find(in_flight); it != entries_.end() && it->second.pending)
-        return {Claim::wait, std::nullopt};
+        return {Claim::wait, std::nullopt, {in_flight}};
       entries_[in_flight] = Entry{};
     }
   }
   entries_[key] = Entry{};
   ++asked_;
-  return {Claim::ask, std::nullopt};
+  Outcome o{Claim::ask, std::nullopt, {key}};
+  if (!in_flight.empty()) o.keys.push_back(std::move(in_flight));
+  return o;
 }
 
 void AnswerCache::store(const std::string& key, const DnsResult& r, SteadyClock::time_point now) {

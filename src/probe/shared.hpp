@@ -107,11 +107,14 @@ class AnswerCache {
   struct Outcome {
     Claim claim = Claim::ask;
     std::optional<DnsResult> result;  // with `hit`: the shared answer, the question as asked
+    /// With `wait`: the entry another check is asking; with `ask`: the entries this claim holds
+    /// until complete(). A loop wakes the waiters of an entry when its asker completes.
+    std::vector<std::string> keys;
   };
   /// Looks `question` up (its server, qname, qtype and flags). `server_zone`: the zone the
   /// server serves, for a delegation walk's NS question without recursion ("" the root; nullopt
   /// for any other question). hit: use the result. ask: send it, then call complete() once.
-  /// wait: another check is asking the same; ask again shortly.
+  /// wait: another check is asking the same; ask again when it completes (Outcome::keys).
   Outcome claim(const DnsResult& question, const std::optional<std::string>& server_zone, SteadyClock::time_point now);
   /// Ends an `ask`: the result when it came back (shared if it can be), nullptr otherwise.
   void complete(const DnsResult& question, const std::optional<std::string>& server_zone, const DnsResult* result,

@@ -563,3 +563,73 @@ TEST_CASE("DnsLoop: a client that goes away takes its questions with it, the oth
   REQUIRE(got.size() == 1);
   CHECK(got[0].status == Status::response);
 }
+
+TEST_CASE("DnsLoop: a check waiting for another's identical question is answered in the step its answer comes") {
+  TestDnsServer server;
+  DnsLoop loop;
+  auto shared = std::make_shared<SharedProbes>();
+  auto options = fast();
+  options.attempt_timeout = 2s;
+  options.shared = shared;
+  dns::QueryFlags flags;
+  flags.recursion_desired = false;
+  DnsClient asker(options, loop), waiter(options, loop);
+  asker.set_deadline(Clock::now() + 5s);
+  waiter.set_deadline(Clock::now() + 5s);
+  std::vector<DnsResult> a, b;
+  // "slow": answered after 300 ms; the waiter's question finds the asker's in flight.
+  asker.query(local(server), "slow.example", dns::rrtype::A, flags, [&](DnsResult r) { a.push_back(std::move(r)); });
+  loop.step();
+  waiter.query(local(server), "slow.example", dns::rrtype::A, flags, [&](DnsResult r) { b.push_back(std::move(r)); });
+  loop.step();
+  CHECK(waiter.pending() == 1);
+  // Woken by the answer, not by looking again later: never a step with the one answered and
+  // the other still waiting.
+  bool apart = false;
+  drive(loop, [&] {
+    if (a.size() != b.size()) apart = true;
+    return !a.empty() && !b.empty();
+  });
+  CHECK_FALSE(apart);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].status == Status::response);
+  CHECK(server.udp_queries() == 1);
+  CHECK(waiter.queries_sent() == 0);
+  CHECK(waiter.answers_shared() == 1);
+  CHECK(loop.idle());
+}
+
+TEST_CASE("DnsLoop: when the check asking a shared question ends without an answer, a waiting check asks it itself") {
+  TestDnsServer server;
+  DnsLoop loop;
+  auto shared = std::make_shared<SharedProbes>();
+  auto options = fast();
+  options.attempt_timeout = 2s;
+  options.shared = shared;
+  dns::QueryFlags flags;
+  flags.recursion_desired = false;
+  DnsClient asker(options, loop), waiter(options, loop);
+  const auto start = Clock::now();
+  asker.set_deadline(start + 200ms);  // ends its question unanswered, at its own deadline
+  waiter.set_deadline(start + 1s);
+  std::vector<DnsResult> a, b;
+  asker.query(local(server), "silent.example", dns::rrtype::A, flags, [&](DnsResult r) { a.push_back(std::move(r)); });
+  loop.step();
+  waiter.query(local(server), "silent.example", dns::rrtype::A, flags, [&](DnsResult r) { b.push_back(std::move(r)); });
+  loop.step();
+  CHECK(waiter.queries_sent() == 0);
+  std::size_t waiter_sent_when_asker_ended = 99;
+  drive(loop, [&] {
+    if (!a.empty() && waiter_sent_when_asker_ended == 99) waiter_sent_when_asker_ended = waiter.queries_sent();
+    return !b.empty();
+  });
+  REQUIRE(a.size() == 1);
+  CHECK(a[0].status == Status::timeout);
+  // The asker's timeout is not handed on: the waiter asked the server itself, at once.
+  CHECK(waiter_sent_when_asker_ended == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(b[0].status == Status::timeout);
+  CHECK(waiter.queries_sent() == 1);
+  CHECK(server.udp_queries() == 2);
+}
