@@ -180,27 +180,38 @@ AnswerCache::Outcome AnswerCache::claim(const DnsResult& q, const std::optional<
       in_flight = "F|" + server + "|" + top;
       if (auto it = entries_.find(in_flight); it != entries_.end() && it->second.pending)
         return {Claim::wait, std::nullopt, {in_flight}};
-      entries_[in_flight] = Entry{};
+      set_pending(in_flight);
     }
   }
-  entries_[key] = Entry{};
+  set_pending(key);
   ++asked_;
   Outcome o{Claim::ask, std::nullopt, {key}};
   if (!in_flight.empty()) o.keys.push_back(std::move(in_flight));
   return o;
 }
 
+void AnswerCache::set_pending(const std::string& key) {
+  Entry& e = entries_[key];
+  if (e.expiry) by_expiry_.erase(*e.expiry);
+  e = Entry{};
+}
+
 void AnswerCache::store(const std::string& key, const DnsResult& r, SteadyClock::time_point now) {
   const auto lifetime = reuse_lifetime(*r.response);
   if (!lifetime) return;
-  if (entries_.size() >= max_entries_)
-    std::erase_if(entries_, [&](const auto& e) { return !e.second.pending && now >= e.second.expires; });
+  // Expired answers make room, earliest first; when every answer is fresh, this one is not kept.
+  while (entries_.size() >= max_entries_ && !by_expiry_.empty() && by_expiry_.begin()->first <= now) {
+    entries_.erase(by_expiry_.begin()->second);
+    by_expiry_.erase(by_expiry_.begin());
+  }
   if (entries_.size() >= max_entries_ && !entries_.count(key)) return;
   Entry& e = entries_[key];
+  if (e.expiry) by_expiry_.erase(*e.expiry);
   e.pending = false;
   e.result = r;
   e.stored = now;
   e.expires = now + *lifetime;
+  e.expiry = by_expiry_.emplace(e.expires, key);
 }
 
 void AnswerCache::complete(const DnsResult& q, const std::optional<std::string>& server_zone, const DnsResult* result,

@@ -125,17 +125,21 @@ class AnswerCache {
   std::size_t asked() const;
 
  private:
+  using ByExpiry = std::multimap<SteadyClock::time_point, std::string>;
   struct Entry {
     bool pending = true;
     DnsResult result;
     SteadyClock::time_point stored, expires;
+    std::optional<ByExpiry::iterator> expiry;  // a stored answer's place in by_expiry_
   };
   std::optional<DnsResult> fresh(const std::string& key, const std::string& qname, SteadyClock::time_point now);
   void store(const std::string& key, const DnsResult& r, SteadyClock::time_point now);
+  void set_pending(const std::string& key);
 
   std::size_t max_entries_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  ByExpiry by_expiry_;  // stored answers by expiry: a full cache makes room from the front
   std::size_t hits_ = 0, asked_ = 0;
 };
 

@@ -165,6 +165,39 @@ TEST_CASE("probe::AnswerCache: the same question to the same server, once within
   CHECK(cache.hits() == 1);
 }
 
+TEST_CASE("probe::AnswerCache: a full cache makes room from the earliest expired answer, never drops a fresh one") {
+  probe::AnswerCache cache(3);
+  using C = probe::AnswerCache::Claim;
+  auto put = [&](const std::string& name, std::uint32_t ttl, SteadyClock::time_point now) {
+    const auto q = question("192.0.2.53", name, dns::rrtype::A, true);
+    REQUIRE(cache.claim(q, std::nullopt, now).claim == C::ask);
+    dns::Message m;
+    m.answer.push_back(rec(name, dns::rrtype::A, ttl, "192.0.2.11"));
+    const auto r = answered(q, m);
+    cache.complete(q, std::nullopt, &r, now);
+    return q;
+  };
+  const auto a = put("a.jp", 100, t0);
+  const auto b = put("b.jp", 300, t0);
+  const auto c = put("c.jp", 200, t0);
+  // Full of fresh answers: a fourth is answered, not kept, and the others stay.
+  const auto d = put("d.jp", 500, t0 + 10s);
+  CHECK(cache.claim(d, std::nullopt, t0 + 20s).claim == C::ask);
+  cache.complete(d, std::nullopt, nullptr, t0 + 20s);
+  CHECK(cache.claim(a, std::nullopt, t0 + 20s).claim == C::hit);
+  CHECK(cache.claim(b, std::nullopt, t0 + 20s).claim == C::hit);
+  CHECK(cache.claim(c, std::nullopt, t0 + 20s).claim == C::hit);
+  // a.jp has expired: the next answer takes its place; b.jp and c.jp, still fresh, stay.
+  const auto e = put("e.jp", 500, t0 + 150s);
+  CHECK(cache.claim(e, std::nullopt, t0 + 160s).claim == C::hit);
+  CHECK(cache.claim(b, std::nullopt, t0 + 160s).claim == C::hit);
+  CHECK(cache.claim(c, std::nullopt, t0 + 160s).claim == C::hit);
+  // An answer asked again after it expired replaces its own entry.
+  const auto c2 = put("c.jp", 600, t0 + 250s);
+  CHECK(cache.claim(c2, std::nullopt, t0 + 400s).claim == C::hit);
+  CHECK(cache.claim(e, std::nullopt, t0 + 400s).claim == C::hit);
+}
+
 TEST_CASE("probe::AnswerCache: failures and SERVFAIL are never handed on") {
   probe::AnswerCache cache;
   using C = probe::AnswerCache::Claim;
