@@ -460,6 +460,14 @@ std::string outcome_of(Transfer& t, CURLcode code) {
 class Worker : public CurlOwner {
  public:
   Worker(WebRequest request, CURLM* multi, DnsLoop& dns) : request_(std::move(request)), multi_(multi), dns_loop_(dns) {
+    // The addresses pinned with CURLOPT_RESOLVE go to a name cache of this check's own, freed
+    // with it: in the multi handle's cache they would never expire, and libcurl walks that whole
+    // cache at every transfer (a batch's CPU per transfer would grow with the batch).
+    share_ = curl_share_init();
+    if (share_ && curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+      curl_share_cleanup(share_);
+      share_ = nullptr;
+    }
     if (request_.token.empty()) request_.token = random_token();
     result_.token = request_.token;
     result_.probed = true;
@@ -472,6 +480,7 @@ class Worker : public CurlOwner {
       curl_multi_remove_handle(multi_, easy);
       cleanup(*t);
     }
+    if (share_) curl_share_cleanup(share_);  // after every easy handle that used it
   }
 
   void add_addresses(const std::string& name, const std::string& family, const std::vector<std::string>& addresses) {
@@ -592,6 +601,7 @@ class Worker : public CurlOwner {
   CURL* make_easy(Transfer& t, const std::string& url, long limit) {
     CURL* e = curl_easy_init();
     if (!e) return nullptr;
+    if (share_) curl_easy_setopt(e, CURLOPT_SHARE, share_);
     t.easy = e;
     t.started = Clock::now();
     t.max_body = request_.max_body;
@@ -1150,6 +1160,7 @@ class Worker : public CurlOwner {
 
   WebRequest request_;
   CURLM* multi_ = nullptr;
+  CURLSH* share_ = nullptr;  // this check's own name cache (the pinned addresses)
   DnsLoop& dns_loop_;
   bool closed_ = false;
   bool ended_ = false;
