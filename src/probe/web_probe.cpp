@@ -301,7 +301,36 @@ struct Transfer {
   const AddressPolicy* policy = nullptr;  // checked on every socket libcurl opens
   std::string not_allowed;             // why the policy refused the address libcurl was to dial
   std::string not_allowed_address;
+  STACK_OF(X509)* served = nullptr;    // tls: the chain the server sent, leaf first (our references)
 };
+
+// OpenSSL's certificate verification of a TLS probe's handshake (CURLOPT_SSL_CTX_FUNCTION
+// installs it on the connection's context): it keeps the chain the server sent, as parsed by the
+// handshake itself, so that each certificate is decoded once. libcurl's CURLOPT_CERTINFO would
+// print every field of every certificate as text, to be parsed again here; and with
+// CURLOPT_CONNECT_ONLY and a connection that may not be reused, the connection (and its SSL
+// object) is gone by the time the transfer is reported done. The handshake does not depend on
+// the result (CURLOPT_SSL_VERIFYPEER is off): the probe verifies the chain afterwards, against
+// its own trust store.
+int keep_served_chain(X509_STORE_CTX* ctx, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);  // the peer's chain, leaf first
+  if (t->served) sk_X509_pop_free(t->served, X509_free);
+  t->served = sent ? X509_chain_up_ref(sent) : nullptr;
+  if (!t->served) {
+    // No chain: the leaf alone (OpenSSL calls this only when a certificate was received).
+    if (X509* leaf = X509_STORE_CTX_get0_cert(ctx)) {
+      t->served = sk_X509_new_null();
+      if (t->served && X509_up_ref(leaf) == 1 && sk_X509_push(t->served, leaf) <= 0) X509_free(leaf);
+    }
+  }
+  return 1;
+}
+
+CURLcode on_ssl_context(CURL*, void* ssl_ctx, void* user) {
+  SSL_CTX_set_cert_verify_callback(static_cast<SSL_CTX*>(ssl_ctx), keep_served_chain, user);
+  return CURLE_OK;
+}
 
 // libcurl's CURLOPT_OPENSOCKETFUNCTION: the address about to be dialled, whatever led to it
 // (the pinned resolve, a redirect to an IP literal, a proxy), passes the policy or no socket is
@@ -863,7 +892,8 @@ class Worker : public CurlOwner {
     t->resolve = curl_slist_append(t->resolve, pin(p.name, 443, p.address).c_str());
     curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, static_cast<void*>(t.get()));
     add(std::move(t));
   }
 
@@ -989,22 +1019,17 @@ class Worker : public CurlOwner {
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;
-      std::vector<X509Ptr> served;
-      struct curl_certinfo* info = nullptr;
-      if (curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info) {
-        for (int i = 0; i < info->num_of_certs; ++i)
-          for (curl_slist* s = info->certinfo[i]; s; s = s->next)
-            if (std::string_view(s->data).rfind("Cert:", 0) == 0)
-              if (auto x = read_pem(s->data + 5)) served.push_back(std::move(x));
-      }
-      if (result == outcome::response && !served.empty()) {
+      const int served = t.served ? sk_X509_num(t.served) : 0;
+      if (result == outcome::response && served > 0) {
         p.outcome = outcome::handshake;
-        // Each certificate parsed once, for its facts and for the verification: with OpenSSL 3
-        // a parse (its public key through the decoder framework) costs about 1.5M instructions.
+        // Each certificate parsed once, by the handshake, for its facts and for the
+        // verification: with OpenSSL 3 a parse (its public key through the decoder framework)
+        // costs about 1.5M instructions.
         std::vector<X509*> chain;
-        for (const auto& x : served) {
-          p.chain.push_back(to_fact(x.get()));
-          chain.push_back(x.get());
+        for (int i = 0; i < served; ++i) {
+          X509* x = sk_X509_value(t.served, i);
+          p.chain.push_back(to_fact(x));
+          chain.push_back(x);
         }
         // The trust store is read once per process, at the first chain to verify.
         p.verify_error = TrustStore::shared(request_.ca_file).verify(chain);
@@ -1146,6 +1171,8 @@ class Worker : public CurlOwner {
     t.resolve = nullptr;
     EVP_MD_CTX_free(t.sha);
     t.sha = nullptr;
+    if (t.served) sk_X509_pop_free(t.served, X509_free);
+    t.served = nullptr;
   }
 
   WebRequest request_;
