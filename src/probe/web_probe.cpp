@@ -3,6 +3,7 @@
 #include "util/text.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,7 +11,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -24,7 +27,9 @@
 #include <curl/curl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sys/random.h>
 
@@ -209,14 +214,74 @@ std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::strin
   return out;
 }
 
+namespace {
+
+// A name as c_rehash and update-ca-certificates make them: 8 hexadecimal digits, '.', a number.
+bool hashed_name(const char* name) {
+  int i = 0;
+  for (; i < 8; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+  if (name[i++] != '.' || !name[i]) return false;
+  for (; name[i]; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  return true;
+}
+
+bool holds_hashed_names(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (const dirent* e = readdir(d))
+    if (hashed_name(e->d_name)) {
+      found = true;
+      break;
+    }
+  closedir(d);
+  return found;
+}
+
+bool same_file(const char* a, const char* b) {
+  struct stat sa{}, sb{};
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+} // namespace
+
+SystemTrustPaths system_trust_paths() {
+  SystemTrustPaths out;
+  const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+  const char* file_env = std::getenv(X509_get_default_cert_file_env());
+  const std::string dirs = dir_env ? dir_env : X509_get_default_cert_dir();
+  bool hashed = false;
+  for (std::size_t start = 0; start <= dirs.size() && !hashed;) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    hashed = end > start && holds_hashed_names(dirs.substr(start, end - start));
+    start = end + 1;
+  }
+  if (hashed) out.dir = dirs;
+  // $SSL_CERT_FILE naming the default bundle itself (some environments set it so for every
+  // program) is the default: the bundle holds what the directory holds (update-ca-certificates
+  // writes both), so the directory does.
+  const bool named_default = file_env && same_file(file_env, X509_get_default_cert_file());
+  if (!hashed || (file_env && !named_default)) out.file = file_env ? file_env : X509_get_default_cert_file();
+  return out;
+}
+
 TrustStore::TrustStore(const std::string& ca_file) : store_(X509_STORE_new()) {
   if (!store_) {
     error_ = "cannot create a trust store";
     return;
   }
-  const bool loaded = ca_file.empty() ? X509_STORE_set_default_paths(store_) == 1
-                                      : X509_STORE_load_file(store_, ca_file.c_str()) == 1;
-  if (!loaded) error_ = ca_file.empty() ? "cannot read the system trust store" : "cannot read the CA file " + ca_file;
+  if (ca_file.empty()) {
+    // As X509_STORE_set_default_paths, whose errors (a file or directory absent) are not
+    // failures either: a chain then ends at "unable to get local issuer certificate".
+    const SystemTrustPaths paths = system_trust_paths();
+    if (!paths.file.empty()) X509_STORE_load_file(store_, paths.file.c_str());
+    if (!paths.dir.empty()) X509_STORE_load_path(store_, paths.dir.c_str());
+    ERR_clear_error();
+    return;
+  }
+  if (X509_STORE_load_file(store_, ca_file.c_str()) != 1) error_ = "cannot read the CA file " + ca_file;
 }
 
 TrustStore::~TrustStore() { X509_STORE_free(store_); }
