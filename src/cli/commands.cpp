@@ -36,6 +36,7 @@
 #include "view/data.hpp"
 #include "view/derive.hpp"
 #include "rules/engine.hpp"
+#include "util/lifetime.hpp"
 #include "rules/lint.hpp"
 #include "triage/acme.hpp"
 #include "util/domain.hpp"
@@ -167,7 +168,9 @@ namespace {
 /// Judges facts with the current rules and prints the report; returns the exit status.
 int judge_and_print(const facts::Facts& facts, const Knowledge& k, const OutputOptions& o, bool replayed,
                     const RecordFlags& rec) {
-  Diagnosis d = pipeline::diagnose(facts, k, o.lang, {.picture = o.format == "html"});
+  // Printed, then left to the end of the process (keep_until_exit): freeing it costs more
+  // than it is worth to a command that ends here.
+  Diagnosis& d = keep_until_exit(std::make_unique<Diagnosis>(pipeline::diagnose(facts, k, o.lang, {.picture = o.format == "html"})));
   d.report.replayed = replayed;
   print_report(d.report, k, o);
   const int status = pipeline::exit_status(d);
@@ -388,7 +391,7 @@ int run_check(const std::vector<std::string>& args) {
   // checked before any probe starts, so that a typo does not cost a whole check.
   parse_domain(c.domain);
   finish_probe_options(c, sw);
-  Knowledge k(out.rules_dirs);
+  const Knowledge& k = keep_until_exit(std::make_unique<Knowledge>(out.rules_dirs));
   pipeline::validate(c, k);
   facts::Facts f = pipeline::gather(c, k);
   const int status = judge_and_print(f, k, out, false, rec);
