@@ -22,6 +22,7 @@
 #include "report/triage_report.hpp"
 #include "store/store.hpp"
 #include "triage/acme.hpp"
+#include "triage/module.hpp"
 #include "triage/triage.hpp"
 #include "util/error.hpp"
 #include "util/text.hpp"
@@ -218,7 +219,7 @@ int run_triage(const std::vector<std::string>& args) {
   const auto dirs = knowledge ? knowledge->dirs : pipeline::rules_dirs(rules_dir_args);
   const view::DataSet data_only = knowledge ? view::DataSet{} : view::DataSet::load(dirs);
   const view::DataSet& data = knowledge ? knowledge->data : data_only;
-  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(dirs);
+  triage::AcmeCatalogue acme = triage::module().load_acme(dirs);
   // The CDN ranges name a cause cdn-proxy; offline they are read here (a small file).
   std::vector<std::filesystem::path> data_dirs;
   for (const auto& d : dirs) data_dirs.push_back(d / "data");
@@ -229,7 +230,7 @@ int run_triage(const std::vector<std::string>& args) {
   const std::string bytes = read_input(input, max_mb * 1024 * 1024);
   triage::Triage t;
   try {
-    t = triage::triage(bytes, triage::TriageData{data, acme, &classifier});
+    t = triage::module().triage(bytes, triage::TriageData{data, acme, &classifier});
   } catch (const UsageError&) {
     throw;
   } catch (const Error& e) {

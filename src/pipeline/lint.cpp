@@ -6,6 +6,7 @@
 
 #include "facts/facts.hpp"
 #include "triage/acme.hpp"
+#include "triage/module.hpp"
 #include "view/derive.hpp"
 
 namespace certdoctor::pipeline {
@@ -95,7 +96,7 @@ std::vector<rules::LintIssue> lint_knowledge(const Knowledge& k) {
       }
   // The triage data: ACME causes must name finding ids that exist, notice kinds must be unique
   // and cite known sources. Loading already rejected invalid patterns and missing languages.
-  triage::AcmeCatalogue acme = triage::AcmeCatalogue::load(k.dirs);
+  triage::AcmeCatalogue acme = triage::module().load_acme(k.dirs);
   std::set<std::string> ids(acme.other_ids.begin(), acme.other_ids.end());
   for (const auto& r : k.catalogue.rules()) ids.insert(r.id);
   for (const auto& c : acme.causes)

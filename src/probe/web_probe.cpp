@@ -3,6 +3,7 @@
 #include "util/text.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,7 +11,9 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -24,7 +27,9 @@
 #include <curl/curl.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sys/random.h>
 
@@ -209,14 +214,74 @@ std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::strin
   return out;
 }
 
+namespace {
+
+// A name as c_rehash and update-ca-certificates make them: 8 hexadecimal digits, '.', a number.
+bool hashed_name(const char* name) {
+  int i = 0;
+  for (; i < 8; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(name[i]))) return false;
+  if (name[i++] != '.' || !name[i]) return false;
+  for (; name[i]; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(name[i]))) return false;
+  return true;
+}
+
+bool holds_hashed_names(const std::string& dir) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (const dirent* e = readdir(d))
+    if (hashed_name(e->d_name)) {
+      found = true;
+      break;
+    }
+  closedir(d);
+  return found;
+}
+
+bool same_file(const char* a, const char* b) {
+  struct stat sa{}, sb{};
+  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+} // namespace
+
+SystemTrustPaths system_trust_paths() {
+  SystemTrustPaths out;
+  const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
+  const char* file_env = std::getenv(X509_get_default_cert_file_env());
+  const std::string dirs = dir_env ? dir_env : X509_get_default_cert_dir();
+  bool hashed = false;
+  for (std::size_t start = 0; start <= dirs.size() && !hashed;) {
+    const std::size_t end = std::min(dirs.find(':', start), dirs.size());
+    hashed = end > start && holds_hashed_names(dirs.substr(start, end - start));
+    start = end + 1;
+  }
+  if (hashed) out.dir = dirs;
+  // $SSL_CERT_FILE naming the default bundle itself (some environments set it so for every
+  // program) is the default: the bundle holds what the directory holds (update-ca-certificates
+  // writes both), so the directory does.
+  const bool named_default = file_env && same_file(file_env, X509_get_default_cert_file());
+  if (!hashed || (file_env && !named_default)) out.file = file_env ? file_env : X509_get_default_cert_file();
+  return out;
+}
+
 TrustStore::TrustStore(const std::string& ca_file) : store_(X509_STORE_new()) {
   if (!store_) {
     error_ = "cannot create a trust store";
     return;
   }
-  const bool loaded = ca_file.empty() ? X509_STORE_set_default_paths(store_) == 1
-                                      : X509_STORE_load_file(store_, ca_file.c_str()) == 1;
-  if (!loaded) error_ = ca_file.empty() ? "cannot read the system trust store" : "cannot read the CA file " + ca_file;
+  if (ca_file.empty()) {
+    // As X509_STORE_set_default_paths, whose errors (a file or directory absent) are not
+    // failures either: a chain then ends at "unable to get local issuer certificate".
+    const SystemTrustPaths paths = system_trust_paths();
+    if (!paths.file.empty()) X509_STORE_load_file(store_, paths.file.c_str());
+    if (!paths.dir.empty()) X509_STORE_load_path(store_, paths.dir.c_str());
+    ERR_clear_error();
+    return;
+  }
+  if (X509_STORE_load_file(store_, ca_file.c_str()) != 1) error_ = "cannot read the CA file " + ca_file;
 }
 
 TrustStore::~TrustStore() { X509_STORE_free(store_); }
@@ -301,7 +366,36 @@ struct Transfer {
   const AddressPolicy* policy = nullptr;  // checked on every socket libcurl opens
   std::string not_allowed;             // why the policy refused the address libcurl was to dial
   std::string not_allowed_address;
+  STACK_OF(X509)* served = nullptr;    // tls: the chain the server sent, leaf first (our references)
 };
+
+// OpenSSL's certificate verification of a TLS probe's handshake (CURLOPT_SSL_CTX_FUNCTION
+// installs it on the connection's context): it keeps the chain the server sent, as parsed by the
+// handshake itself, so that each certificate is decoded once. libcurl's CURLOPT_CERTINFO would
+// print every field of every certificate as text, to be parsed again here; and with
+// CURLOPT_CONNECT_ONLY and a connection that may not be reused, the connection (and its SSL
+// object) is gone by the time the transfer is reported done. The handshake does not depend on
+// the result (CURLOPT_SSL_VERIFYPEER is off): the probe verifies the chain afterwards, against
+// its own trust store.
+int keep_served_chain(X509_STORE_CTX* ctx, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(ctx);  // the peer's chain, leaf first
+  if (t->served) sk_X509_pop_free(t->served, X509_free);
+  t->served = sent ? X509_chain_up_ref(sent) : nullptr;
+  if (!t->served) {
+    // No chain: the leaf alone (OpenSSL calls this only when a certificate was received).
+    if (X509* leaf = X509_STORE_CTX_get0_cert(ctx)) {
+      t->served = sk_X509_new_null();
+      if (t->served && X509_up_ref(leaf) == 1 && sk_X509_push(t->served, leaf) <= 0) X509_free(leaf);
+    }
+  }
+  return 1;
+}
+
+CURLcode on_ssl_context(CURL*, void* ssl_ctx, void* user) {
+  SSL_CTX_set_cert_verify_callback(static_cast<SSL_CTX*>(ssl_ctx), keep_served_chain, user);
+  return CURLE_OK;
+}
 
 // libcurl's CURLOPT_OPENSOCKETFUNCTION: the address about to be dialled, whatever led to it
 // (the pinned resolve, a redirect to an IP literal, a proxy), passes the policy or no socket is
@@ -873,7 +967,8 @@ class Worker : public CurlOwner {
     t->resolve = curl_slist_append(t->resolve, pin(p.name, 443, p.address).c_str());
     curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve);
     curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, static_cast<void*>(t.get()));
     add(std::move(t));
   }
 
@@ -999,22 +1094,17 @@ class Worker : public CurlOwner {
     if (t.kind == Transfer::tls) {
       facts::TlsProbe& p = result_.tls[t.index];
       p.elapsed_ms = elapsed;
-      std::vector<X509Ptr> served;
-      struct curl_certinfo* info = nullptr;
-      if (curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info) == CURLE_OK && info) {
-        for (int i = 0; i < info->num_of_certs; ++i)
-          for (curl_slist* s = info->certinfo[i]; s; s = s->next)
-            if (std::string_view(s->data).rfind("Cert:", 0) == 0)
-              if (auto x = read_pem(s->data + 5)) served.push_back(std::move(x));
-      }
-      if (result == outcome::response && !served.empty()) {
+      const int served = t.served ? sk_X509_num(t.served) : 0;
+      if (result == outcome::response && served > 0) {
         p.outcome = outcome::handshake;
-        // Each certificate parsed once, for its facts and for the verification: with OpenSSL 3
-        // a parse (its public key through the decoder framework) costs about 1.5M instructions.
+        // Each certificate parsed once, by the handshake, for its facts and for the
+        // verification: with OpenSSL 3 a parse (its public key through the decoder framework)
+        // costs about 1.5M instructions.
         std::vector<X509*> chain;
-        for (const auto& x : served) {
-          p.chain.push_back(to_fact(x.get()));
-          chain.push_back(x.get());
+        for (int i = 0; i < served; ++i) {
+          X509* x = sk_X509_value(t.served, i);
+          p.chain.push_back(to_fact(x));
+          chain.push_back(x);
         }
         // The trust store is read once per process, at the first chain to verify.
         p.verify_error = TrustStore::shared(request_.ca_file).verify(chain);
@@ -1156,6 +1246,8 @@ class Worker : public CurlOwner {
     t.resolve = nullptr;
     EVP_MD_CTX_free(t.sha);
     t.sha = nullptr;
+    if (t.served) sk_X509_pop_free(t.served, X509_free);
+    t.served = nullptr;
   }
 
   WebRequest request_;

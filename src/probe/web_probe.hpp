@@ -79,7 +79,21 @@ std::string random_token();
 /// Parses PEM certificates (leaf first) into facts; unparsable ones are skipped.
 std::vector<facts::CertificateFact> parse_pem_chain(const std::vector<std::string>& pem);
 
-/// Trusted roots, read once: the system trust store, or a PEM file of roots.
+/// Where the system trust store is read from. As OpenSSL's default paths: the directory of
+/// certificates named by subject hash ($SSL_CERT_DIR, a list separated by ':', or OpenSSL's
+/// default, /usr/lib/ssl/certs on Debian) and the bundle file ($SSL_CERT_FILE, or OpenSSL's
+/// default). The directory is looked up by the subject of the issuer a chain needs, each
+/// certificate read when first needed; the bundle (about 140 certificates, each decoded when
+/// read) is read only when no directory of the list holds a hashed name (`dir` empty then) or
+/// when $SSL_CERT_FILE names another file than the default bundle.
+struct SystemTrustPaths {
+  std::string dir;   // "" = none with hashed names
+  std::string file;  // "" = not read
+};
+SystemTrustPaths system_trust_paths();
+
+/// Trusted roots, read once: the system trust store (system_trust_paths()), or a PEM file of
+/// roots.
 class TrustStore {
  public:
   explicit TrustStore(const std::string& ca_file);  // "" = the system's

@@ -2,7 +2,7 @@
 
 #include "util/text.hpp"
 
-#include <gmime/gmime.h>
+#include "triage/module.hpp"
 
 #include "report/html.hpp"
 #include "rules/catalogue.hpp"
@@ -354,60 +354,15 @@ std::string render_triage_eml(const TriageReport& r, const Labels& T, const Labe
   if (t.input_type != "mail" || t.mail.messages.empty())
     throw UsageError("--format eml answers a mail, but the input is " + label_or(T, "en", "inputs." + t.input_type, t.input_type) +
                      "; use --format text, markdown or json");
-  g_mime_init();
-  GMimeMessage* msg = g_mime_message_new(TRUE);
-  auto add = [&](GMimeAddressType type, const std::string& addr) {
-    InternetAddressList* list = internet_address_list_parse(nullptr, addr.c_str());
-    if (!list || internet_address_list_length(list) == 0) {
-      if (list) g_object_unref(list);
-      g_object_unref(msg);
-      throw UsageError("'" + addr + "' is not an e-mail address");
-    }
-    internet_address_list_append(g_mime_message_get_addresses(msg, type), list);
-    g_object_unref(list);
-  };
-  add(GMIME_ADDRESS_TYPE_FROM, from);
-  std::string recipient = !to.empty() ? to : !t.mail.reply_to.empty() ? t.mail.reply_to : t.mail.messages[0].from;
-  if (!recipient.empty()) add(GMIME_ADDRESS_TYPE_TO, recipient);
-  std::string subject = t.mail.messages[0].subject;
-  if (lower(subject.substr(0, 3)) != "re:") subject = "Re: " + subject;
-  g_mime_message_set_subject(msg, subject.c_str(), "utf-8");
-  GDateTime* now = g_date_time_new_now_utc();
-  g_mime_message_set_date(msg, now);
-  g_date_time_unref(now);
-  std::string domain = from.substr(from.rfind('@') == std::string::npos ? 0 : from.rfind('@') + 1);
-  while (!domain.empty() && (domain.back() == '>' || domain.back() == ' ')) domain.pop_back();
-  char* mid = g_mime_utils_generate_message_id(domain.empty() ? "certdoctor.invalid" : domain.c_str());
-  g_mime_message_set_message_id(msg, mid);
-  g_free(mid);
-  if (!t.mail.message_id.empty()) {
-    std::string id = "<" + t.mail.message_id + ">";
-    g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", id.c_str(), nullptr);
-    std::string refs = t.mail.references;
-    // References: the original's references followed by its own id (RFC 5322 section 3.6.4).
-    while (!refs.empty() && (refs.back() == ' ' || refs.back() == '\n' || refs.back() == '\r' || refs.back() == '\t'))
-      refs.pop_back();
-    refs = refs.empty() ? id : refs + " " + id;
-    g_mime_object_set_header(GMIME_OBJECT(msg), "References", refs.c_str(), nullptr);
-  }
-  // An automatic answer (RFC 3834): other robots must not answer it in turn.
-  g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-replied", nullptr);
-  std::string text = T.get(r.lang, "reply_intro") + "\n\n" + render_triage_text(r, T, L, 76, false);
-  GMimeTextPart* body = g_mime_text_part_new_with_subtype("plain");
-  g_mime_text_part_set_text(body, text.c_str());
-  g_mime_text_part_set_charset(body, "utf-8");
-  g_mime_part_set_content_encoding(GMIME_PART(body),
-                                   g_mime_part_get_best_content_encoding(GMIME_PART(body), GMIME_ENCODING_CONSTRAINT_7BIT));
-  g_mime_message_set_mime_part(msg, GMIME_OBJECT(body));
-  g_object_unref(body);
-  GMimeFormatOptions* opts = g_mime_format_options_clone(nullptr);
-  g_mime_format_options_set_newline_format(opts, GMIME_NEWLINE_FORMAT_UNIX);
-  char* s = g_mime_object_to_string(GMIME_OBJECT(msg), opts);
-  std::string out = s ? s : "";
-  g_free(s);
-  g_mime_format_options_free(opts);
-  g_object_unref(msg);
-  return out;
+  triage::Reply reply;
+  reply.from = from;
+  reply.to = !to.empty() ? to : !t.mail.reply_to.empty() ? t.mail.reply_to : t.mail.messages[0].from;
+  reply.subject = t.mail.messages[0].subject;
+  if (lower(reply.subject.substr(0, 3)) != "re:") reply.subject = "Re: " + reply.subject;
+  reply.in_reply_to = t.mail.message_id;
+  reply.references = t.mail.references;
+  reply.text = T.get(r.lang, "reply_intro") + "\n\n" + render_triage_text(r, T, L, 76, false);
+  return triage::module().compose_reply(reply);
 }
 
 } // namespace certdoctor::report

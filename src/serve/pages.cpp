@@ -10,6 +10,7 @@
 #include "diff/render.hpp"
 #include "pipeline/triage.hpp"
 #include "report/html.hpp"
+#include "triage/module.hpp"
 #include "report/triage_report.hpp"
 #include "serve/http_util.hpp"
 #include "serve/service.hpp"
@@ -330,7 +331,7 @@ Response Service::triage_post(const Request& req, const std::string& lang_in) {
     return triage_form(lang, "", Problem{413, "serve-body-too-large", {{"limit", std::to_string(config_.max_triage_body)}}}, 413);
   triage::Triage t;
   try {
-    t = triage::triage(text, triage::TriageData{k_.data, acme_, &k_.classifier});
+    t = triage::module().triage(text, triage::TriageData{k_.data, acme_, &k_.classifier});
   } catch (const Error& e) {
     return triage_form(lang, text, Problem{400, "serve-triage-unreadable", {{"detail", printable(e.what(), 200)}}}, 400);
   }

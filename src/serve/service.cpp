@@ -12,6 +12,7 @@
 #include "pipeline/worker.hpp"
 #include "probe/address_policy.hpp"
 #include "report/html.hpp"
+#include "triage/module.hpp"
 #include "report/report.hpp"
 #include "serve/http_util.hpp"
 #include "util/domain.hpp"
@@ -100,7 +101,7 @@ void Service::install_messages(const pipeline::Knowledge& knowledge) {
 Service::Service(Config config, const pipeline::Knowledge& knowledge)
     : config_(std::move(config)),
       k_(knowledge),
-      acme_(triage::AcmeCatalogue::load(knowledge.dirs)),
+      acme_(triage::module().load_acme(knowledge.dirs)),
       clients_(config_.client_per_minute, config_.client_burst),
       domains_(config_.domain_per_minute, config_.domain_burst) {
   store_ = store::open(config_.db, store::Open::create);
@@ -734,7 +735,7 @@ Response Service::api_triage(const Request& req, const std::string& lang) {
     return problem_json(Problem{413, "serve-body-too-large", {{"limit", std::to_string(config_.max_triage_body)}}});
   triage::Triage t;
   try {
-    t = triage::triage(req.body, triage::TriageData{k_.data, acme_, &k_.classifier});
+    t = triage::module().triage(req.body, triage::TriageData{k_.data, acme_, &k_.classifier});
   } catch (const Error& e) {
     return problem_json(Problem{400, "serve-triage-unreadable", {{"detail", printable(e.what(), 200)}}});
   }

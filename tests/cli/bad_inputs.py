@@ -3,6 +3,7 @@
 and the fix, before any network step. Usage: bad_inputs.py CERTDOCTOR"""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -265,6 +266,29 @@ expect("worker attempts", ["worker", "--db", "postgresql:///x", "--max-attempts"
 expect("worker facts-out", ["worker", "--db", "postgresql:///x", "--facts-out", "f.json"], 2, "facts-out")
 expect("queue list state", ["queue", "--db", "postgresql:///x", "--list", "lost"], 2, "lost", "queued, running, done, failed")
 expect("ja: worker SQLite", ["worker", "--lang", "ja", "--db", "h.sqlite3"], 2, "PostgreSQL のデータベース")
+
+# --- the triage module (certdoctor-triage.so, next to the program) missing ----------------------
+# A copy of the program alone in a directory: the commands that need no mail reading run, triage
+# names the file it could not load and the fix (unless an installed module is found instead).
+lone = os.path.join(tmp, "alone")
+os.makedirs(lone)
+shutil.copy2(EXE, os.path.join(lone, "certdoctor"))
+installed = [line for line in subprocess.run(["ldd", EXE], capture_output=True, text=True).stdout.splitlines() if "gmime" in line or "libglib" in line]
+ran += 1
+if installed:
+    failures.append(f"the program links GMime or GLib itself: {installed}")
+saved_exe, EXE = EXE, os.path.join(lone, "certdoctor")
+expect("lone program: --version", ["--version"], 0, "certdoctor", stream="stdout")
+expect("lone program: explain", ["explain", "--facts", facts_file("lone.json", good)], 3, stream="stdout")
+rc, _, err = run(["triage", "--offline", "-"], stdin=b"From: a@example.jp\nSubject: x\n\nbody\n")
+if rc != 0:
+    expect("lone program: triage", ["triage", "--offline", "-"], 2, os.path.join(lone, "certdoctor-triage.so"),
+           "reinstall certdoctor", stdin=b"From: a@example.jp\nSubject: x\n\nbody\n")
+    expect("ja: lone program: triage", ["triage", "--lang", "ja", "--offline", "-"], 2, "certdoctor を入れ直してください",
+           stdin=b"From: a@example.jp\nSubject: x\n\nbody\n")
+else:
+    print("SKIP lone program: triage found the module where it is installed")
+EXE = saved_exe
 
 ran += 1
 try:
