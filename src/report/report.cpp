@@ -447,6 +447,12 @@ json render_json(const Report& r) {
           {"facts", r.facts}};
 }
 
+std::string render_ndjson(const Report& r, std::size_t line) {
+  json j = render_json(r);
+  j["line"] = line;
+  return j.dump();
+}
+
 std::string render_markdown(const Report& r, const Labels& L) {
   const std::string& lang = r.lang;
   std::ostringstream out;
