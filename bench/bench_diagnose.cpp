@@ -2,7 +2,9 @@
 // findings, report, no HTML picture) and the NDJSON line of the result, in this process, with the
 // rules data loaded once. Prints the CPU time per diagnosis and per NDJSON line (median over the
 // runs of the mean over the facts files). No network step: the facts are saved files.
-//   bench_diagnose FACTS... [--runs N] [--lang ja|en]
+// --check: first compares each NDJSON line with render_json's document and its line number
+// dumped, and exits 1 when one differs.
+//   bench_diagnose FACTS... [--runs N] [--lang ja|en] [--check]
 #include "measure.hpp"
 
 #include <ctime>
@@ -29,19 +31,21 @@ double cpu_ms() {
 int main(int argc, char** argv) {
   int runs = 20;
   std::string lang = "ja";
+  bool check = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--runs" && i + 1 < argc) runs = std::atoi(argv[++i]);
     else if (a == "--lang" && i + 1 < argc) lang = argv[++i];
+    else if (a == "--check") check = true;
     else if (!a.empty() && a[0] != '-') files.push_back(a);
     else {
-      std::fprintf(stderr, "usage: bench_diagnose FACTS... [--runs N] [--lang ja|en]\n");
+      std::fprintf(stderr, "usage: bench_diagnose FACTS... [--runs N] [--lang ja|en] [--check]\n");
       return 2;
     }
   }
   if (files.empty() || runs < 1) {
-    std::fprintf(stderr, "usage: bench_diagnose FACTS... [--runs N] [--lang ja|en]\n");
+    std::fprintf(stderr, "usage: bench_diagnose FACTS... [--runs N] [--lang ja|en] [--check]\n");
     return 2;
   }
   using namespace certdoctor;
@@ -49,6 +53,18 @@ int main(int argc, char** argv) {
   std::vector<facts::Facts> all;
   for (const auto& f : files) all.push_back(facts::load_file(f));
 
+  if (check) {
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const pipeline::Diagnosis d = pipeline::diagnose(all[i], k, lang, pipeline::DiagnoseOptions{.picture = false});
+      nlohmann::json j = report::render_json(d.report);
+      j["line"] = i + 1;
+      if (report::render_ndjson(d.report, i + 1) != j.dump()) {
+        std::fprintf(stderr, "%s: the NDJSON line differs from render_json's document\n", files[i].c_str());
+        return 1;
+      }
+    }
+    std::printf("%zu NDJSON lines as render_json's documents\n", all.size());
+  }
   std::vector<double> diagnose_ms, line_ms;
   std::size_t bytes = 0;
   for (int run = 0; run < runs; ++run) {
