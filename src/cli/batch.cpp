@@ -320,9 +320,7 @@ int run_batch(const std::vector<std::string>& args) {
   const auto s = pipeline::run_batch(
       reader, k, b,
       [&](const pipeline::BatchResult& r) {
-        json j = report::render_json(r.diagnosis.report);
-        j["line"] = r.item.line;
-        ndjson << j.dump() << '\n';
+        ndjson << report::render_ndjson(r.diagnosis.report, r.item.line) << '\n';
         ndjson.flush();
         ++finished;
         if (r.diagnosis.report.verdict == "fail") ++failed;

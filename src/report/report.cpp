@@ -141,7 +141,9 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.elapsed_s = facts.elapsed_ms / 1000.0;
   r.collected_at = facts.collected_at;
   r.queries = facts.queries_sent;
-  r.facts = facts;
+  // The view holds the facts as JSON already (view::derive): a copy of that tree costs less than
+  // converting the facts again.
+  r.facts = view.contains("facts") ? view["facts"] : json(facts);
 
   // The profile's own words ({provider.retry} and the like in the rule texts), as the view chose
   // them for this diagnosis.
@@ -424,7 +426,10 @@ std::string render_text(const Report& r, const Labels& L, int width, bool color)
   return out.str();
 }
 
-json render_json(const Report& r) {
+namespace {
+
+// render_json's document without its `facts` member.
+json document_without_facts(const Report& r) {
   json findings = json::array();
   for (const auto& f : r.findings)
     findings.push_back({{"id", f.id}, {"severity", f.severity}, {"title", f.title}, {"remediation", f.remediation},
@@ -443,8 +448,40 @@ json render_json(const Report& r) {
           {"findings", findings},
           {"incomplete", r.incomplete},
           {"collected_at", r.collected_at},
-          {"replayed", r.replayed},
-          {"facts", r.facts}};
+          {"replayed", r.replayed}};
+}
+
+} // namespace
+
+json render_json(const Report& r) {
+  json j = document_without_facts(r);
+  j["facts"] = r.facts;
+  return j;
+}
+
+std::string render_ndjson(const Report& r, std::size_t line) {
+  // Written member by member in the order of an object's dump (by key), so that the facts, the
+  // bulk of the line, are serialized where the report holds them instead of copied into it first.
+  json j = document_without_facts(r);
+  j["line"] = line;
+  std::string out = "{";
+  const auto member = [&out](const std::string& key, const json& value) {
+    if (out.size() > 1) out += ',';
+    out += json(key).dump();
+    out += ':';
+    out += value.dump();
+  };
+  bool facts_written = false;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!facts_written && std::string_view("facts") < std::string_view(it.key())) {
+      member("facts", r.facts);
+      facts_written = true;
+    }
+    member(it.key(), it.value());
+  }
+  if (!facts_written) member("facts", r.facts);
+  out += '}';
+  return out;
 }
 
 std::string render_markdown(const Report& r, const Labels& L) {

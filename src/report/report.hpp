@@ -118,6 +118,9 @@ Report build(const facts::Facts& facts, const nlohmann::json& view, const std::v
 std::string render_text(const Report& report, const Labels& labels, int width, bool color);
 /// The documented JSON document: domain, names, verdict, findings, facts.
 nlohmann::json render_json(const Report& report);
+/// One line of `batch`'s output: render_json's document with the input's `line` number, compact,
+/// without the final newline.
+std::string render_ndjson(const Report& report, std::size_t line);
 /// Markdown for tickets and web pages.
 std::string render_markdown(const Report& report, const Labels& labels);
 

@@ -10,7 +10,7 @@ namespace {
 
 // Runs `f`, rethrowing an EvalError with the rule's position and the part being evaluated.
 template <typename F>
-auto guarded(const Rule& rule, const SourceExpr& expr, const std::string& part, F&& f) {
+decltype(auto) guarded(const Rule& rule, const SourceExpr& expr, const std::string& part, F&& f) {
   try {
     return f(expr.expr);
   } catch (const EvalError& e) {
@@ -68,14 +68,20 @@ std::vector<Finding> evaluate(const Catalogue& catalogue, const json& view) {
       fire({});
       continue;
     }
-    const json list = guarded(rule, *rule.each, "'each'", [&](const Expr& e) {
-      json v = e.evaluate(view);
+    // The list is usually a part of the view (`names`): walked where it is, not copied.
+    json computed;
+    const json& list = guarded(rule, *rule.each, "'each'", [&](const Expr& e) -> const json& {
+      const json& v = e.evaluate(view, {}, computed);
       if (!v.is_null() && !v.is_array())
         throw EvalError(std::string("'each' needs a list, got ") + type_name(v), e.text(), 0);
       return v;
     });
     if (list.is_null()) continue;
-    for (const json& element : list) fire({Binding{rule.as, &element}});
+    std::vector<Binding> bound{Binding{rule.as, nullptr}};
+    for (const json& element : list) {
+      bound.front().value = &element;
+      fire(bound);
+    }
   }
   return out;
 }

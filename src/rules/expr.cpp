@@ -42,6 +42,10 @@ json Expr::evaluate(const json& view, const std::vector<Binding>& bound) const {
   return detail::evaluate_tree(impl_->tree(), impl_->text, view, bound);
 }
 
+const json& Expr::evaluate(const json& view, const std::vector<Binding>& bound, json& storage) const {
+  return detail::evaluate_tree(impl_->tree(), impl_->text, view, bound, storage);
+}
+
 bool Expr::test(const json& view, const std::vector<Binding>& bound) const {
   return detail::test_tree(impl_->tree(), impl_->text, view, bound);
 }

@@ -99,6 +99,11 @@ public:
   /// The value of the expression. Identifiers resolve to `bound` (later entries shadow earlier
   /// ones), then to the keys of `view`; anything missing is null. Throws EvalError.
   nlohmann::json evaluate(const nlohmann::json& view, const std::vector<Binding>& bound = {}) const;
+  /// evaluate() without a copy: a value the view or `bound` holds (a path such as `names`) is
+  /// returned as a reference into them; a computed one is moved into `storage` and returned from
+  /// there. The reference lives as long as the view, `bound` and `storage`.
+  const nlohmann::json& evaluate(const nlohmann::json& view, const std::vector<Binding>& bound,
+                                 nlohmann::json& storage) const;
 
   /// truthy(evaluate(view, bound)).
   bool test(const nlohmann::json& view, const std::vector<Binding>& bound = {}) const;

@@ -450,6 +450,15 @@ json evaluate_tree(const Node& root, std::string_view text, const json& view, co
   return v.ref ? *v.ref : std::move(v.own);
 }
 
+const json& evaluate_tree(const Node& root, std::string_view text, const json& view, const std::vector<Binding>& bound,
+                          json& storage) {
+  Evaluator ev(text, view, bound);
+  Val v = ev.eval(root);
+  if (v.ref) return *v.ref;
+  storage = std::move(v.own);
+  return storage;
+}
+
 bool test_tree(const Node& root, std::string_view text, const json& view, const std::vector<Binding>& bound) {
   Evaluator ev(text, view, bound);
   return truthy(ev.eval(root).get());

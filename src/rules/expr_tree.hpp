@@ -126,6 +126,9 @@ nlohmann::json parse_number(const std::string& s);
 /// See Expr::evaluate.
 nlohmann::json evaluate_tree(const Node& root, std::string_view text, const nlohmann::json& view,
                              const std::vector<Binding>& bound);
+/// See Expr::evaluate with storage.
+const nlohmann::json& evaluate_tree(const Node& root, std::string_view text, const nlohmann::json& view,
+                                    const std::vector<Binding>& bound, nlohmann::json& storage);
 
 /// See Expr::test.
 bool test_tree(const Node& root, std::string_view text, const nlohmann::json& view,

@@ -789,18 +789,18 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
                     {"public_suffix", f.public_suffix}, {"is_registered_domain", f.domain == f.registered_domain}};
   const CaModel& ca = ctx.data.ca(f.request.ca.empty() ? "letsencrypt" : f.request.ca);
   view["ca"] = ca.data;
-  json provider = detect_provider(f, ctx.data);
-  view["provider"] = provider;
-  json resolvers = derive_resolvers(f);
+  // Each part is made in its place in the view (a std::map: references to its members stay valid
+  // as others are added) and read from there, not copied into it.
+  const json& provider = view["provider"] = detect_provider(f, ctx.data);
+  const json& resolvers = view["resolvers"] = derive_resolvers(f);
   const bool resolver_usable = resolvers["usable"].get<bool>();
-  view["resolvers"] = resolvers;
-  json delegation = derive_delegation(f.delegation, provider, ctx.data, resolver_usable, zone_answers(f));
-  json host = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
-  view["host"] = host;
-  json names = json::array();
+  json& delegation = view["delegation"] = derive_delegation(f.delegation, provider, ctx.data, resolver_usable, zone_answers(f));
+  const json& host = view["host"] = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
+  const auto host_addresses = host["addresses"].get<std::vector<std::string>>();
+  json& names = view["names"] = json::array();
   for (const auto& n : f.names) names.push_back(derive_name(n, f, host, ca, ctx.classifier, resolver_usable));
   // Where the resolver still serves an answer the zone no longer gives, and until when.
-  json propagation = derive_propagation(f, resolver_usable);
+  const json& propagation = view["propagation"] = derive_propagation(f, resolver_usable);
   for (auto& n : names) {
     n["propagation"] = propagation_of_name(propagation, n["name"], f.delegation.zone);
     n["change_time"] = change_time_of_name(f, n["name"]);
@@ -813,7 +813,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
       any = true;
       if (e["zone"].empty()) fixed = false;
       for (const auto& a : e["zone"])
-        if (!contains(host["addresses"].get<std::vector<std::string>>(), a.get<std::string>())) fixed = false;
+        if (!contains(host_addresses, a.get<std::string>())) fixed = false;
     }
     n["propagation"]["zone_on_host"] = any && fixed;
   }
@@ -821,9 +821,6 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   const std::uint32_t ns_ttl = parent_ns_ttl_seconds(f.delegation);
   delegation["parent_ns_ttl"] = ns_ttl;
   delegation["parent_ns_ttl_hours"] = (ns_ttl + 3599) / 3600;
-  view["propagation"] = propagation;
-  view["names"] = names;
-  view["delegation"] = delegation;
   bool all_on_host = !f.names.empty();
   for (const auto& n : names)
     if (!n["on_host"].get<bool>()) all_on_host = false;
@@ -892,11 +889,10 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json status = derive_ca_status(f.ca_status);
   status["fetch"] = f.ca_status.fetch;
   view["ca_status"] = status;
-  json web = derive_web(f, view["names"], provider, ca, ctx.data, ctx.classifier);
-  for (auto& n : view["names"])
+  const json& web = view["web"] = derive_web(f, names, provider, ca, ctx.data, ctx.classifier);
+  for (auto& n : names)
     for (const auto& w : web["names"])
       if (w["name"] == n["name"]) n["web"] = w;
-  view["web"] = web;
   // What the web part could not judge because our side cut it short: a certified name with an
   // address for the CA and no chain that decides (none requested, or every deciding chain cut by
   // the deadline before an answer: unreachable kind "not-sent").
@@ -939,7 +935,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   }
   if (!diag["unfinished"].empty()) diag["complete"] = false;
   view["renewal"] = derive_renewal(web);
-  view["provider"]["texts"] = provider_texts(view["provider"], view["renewal"]);
+  view["provider"]["texts"] = provider_texts(provider, view["renewal"]);
   return view;
 }
 

@@ -140,9 +140,10 @@ json compare_addresses(const facts::Facts& f, const json& challenges, const json
 json derive_web(const facts::Facts& f, const json& names, const json& provider, const CaModel& ca, const DataSet& data,
                 const address::AddressClassifier& classifier) {
   const json& web_data = data.web();
-  json profile = json::object();
+  // The profile's and the web data's parts are read where the data set holds them, not copied.
+  const json no_profile = json::object();
   const std::string pid = provider.value("id", "");
-  if (!pid.empty() && data.providers().count(pid)) profile = data.providers().at(pid).data;
+  const json& profile = !pid.empty() && data.providers().count(pid) ? data.providers().at(pid).data : no_profile;
   const RedirectPolicy policy = redirect_policy(ca, profile);
   const bool v6_first = ca.address_preference == "ipv6-first";
 
@@ -153,7 +154,8 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
 
   std::vector<std::string> certified;
   for (const auto& n : f.names) certified.push_back(n.name);
-  const json pages = web_data.value("block_pages", json::array());
+  const json no_pages = json::array();
+  const json& pages = web_data.contains("block_pages") ? web_data["block_pages"] : no_pages;
   // Boulder refuses a redirect to an address of the IANA special-purpose registries; in lab mode
   // (--allow-reserved) documentation and private addresses count as public, as for DNS answers.
   const bool allow_reserved = f.request.allow_reserved;
@@ -166,7 +168,8 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
     return judge_chain(f.web.http[i], policy, certified, pages, reserved_block, replay);
   };
   json challenges = json::array();
-  const json default_site = profile.value("default_site", json());
+  const json no_default_site;
+  const json& default_site = profile.contains("default_site") ? profile["default_site"] : no_default_site;
   const auto judge_all = [&](std::size_t i, const Replay* replay) {
     json ch = judge(i, replay);
     ch["unknown_host"] = judge_unknown_host(f.web.http[i], default_site);
@@ -175,8 +178,8 @@ json derive_web(const facts::Facts& f, const json& names, const json& provider, 
   for (std::size_t i = 0; i < f.web.http.size(); ++i) challenges.push_back(judge_all(i, nullptr));
   assign_ca_roles(challenges, f, v6_first, policy, judge_all);
   annotate(challenges, names);
-  out["challenges"] = challenges;
-  out["names"] = compare_addresses(f, challenges, names);
+  const json& judged = out["challenges"] = std::move(challenges);
+  out["names"] = compare_addresses(f, judged, names);
   out["certs"] = derive_certs(f, names, renewal_schedule(profile), v6_first, web_data);
   return out;
 }

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -35,4 +36,26 @@ TEST_CASE("pipeline::diagnose: the HTML picture is made only when asked, and eve
       CHECK_THROWS_AS(report::render_html_section(without.report, k.labels, "c0-"), std::logic_error);
     }
   }
+}
+
+TEST_CASE("report::render_ndjson: a batch's line is render_json's document with the line number, compact") {
+  const pipeline::Knowledge k(std::vector<std::string>{});
+  std::size_t compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(CERTDOCTOR_SAVED_FACTS_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    std::ifstream in(entry.path(), std::ios::binary);
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    const facts::Facts f = facts::parse_document(text.str(), entry.path().string());
+    for (const std::string lang : {"ja", "en"}) {
+      const auto d = pipeline::diagnose(f, k, lang, {.picture = false});
+      nlohmann::json expected = report::render_json(d.report);
+      expected["line"] = compared + 1;
+      CHECK(report::render_ndjson(d.report, compared + 1) == expected.dump());
+      ++compared;
+    }
+  }
+  CHECK(compared >= 200);  // every saved facts file, in both languages
 }
