@@ -502,6 +502,20 @@ void drive(DnsLoop& loop, const std::function<bool()>& done) {
   }
 }
 
+// Options of the checks of one batch: shared answers, one packet per question (2 s attempts).
+DnsClient::Options sharing(std::shared_ptr<SharedProbes> shared) {
+  auto options = fast();
+  options.attempt_timeout = 2s;
+  options.shared = std::move(shared);
+  return options;
+}
+
+dns::QueryFlags no_recursion() {
+  dns::QueryFlags flags;
+  flags.recursion_desired = false;
+  return flags;
+}
+
 } // namespace
 
 TEST_CASE("DnsLoop: clients of several checks on one loop, each under its own deadline") {
@@ -567,12 +581,8 @@ TEST_CASE("DnsLoop: a client that goes away takes its questions with it, the oth
 TEST_CASE("DnsLoop: a check waiting for another's identical question is answered in the step its answer comes") {
   TestDnsServer server;
   DnsLoop loop;
-  auto shared = std::make_shared<SharedProbes>();
-  auto options = fast();
-  options.attempt_timeout = 2s;
-  options.shared = shared;
-  dns::QueryFlags flags;
-  flags.recursion_desired = false;
+  const auto options = sharing(std::make_shared<SharedProbes>());
+  const auto flags = no_recursion();
   DnsClient asker(options, loop), waiter(options, loop);
   asker.set_deadline(Clock::now() + 5s);
   waiter.set_deadline(Clock::now() + 5s);
@@ -603,12 +613,8 @@ TEST_CASE("DnsLoop: a check waiting for another's identical question is answered
 TEST_CASE("DnsLoop: when the check asking a shared question ends without an answer, a waiting check asks it itself") {
   TestDnsServer server;
   DnsLoop loop;
-  auto shared = std::make_shared<SharedProbes>();
-  auto options = fast();
-  options.attempt_timeout = 2s;
-  options.shared = shared;
-  dns::QueryFlags flags;
-  flags.recursion_desired = false;
+  const auto options = sharing(std::make_shared<SharedProbes>());
+  const auto flags = no_recursion();
   DnsClient asker(options, loop), waiter(options, loop);
   const auto start = Clock::now();
   asker.set_deadline(start + 200ms);  // ends its question unanswered, at its own deadline
