@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <tuple>
@@ -123,10 +125,22 @@ std::vector<std::string> lookup_addresses(const facts::Lookup& l) {
   return l.outcome == "answer" ? l.values(l.qtype) : std::vector<std::string>{};
 }
 
+// A pattern compiled once per process: the regex is a function of the pattern's text alone (the
+// profiles' server-name patterns, a handful), and a compiled std::regex may be matched by
+// several threads at once.
+const std::regex& compiled(const std::string& pattern) {
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<const std::regex>> patterns;
+  std::lock_guard lock(mutex);
+  auto& re = patterns[pattern];
+  if (!re) re = std::make_unique<const std::regex>(pattern, std::regex::icase);  // may throw: nothing kept
+  return *re;
+}
+
 bool matches_any(const std::vector<std::string>& patterns, const std::string& name) {
   for (const auto& p : patterns) {
     try {
-      if (std::regex_match(name, std::regex(p, std::regex::icase))) return true;
+      if (std::regex_match(name, compiled(p))) return true;
     } catch (const std::regex_error&) {
       // The loader rejects patterns that do not compile.
     }
