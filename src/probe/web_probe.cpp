@@ -1109,8 +1109,21 @@ class Worker : public CurlOwner {
           p.chain.push_back(to_fact(x));
           chain.push_back(x);
         }
-        // The trust store is read once per process, at the first chain to verify.
-        p.verify_error = TrustStore::shared(request_.ca_file).verify(chain);
+        // The trust store is read once per process, at the first chain to verify. A chain this
+        // check has already verified (apex and www often get the same one, seconds apart) is
+        // not verified again: the same certificates against the same store.
+        std::string key;
+        bool fingerprinted = true;
+        for (const auto& c : p.chain) {
+          fingerprinted = fingerprinted && !c.sha256.empty();
+          key += c.sha256 + "|";
+        }
+        if (auto known = verified_.find(key); fingerprinted && known != verified_.end()) {
+          p.verify_error = known->second;
+        } else {
+          p.verify_error = TrustStore::shared(request_.ca_file).verify(chain);
+          if (fingerprinted) verified_.emplace(std::move(key), p.verify_error);
+        }
         p.verified = p.verify_error.empty();
       } else {
         // A handshake that completed without a certificate, or garbage instead of TLS.
@@ -1256,6 +1269,7 @@ class Worker : public CurlOwner {
   WebRequest request_;
   CURLM* multi_ = nullptr;
   CURLSH* share_ = nullptr;  // this check's own name cache (the pinned addresses)
+  std::map<std::string, std::string> verified_;  // chain's fingerprints -> verify_error
   DnsLoop& dns_loop_;
   bool closed_ = false;
   bool ended_ = false;
