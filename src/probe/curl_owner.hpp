@@ -12,4 +12,17 @@ class CurlOwner {
   virtual void on_done(CURL* easy, CURLcode code) = 0;
 };
 
+/// Hands every transfer `multi` reports finished back to its CurlOwner (CURLOPT_PRIVATE).
+inline void hand_back_done(CURLM* multi) {
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    const CURLcode code = msg->data.result;
+    CurlOwner* owner = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+    if (owner) owner->on_done(easy, code);
+  }
+}
+
 } // namespace certdoctor::probe

@@ -166,18 +166,6 @@ struct Engine::Impl {
     curl_multi_socket_action(multi, s, events, &running);
   }
 
-  void read_curl_messages() {
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CURL* easy = msg->easy_handle;
-      const CURLcode code = msg->data.result;
-      CurlOwner* owner = nullptr;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
-      if (owner) owner->on_done(easy, code);
-    }
-  }
-
   void loop() {
     std::vector<pollfd> fds;
     for (;;) {
@@ -207,7 +195,7 @@ struct Engine::Impl {
           curl_timer = Clock::time_point::max();
           drive_curl(CURL_SOCKET_TIMEOUT, 0);
         }
-        read_curl_messages();
+        hand_back_done(multi);
         const auto now = Clock::now();
         for (auto it = checks.begin(); it != checks.end();) {
           auto next = it;

@@ -193,15 +193,7 @@ std::vector<FetchResult> fetch_all(const std::vector<FetchRequest>& requests, Cl
       multi_failed = true;
       break;
     }
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
-      if (msg->msg != CURLMSG_DONE) continue;
-      CurlOwner* owner = nullptr;
-      CURL* easy = msg->easy_handle;
-      const CURLcode code = msg->data.result;
-      curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
-      if (owner) owner->on_done(easy, code);
-    }
+    hand_back_done(multi.get());
     if (std::all_of(fetches.begin(), fetches.end(), [](const auto& f) { return f->done(); })) break;
     const auto now = Clock::now();
     if (now >= deadline) break;

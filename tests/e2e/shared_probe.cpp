@@ -177,15 +177,7 @@ int web(std::vector<std::string> args) {
     for (;;) {
       int running = 0;
       curl_multi_perform(multi, &running);
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        probe::CurlOwner* owner = nullptr;
-        CURL* easy = msg->easy_handle;
-        const CURLcode code = msg->data.result;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
-        if (owner) owner->on_done(easy, code);
-      }
+      probe::hand_back_done(multi);
       dns.step();
       bool all = true;
       for (auto& c : checks) {

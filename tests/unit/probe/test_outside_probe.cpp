@@ -202,15 +202,7 @@ void run_outside(const probe::OutsideRequest& request, facts::CtFacts& ct, facts
     for (;;) {
       int running = 0;
       curl_multi_perform(multi, &running);
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi, &queued)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        probe::CurlOwner* owner = nullptr;
-        CURL* easy = msg->easy_handle;
-        const CURLcode code = msg->data.result;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
-        if (owner) owner->on_done(easy, code);
-      }
+      probe::hand_back_done(multi);
       outside.step(std::chrono::steady_clock::now());
       if (outside.done()) break;
       curl_multi_poll(multi, nullptr, 0, 20, nullptr);
