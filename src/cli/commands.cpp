@@ -382,10 +382,12 @@ int run_check(const std::vector<std::string>& args) {
   if (!parse_arguments(args, visible, help, "domain", &c.domain)) return exit_ok;
   check_output_options(out);
   check_record_options(rec);
+#ifndef CERTDOCTOR_JEMALLOC
   // One check: the probes' loop thread and this one. A malloc arena of the loop's own would
   // touch pages of a heap of its own for the few allocations it makes (about 180 page faults,
-  // an eighth of a check's); one arena serves both.
+  // an eighth of a check's); one arena serves both (jemalloc: malloc_conf in main.cpp).
   mallopt(M_ARENA_MAX, 1);
+#endif
   if (c.domain.empty()) throw UsageError(Message{"check-no-domain", {}});
   // Parsed before the rules are loaded so that a bad domain is reported first; output paths are
   // checked before any probe starts, so that a typo does not cost a whole check.

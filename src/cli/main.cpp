@@ -9,6 +9,16 @@
 #include "util/error.hpp"
 #include "util/text.hpp"
 
+#ifdef CERTDOCTOR_JEMALLOC
+// jemalloc's options (src/cli/meson.build), read at the first allocation: one arena for every
+// thread (each keeps its own cache of small objects, which is where a batch allocates; a lone
+// check's loop thread does not touch pages of an arena of its own), and freed pages given back to
+// the system after a second unused instead of ten, so that a batch stays within its memory.
+// MALLOC_CONF in the environment still overrides them.
+extern "C" const char* malloc_conf;
+const char* malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
+#endif
+
 int main(int argc, char** argv) {
   using namespace certdoctor;
   std::vector<std::string> args(argv + 1, argv + argc);
