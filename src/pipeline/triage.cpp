@@ -1,9 +1,12 @@
 #include "pipeline/triage.hpp"
 
 #include <algorithm>
+#include <future>
 #include <iterator>
+#include <memory>
 
 #include "facts/facts.hpp"
+#include "probe/engine.hpp"
 #include "util/domain.hpp"
 
 namespace certdoctor::pipeline {
@@ -54,9 +57,14 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
   const std::string provider = base.provider != "auto" ? base.provider : t.provider.empty() ? "auto" : t.provider;
   static const char* order[] = {"ok", "warning", "incomplete", "fail"};  // mildest first
   int rank = -1;
+  // The domains are checked at once, on one engine (as a batch's are), each under what is left of
+  // the deadline (at most 30 s): a mail naming several domains takes as long as its slowest.
+  const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+  const double share = std::min(30.0, left);
+  std::shared_ptr<probe::Engine> engine = base.engine;
+  if (n > 0 && share >= 1 && !engine) engine = std::make_shared<probe::Engine>();
+  std::vector<std::future<facts::Facts>> gathered;
   for (std::size_t i = 0; i < n; ++i) {
-    const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
-    const double share = std::min(30.0, left / static_cast<double>(n - i));
     if (share < 1) {
       out.notes.push_back(domains[i].ascii + ": not checked, the --timeout deadline was reached");
       out.status = std::max(out.status, static_cast<int>(exit_incomplete));
@@ -69,7 +77,16 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     if (o.account.empty()) o.account = t.account;
     o.timeout_s = share;
     validate(o, k);
-    facts::Facts f = gather(o, k);
+    auto promise = std::make_shared<std::promise<facts::Facts>>();
+    gathered.push_back(promise->get_future());
+    engine->submit(probe_job(o, k), [promise](facts::Facts&& f, std::exception_ptr error) {
+      if (error) promise->set_exception(error);
+      else promise->set_value(std::move(f));
+    });
+  }
+  // Judged in the order of the mail, whatever order the checks ended in.
+  for (std::size_t i = 0; i < gathered.size(); ++i) {
+    facts::Facts f = gathered[i].get();
     Diagnosis d = diagnose(f, k, lang);
     const int s = exit_status(d);
     const int rr = static_cast<int>(std::find(std::begin(order), std::end(order), d.report.verdict) - std::begin(order));
@@ -79,8 +96,8 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     }
     if (s == exit_problems) out.status = exit_problems;
     else if (s == exit_incomplete && out.status != exit_problems) out.status = exit_incomplete;
-    out.judged.push_back(TriageChecks::Judged{std::move(f), std::move(d.view), std::move(d.findings), d.report.verdict});
     out.checks.push_back(report::TriageCheck{domains[i].ascii, std::move(d.report), std::nullopt});
+    out.judged.push_back(TriageChecks::Judged{std::move(f), std::move(d.view), std::move(d.findings), out.checks.back().report.verdict});
   }
   if (n == 0) out.verdict = "no-domains";
   else if (out.verdict.empty()) out.verdict = "incomplete";  // every domain was left out

@@ -1,6 +1,6 @@
 #pragma once
 // The live part of a triage: each domain a notice or an ACME error names is checked with the
-// same gather() and diagnose() as `check`, under one deadline shared out among the domains.
+// same probes and diagnose() as `check`, all at once on one engine, under one deadline.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -44,7 +44,8 @@ report::TriageReport offline_report(const triage::Triage& t, const view::DataSet
 std::vector<triage::TriagedDomain> domains_to_check(const triage::Triage& t, bool no_www, std::vector<std::string>& notes);
 
 /// Checks at most `max_domains` of the triage's domains with `base` (its domain and timeout are
-/// set per domain), each getting an equal share of the time left before `deadline` (at most 30 s).
+/// set per domain), all at once on `base.engine` (or an engine of their own), each under the time
+/// left before `deadline` (at most 30 s); the checks are reported in the order of `t.domains`.
 /// The provider is `base.provider` unless it is "auto", else the one the notice came from.
 /// Throws UsageError for options `validate` rejects.
 TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, const Knowledge& k, const std::string& lang,
