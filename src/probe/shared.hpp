@@ -98,10 +98,13 @@ void age_ttls(dns::Message& m, std::chrono::seconds age);
 /// Only responses (NOERROR or NXDOMAIN) are shared, for their TTL; a timeout, a SERVFAIL or a
 /// failure of another check's deadline is never handed to another check. At most `max_entries`
 /// answers are kept (expired ones make room; when all are fresh, a new answer is not kept), so
-/// that a long batch's memory stays bounded.
+/// that a long batch's memory stays bounded. 8,192 by default: the checks in flight ask a few
+/// thousand questions of their own, the shared parents (TLDs, the DNS operators' zones and their
+/// servers' addresses) a few hundred; 20,000 held 10 MiB more at 10,000 full checks and saved
+/// under 1 % of the questions.
 class AnswerCache {
  public:
-  explicit AnswerCache(std::size_t max_entries = 20000);
+  explicit AnswerCache(std::size_t max_entries = 8192);
 
   enum class Claim { hit, ask, wait };
   struct Outcome {
