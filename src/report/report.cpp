@@ -99,6 +99,15 @@ std::string verdict_of(const std::vector<rules::Finding>& findings, bool complet
 
 Report build(const facts::Facts& facts, const json& view, const std::vector<rules::Finding>& findings,
              const rules::Catalogue& catalogue, const json& sources, const std::string& lang, bool picture) {
+  // The view holds the facts as JSON already (view::derive): a copy of that tree costs less than
+  // converting the facts again.
+  return build_with_facts(facts, view, view.contains("facts") ? json(view["facts"]) : json(facts), findings, catalogue,
+                          sources, lang, picture);
+}
+
+Report build_with_facts(const facts::Facts& facts, const json& view, json&& facts_json,
+                        const std::vector<rules::Finding>& findings, const rules::Catalogue& catalogue,
+                        const json& sources, const std::string& lang, bool picture) {
   Report r;
   r.lang = lang;
   r.domain = facts.domain;
@@ -141,9 +150,7 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.elapsed_s = facts.elapsed_ms / 1000.0;
   r.collected_at = facts.collected_at;
   r.queries = facts.queries_sent;
-  // The view holds the facts as JSON already (view::derive): a copy of that tree costs less than
-  // converting the facts again.
-  r.facts = view.contains("facts") ? view["facts"] : json(facts);
+  r.facts = std::move(facts_json);
 
   // The profile's own words ({provider.retry} and the like in the rule texts), as the view chose
   // them for this diagnosis.
