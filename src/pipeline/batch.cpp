@@ -159,7 +159,8 @@ BatchSummary run_batch(BatchReader& reader, const Knowledge& k, const BatchOptio
         }
         std::optional<Diagnosis> d;
         try {
-          d.emplace(diagnose(*f, k, o.lang, DiagnoseOptions{.picture = false}));  // JSON only: no HTML picture
+          // JSON only: no HTML picture, and the facts' JSON only in the report (the NDJSON line's).
+          d.emplace(diagnose(*f, k, o.lang, DiagnoseOptions{.picture = false, .view_facts = false}));
         } catch (...) {
           const std::lock_guard<std::mutex> lock(mutex);
           failed(item, std::current_exception());

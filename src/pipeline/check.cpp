@@ -249,7 +249,14 @@ Diagnosis diagnose(const facts::Facts& facts, const Knowledge& k, const std::str
   Diagnosis d;
   d.view = view::derive(facts, view::DeriveContext{k.data, k.classifier});
   d.findings = rules::evaluate(k.catalogue, d.view);
-  d.report = report::build(facts, d.view, d.findings, k.catalogue, k.sources, lang, options.picture);
+  if (options.view_facts || !d.view.contains("facts")) {
+    d.report = report::build(facts, d.view, d.findings, k.catalogue, k.sources, lang, options.picture);
+  } else {
+    nlohmann::json facts_json = std::move(d.view["facts"]);
+    d.view.erase("facts");
+    d.report = report::build_with_facts(facts, d.view, std::move(facts_json), d.findings, k.catalogue, k.sources, lang,
+                                        options.picture);
+  }
   return d;
 }
 

@@ -104,6 +104,11 @@ struct DiagnoseOptions {
   /// The HTML report's picture (report::picture_of), which only the HTML renderers read: a front
   /// end that prints another format, or none, turns it off and does not pay for it.
   bool picture = true;
+  /// The view keeps the facts' JSON (its "facts" member, which the rules may read) after the
+  /// diagnosis. A front end that reads only the report's copy (a batch's NDJSON line) turns it
+  /// off: the report then takes the view's tree instead of a copy of it, and Diagnosis::view has
+  /// no "facts".
+  bool view_facts = true;
 };
 Diagnosis diagnose(const facts::Facts&, const Knowledge&, const std::string& lang, const DiagnoseOptions& options = {});
 

@@ -99,6 +99,15 @@ std::string verdict_of(const std::vector<rules::Finding>& findings, bool complet
 
 Report build(const facts::Facts& facts, const json& view, const std::vector<rules::Finding>& findings,
              const rules::Catalogue& catalogue, const json& sources, const std::string& lang, bool picture) {
+  // The view holds the facts as JSON already (view::derive): a copy of that tree costs less than
+  // converting the facts again.
+  return build_with_facts(facts, view, view.contains("facts") ? json(view["facts"]) : json(facts), findings, catalogue,
+                          sources, lang, picture);
+}
+
+Report build_with_facts(const facts::Facts& facts, const json& view, json&& facts_json,
+                        const std::vector<rules::Finding>& findings, const rules::Catalogue& catalogue,
+                        const json& sources, const std::string& lang, bool picture) {
   Report r;
   r.lang = lang;
   r.domain = facts.domain;
@@ -141,9 +150,7 @@ Report build(const facts::Facts& facts, const json& view, const std::vector<rule
   r.elapsed_s = facts.elapsed_ms / 1000.0;
   r.collected_at = facts.collected_at;
   r.queries = facts.queries_sent;
-  // The view holds the facts as JSON already (view::derive): a copy of that tree costs less than
-  // converting the facts again.
-  r.facts = view.contains("facts") ? view["facts"] : json(facts);
+  r.facts = std::move(facts_json);
 
   // The profile's own words ({provider.retry} and the like in the rule texts), as the view chose
   // them for this diagnosis.
@@ -451,6 +458,79 @@ json document_without_facts(const Report& r) {
           {"replayed", r.replayed}};
 }
 
+// Appends `s` as nlohmann's dump() writes a string (quoted, ensure_ascii off). An ASCII string is
+// escaped here, a byte at a time; any other goes through dump(), which checks its UTF-8 and throws
+// on invalid bytes as before.
+void append_string(std::string& out, const std::string& s) {
+  if (std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    out += json(s).dump();
+    return;
+  }
+  out += '"';
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, from, i - from);
+    from = i + 1;
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\b': out += "\\b"; break;
+    case '\t': out += "\\t"; break;
+    case '\n': out += "\\n"; break;
+    case '\f': out += "\\f"; break;
+    case '\r': out += "\\r"; break;
+    default: {
+      static const char* hex = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+    }
+  }
+  out.append(s, from, s.size() - from);
+  out += '"';
+}
+
+// Appends `j` exactly as j.dump() writes it (compact, ensure_ascii off, invalid UTF-8 an error),
+// without dump()'s byte-by-byte decoding of every string: most of a batch line is the facts'
+// ASCII text. Numbers with a fraction and binary values are left to dump().
+void append_dump(std::string& out, const json& j) {
+  switch (j.type()) {
+  case json::value_t::object: {
+    const auto& o = j.get_ref<const json::object_t&>();
+    out += '{';
+    bool first = true;
+    for (const auto& [key, value] : o) {
+      if (!first) out += ',';
+      first = false;
+      append_string(out, key);
+      out += ':';
+      append_dump(out, value);
+    }
+    out += '}';
+    return;
+  }
+  case json::value_t::array: {
+    const auto& a = j.get_ref<const json::array_t&>();
+    out += '[';
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      if (i > 0) out += ',';
+      append_dump(out, a[i]);
+    }
+    out += ']';
+    return;
+  }
+  case json::value_t::string: append_string(out, j.get_ref<const std::string&>()); return;
+  case json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+  case json::value_t::null: out += "null"; return;
+  case json::value_t::number_integer: out += std::to_string(j.get<std::int64_t>()); return;
+  case json::value_t::number_unsigned: out += std::to_string(j.get<std::uint64_t>()); return;
+  default: out += j.dump(); return;
+  }
+}
+
 } // namespace
 
 json render_json(const Report& r) {
@@ -467,9 +547,9 @@ std::string render_ndjson(const Report& r, std::size_t line) {
   std::string out = "{";
   const auto member = [&out](const std::string& key, const json& value) {
     if (out.size() > 1) out += ',';
-    out += json(key).dump();
+    append_string(out, key);
     out += ':';
-    out += value.dump();
+    append_dump(out, value);
   };
   bool facts_written = false;
   for (auto it = j.begin(); it != j.end(); ++it) {

@@ -112,6 +112,11 @@ void order_by_cause(std::vector<RenderedFinding>& findings, const rules::Catalog
 Report build(const facts::Facts& facts, const nlohmann::json& view, const std::vector<rules::Finding>& findings,
              const rules::Catalogue& catalogue, const nlohmann::json& sources, const std::string& lang,
              bool picture = true);
+/// The same, with the facts' JSON handed over (`facts_json`: the view's "facts" member, moved out
+/// of a view whose reader no longer needs it) instead of copied from the view.
+Report build_with_facts(const facts::Facts& facts, const nlohmann::json& view, nlohmann::json&& facts_json,
+                        const std::vector<rules::Finding>& findings, const rules::Catalogue& catalogue,
+                        const nlohmann::json& sources, const std::string& lang, bool picture = true);
 
 /// Plain text for a terminal or a pipe, wrapped to `width` columns (East Asian wide
 /// characters count two); ANSI colour only when `color` is set.

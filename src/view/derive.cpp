@@ -634,9 +634,11 @@ bool zone_answers(const facts::Facts& f) {
   return !any_verdict && !f.names.empty();
 }
 
-json derive_delegation(const facts::DelegationFacts& d, const json& provider, const DataSet& data, bool resolver_usable,
-                       bool answers) {
-  json out = d;
+// `d_json`: `d` as JSON (the view's facts hold it): a copy of that tree costs less than converting
+// the delegation's facts again.
+json derive_delegation(const facts::DelegationFacts& d, const json& d_json, const json& provider, const DataSet& data,
+                       bool resolver_usable, bool answers) {
+  json out = d_json;
   std::vector<std::string> only_parent, only_child;
   for (const auto& n : d.parent_ns)
     if (!contains(d.child_ns, n)) only_parent.push_back(n);
@@ -797,8 +799,8 @@ json provider_texts(const json& provider, const json& renewal) {
 
 json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json view;
-  view["facts"] = f;
-  view["request"] = f.request;
+  const json& facts_json = view["facts"] = f;
+  view["request"] = facts_json["request"];
   view["domain"] = {{"ascii", f.domain}, {"unicode", f.domain_display}, {"registered", f.registered_domain},
                     {"public_suffix", f.public_suffix}, {"is_registered_domain", f.domain == f.registered_domain}};
   const CaModel& ca = ctx.data.ca(f.request.ca.empty() ? "letsencrypt" : f.request.ca);
@@ -808,7 +810,8 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   const json& provider = view["provider"] = detect_provider(f, ctx.data);
   const json& resolvers = view["resolvers"] = derive_resolvers(f);
   const bool resolver_usable = resolvers["usable"].get<bool>();
-  json& delegation = view["delegation"] = derive_delegation(f.delegation, provider, ctx.data, resolver_usable, zone_answers(f));
+  json& delegation = view["delegation"] =
+      derive_delegation(f.delegation, facts_json["delegation"], provider, ctx.data, resolver_usable, zone_answers(f));
   const json& host = view["host"] = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
   const auto host_addresses = host["addresses"].get<std::vector<std::string>>();
   json& names = view["names"] = json::array();

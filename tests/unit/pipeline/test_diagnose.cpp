@@ -59,3 +59,30 @@ TEST_CASE("report::render_ndjson: a batch's line is render_json's document with 
   }
   CHECK(compared >= 200);  // every saved facts file, in both languages
 }
+
+TEST_CASE("pipeline::diagnose: with view_facts off, the report takes the view's facts and every output is the same") {
+  const pipeline::Knowledge k(std::vector<std::string>{});
+  std::size_t compared = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(CERTDOCTOR_SAVED_FACTS_DIR)) {
+    if (entry.path().extension() != ".json") continue;
+    CAPTURE(entry.path().string());
+    std::ifstream in(entry.path(), std::ios::binary);
+    REQUIRE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    const facts::Facts f = facts::parse_document(text.str(), entry.path().string());
+    const auto kept = pipeline::diagnose(f, k, "en", {.picture = false});
+    const auto taken = pipeline::diagnose(f, k, "en", {.picture = false, .view_facts = false});
+    REQUIRE(kept.view.contains("facts"));
+    CHECK(!taken.view.contains("facts"));
+    CHECK(taken.report.facts == kept.view["facts"]);
+    nlohmann::json view = kept.view;
+    view.erase("facts");
+    CHECK(taken.view == view);
+    CHECK(report::render_json(taken.report) == report::render_json(kept.report));
+    CHECK(report::render_ndjson(taken.report, 7) == report::render_ndjson(kept.report, 7));
+    CHECK(report::render_text(taken.report, k.labels, 80, false) == report::render_text(kept.report, k.labels, 80, false));
+    ++compared;
+  }
+  CHECK(compared >= 100);  // every saved facts file
+}

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "report/report.hpp"
 
@@ -140,5 +141,35 @@ TEST_CASE("report::order_by_cause") {
     REQUIRE(v.size() == 3);
     CHECK(v[1].id == "other");
     CHECK(v[0].id == "loop-a");
+  }
+}
+
+TEST_CASE("report::render_ndjson: written as nlohmann's dump() writes the document") {
+  report::Report r;
+  r.domain = "example.jp";
+  r.domain_display = "例え.jp";
+  r.verdict = "ok";
+  r.lang = "ja";
+  std::string controls;
+  for (int c = 0; c < 0x20; ++c) controls += static_cast<char>(c);
+  r.facts = {{"controls", controls},
+             {"quotes and slashes", "\"a\\b/c\" \x7f"},
+             {"utf-8", "日本語 ü"},
+             {"empty", {{"object", nlohmann::json::object()}, {"array", nlohmann::json::array()}, {"string", ""}}},
+             {"numbers", {0, -1, 42, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::uint64_t>::max(),
+                          0.5, 1.0, -2.25e-7, 1e300, 12.345}},
+             {"other", {true, false, nullptr}},
+             {"nested", {{"b", {{"z", 1}, {"a", {1, 2, {{"k", "v"}}}}}}, {"a", "first"}}},
+             {"\"key\"\twith\nescapes", "x"}};
+  nlohmann::json expected = report::render_json(r);
+  expected["line"] = 3;
+  CHECK(report::render_ndjson(r, 3) == expected.dump());
+
+  SUBCASE("invalid UTF-8 is refused as dump() refuses it") {
+    r.facts = {{"bad", "\xff\xfe"}};
+    CHECK_THROWS_AS(report::render_ndjson(r, 1), nlohmann::json::type_error);
+    r.facts = nlohmann::json::object();
+    r.domain = "bad\xc3";
+    CHECK_THROWS_AS(report::render_ndjson(r, 1), nlohmann::json::type_error);
   }
 }
