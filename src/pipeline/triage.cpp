@@ -77,12 +77,7 @@ TriageChecks check_triaged(const triage::Triage& t, const CheckOptions& base, co
     if (o.account.empty()) o.account = t.account;
     o.timeout_s = share;
     validate(o, k);
-    auto promise = std::make_shared<std::promise<facts::Facts>>();
-    gathered.push_back(promise->get_future());
-    engine->submit(probe_job(o, k), [promise](facts::Facts&& f, std::exception_ptr error) {
-      if (error) promise->set_exception(error);
-      else promise->set_value(std::move(f));
-    });
+    gathered.push_back(engine->start(probe_job(o, k)));
   }
   // Judged in the order of the mail, whatever order the checks ended in.
   for (std::size_t i = 0; i < gathered.size(); ++i) {

@@ -311,15 +311,17 @@ void Engine::submit(ProbeJob job, Done done) {
   impl_->wake();
 }
 
-facts::Facts Engine::run(ProbeJob job) {
+std::future<facts::Facts> Engine::start(ProbeJob job) {
   auto promise = std::make_shared<std::promise<facts::Facts>>();
   auto future = promise->get_future();
   submit(std::move(job), [promise](facts::Facts&& f, std::exception_ptr error) {
     if (error) promise->set_exception(error);
     else promise->set_value(std::move(f));
   });
-  return future.get();
+  return future;
 }
+
+facts::Facts Engine::run(ProbeJob job) { return start(std::move(job)).get(); }
 
 std::size_t Engine::in_flight() const {
   std::lock_guard lock(impl_->mutex);

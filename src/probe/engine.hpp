@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -52,6 +53,9 @@ class Engine {
 
   /// Hands one check to the loop; thread-safe.
   void submit(ProbeJob job, Done done);
+  /// One check, its facts to come: submits it; the future holds the facts, or the exception a
+  /// probe threw. For a front end that starts several checks and waits for each (triage).
+  std::future<facts::Facts> start(ProbeJob job);
   /// One check: submits it and waits for its facts (rethrows a probe's exception).
   facts::Facts run(ProbeJob job);
 

@@ -800,7 +800,7 @@ json provider_texts(const json& provider, const json& renewal) {
 json derive(const facts::Facts& f, const DeriveContext& ctx) {
   json view;
   const json& facts_json = view["facts"] = f;
-  view["request"] = facts_json["request"];
+  view["request"] = facts_json.at("request");
   view["domain"] = {{"ascii", f.domain}, {"unicode", f.domain_display}, {"registered", f.registered_domain},
                     {"public_suffix", f.public_suffix}, {"is_registered_domain", f.domain == f.registered_domain}};
   const CaModel& ca = ctx.data.ca(f.request.ca.empty() ? "letsencrypt" : f.request.ca);
@@ -811,7 +811,7 @@ json derive(const facts::Facts& f, const DeriveContext& ctx) {
   const json& resolvers = view["resolvers"] = derive_resolvers(f);
   const bool resolver_usable = resolvers["usable"].get<bool>();
   json& delegation = view["delegation"] =
-      derive_delegation(f.delegation, facts_json["delegation"], provider, ctx.data, resolver_usable, zone_answers(f));
+      derive_delegation(f.delegation, facts_json.at("delegation"), provider, ctx.data, resolver_usable, zone_answers(f));
   const json& host = view["host"] = learn_host(f, provider, ctx.data, delegation["ns_is_provider"].get<bool>());
   const auto host_addresses = host["addresses"].get<std::vector<std::string>>();
   json& names = view["names"] = json::array();
